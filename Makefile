@@ -1,0 +1,40 @@
+# fabrica — build, test and benchmark. `make test` is everything CI runs.
+GO        ?= go
+BIN       := bin/fabrica
+PKGS      := ./...
+FUZZTIME  ?= 30s
+export CGO_ENABLED ?= 0
+
+.PHONY: all build test unit lint fuzz bench generate quickstart clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/fabrica
+
+# The full suite: lint, unit and e2e tests, a bounded fuzz run of the loader.
+test: lint unit fuzz
+
+unit:
+	$(GO) test -vet=off -count=1 $(PKGS)
+
+lint:
+	$(GO) vet $(PKGS)
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needs to run on:"; echo "$$out"; exit 1; fi
+
+fuzz:
+	$(GO) test -run='^$$' -fuzz=FuzzLoad -fuzztime=$(FUZZTIME) ./schema/
+
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=3x ./bench/
+
+generate:
+	$(GO) generate $(PKGS)
+
+# The README quickstart's main job on the embedded default example.
+quickstart: build
+	./$(BIN) -C examples/quickstart validate
+
+clean:
+	rm -rf bin

@@ -1,0 +1,106 @@
+// Package command holds fabrica's cobra commands. Each verb lives in its own file: it
+// parses flags into an options struct, makes one library call, renders the result with
+// views, and returns an exit code.
+package command
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/fabrica-iac/fabrica/cmd/fabrica/command/views"
+	"github.com/spf13/cobra"
+)
+
+// Exit codes (DESIGN.md §4).
+const (
+	ExitOK      = 0
+	ExitError   = 1
+	ExitChanges = 2
+	ExitPolicy  = 3
+)
+
+// Version is the fabrica version; release builds set it with -ldflags.
+var Version = "0.1.0-dev"
+
+// globals are the flags every command has.
+type globals struct {
+	dir     string
+	noColor bool
+}
+
+// exitError carries an exit code out of a command's RunE.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+// SystemStreams returns the process's standard streams.
+func SystemStreams() *views.Streams { return views.System() }
+
+// Main runs fabrica with args and returns the process exit code.
+func Main(args []string, streams *views.Streams) int {
+	root := NewRoot(streams)
+	root.SetArgs(args)
+	err := root.Execute()
+	var ee exitError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &ee):
+		return ee.code
+	default:
+		fmt.Fprintf(streams.Err, "Error: %s\n", err)
+		return ExitError
+	}
+}
+
+// NewRoot builds the command tree.
+func NewRoot(streams *views.Streams) *cobra.Command {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:   "fabrica",
+		Short: "Infrastructure as code for AI datacenters",
+		Long: `fabrica declares AI datacenters in HCL: facilities, hardware, network fabrics,
+storage, training clusters and jobs, and disaster-recovery sites. It works out the
+physical consequences (power, cooling, switches, usable capacity, GPU memory, recovery
+times) before anything is built.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if g.noColor {
+				streams.Color = false
+			}
+			return nil
+		},
+	}
+	root.SetOut(streams.Out)
+	root.SetErr(streams.Err)
+	root.SetIn(streams.In)
+	root.PersistentFlags().StringVarP(&g.dir, "chdir", "C", ".", "run as if fabrica was started in `DIR`")
+	root.PersistentFlags().BoolVar(&g.noColor, "no-color", false, "disable colour in output")
+	root.AddCommand(
+		newVersionCmd(streams),
+		newValidateCmd(streams, g),
+		newFmtCmd(streams, g),
+	)
+	return root
+}
+
+func newVersionCmd(streams *views.Streams) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the fabrica version",
+		Args:  cobra.NoArgs,
+		Run: func(*cobra.Command, []string) {
+			fmt.Fprintf(streams.Out, "fabrica v%s\n", Version)
+		},
+	}
+}
+
+// environ returns the streams' environment, or the process's.
+func environ(s *views.Streams) []string {
+	if s.Env != nil {
+		return s.Env
+	}
+	return os.Environ()
+}

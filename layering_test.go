@@ -1,0 +1,54 @@
+package fabrica_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/fabrica-iac/fabrica"
+
+// layers is the layering rule of DESIGN.md §2 and STYLE.md §2: a package may import only
+// packages of a lower layer. Every package of the module must be listed.
+var layers = map[string]int{
+	"schema/diag":               1,
+	"schema/addrs":              2,
+	"schema/catalog":            2,
+	"schema/format":             2,
+	"planner/dag":               2,
+	"schema/derive":             3,
+	"schema":                    4,
+	"planner":                   6,
+	"cmd/fabrica/command/views": 7,
+	"cmd/fabrica/command":       8,
+	"cmd/fabrica":               9,
+	"bench":                     9,
+}
+
+func TestLayering(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports ","}}`, "./...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		path, imports, _ := strings.Cut(line, " ")
+		pkg := strings.TrimPrefix(strings.TrimPrefix(path, module), "/")
+		if pkg == "" {
+			continue // the module root holds only this test
+		}
+		layer, ok := layers[pkg]
+		if !ok {
+			t.Errorf("package %s is not in the layering table; add it to layers with its layer", pkg)
+			continue
+		}
+		for _, imp := range strings.Split(imports, ",") {
+			if !strings.HasPrefix(imp, module+"/") {
+				continue
+			}
+			dep := strings.TrimPrefix(imp, module+"/")
+			if dl, ok := layers[dep]; ok && dl >= layer {
+				t.Errorf("%s (layer %d) imports %s (layer %d): a package may only import lower layers", pkg, layer, dep, dl)
+			}
+		}
+	}
+}

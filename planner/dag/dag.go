@@ -1,0 +1,129 @@
+// Package dag is a directed graph of comparable vertices with a topological order that
+// names a cycle when there is one. It knows nothing about configurations; the planner
+// builds a Graph of blocks and walks it.
+package dag
+
+import "slices"
+
+// Graph is a directed graph; an edge from a to b means "a depends on b", so b comes first
+// in the order. Vertices keep insertion order, which makes every walk deterministic.
+type Graph[V comparable] struct {
+	index    map[V]int
+	vertices []V
+	deps     [][]int
+}
+
+// New returns an empty graph with room for n vertices.
+func New[V comparable](n int) *Graph[V] {
+	return &Graph[V]{index: make(map[V]int, n), vertices: make([]V, 0, n), deps: make([][]int, 0, n)}
+}
+
+// Add adds a vertex (a no-op when present).
+func (g *Graph[V]) Add(v V) {
+	if _, ok := g.index[v]; ok {
+		return
+	}
+	g.index[v] = len(g.vertices)
+	g.vertices = append(g.vertices, v)
+	g.deps = append(g.deps, nil)
+}
+
+// Has reports whether v is a vertex.
+func (g *Graph[V]) Has(v V) bool { _, ok := g.index[v]; return ok }
+
+// Len returns the number of vertices.
+func (g *Graph[V]) Len() int { return len(g.vertices) }
+
+// Connect records that from depends on to; both are added when missing.
+func (g *Graph[V]) Connect(from, to V) {
+	g.Add(from)
+	g.Add(to)
+	f, t := g.index[from], g.index[to]
+	if !slices.Contains(g.deps[f], t) {
+		g.deps[f] = append(g.deps[f], t)
+	}
+}
+
+// DependenciesOf returns the direct dependencies of v.
+func (g *Graph[V]) DependenciesOf(v V) []V {
+	i, ok := g.index[v]
+	if !ok {
+		return nil
+	}
+	out := make([]V, len(g.deps[i]))
+	for k, d := range g.deps[i] {
+		out[k] = g.vertices[d]
+	}
+	return out
+}
+
+// Vertices returns every vertex in insertion order.
+func (g *Graph[V]) Vertices() []V { return slices.Clone(g.vertices) }
+
+// Order returns the vertices so that every vertex comes after its dependencies (ties in
+// insertion order). When the graph has a cycle it returns nil and one cycle, as a path
+// whose last vertex depends on its first.
+func (g *Graph[V]) Order() (order []V, cycle []V) {
+	n := len(g.vertices)
+	pending := make([]int, n) // dependencies not yet placed
+	dependents := make([][]int, n)
+	for v, ds := range g.deps {
+		pending[v] = len(ds)
+		for _, d := range ds {
+			dependents[d] = append(dependents[d], v)
+		}
+	}
+	ready := make([]int, 0, n)
+	for v := range n {
+		if pending[v] == 0 {
+			ready = append(ready, v)
+		}
+	}
+	order = make([]V, 0, n)
+	for len(ready) > 0 {
+		v := ready[0]
+		ready = ready[1:]
+		order = append(order, g.vertices[v])
+		for _, w := range dependents[v] {
+			if pending[w]--; pending[w] == 0 {
+				ready = append(ready, w)
+			}
+		}
+	}
+	if len(order) == n {
+		return order, nil
+	}
+	return nil, g.findCycle(pending)
+}
+
+// findCycle follows unplaced dependencies from an unplaced vertex until one repeats.
+func (g *Graph[V]) findCycle(pending []int) []V {
+	start := -1
+	for v, p := range pending {
+		if p > 0 {
+			start = v
+			break
+		}
+	}
+	pos := map[int]int{}
+	var path []int
+	for v := start; ; {
+		if at, seen := pos[v]; seen {
+			cyc := make([]V, 0, len(path)-at)
+			for _, x := range path[at:] {
+				cyc = append(cyc, g.vertices[x])
+			}
+			return cyc
+		}
+		pos[v] = len(path)
+		path = append(path, v)
+		next := -1
+		for _, d := range g.deps[v] {
+			if pending[d] > 0 {
+				next = d
+				break
+			}
+		}
+		v = next
+	}
+}

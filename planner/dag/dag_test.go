@@ -1,0 +1,47 @@
+package dag
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestOrder_dependenciesFirst(t *testing.T) {
+	g := New[string](4)
+	g.Add("job")
+	g.Connect("job", "cluster")
+	g.Connect("cluster", "hw")
+	g.Connect("fabric", "hw")
+	g.Connect("cluster", "fabric")
+	order, cyc := g.Order()
+	if cyc != nil {
+		t.Fatalf("unexpected cycle %v", cyc)
+	}
+	want := []string{"hw", "fabric", "cluster", "job"}
+	if d := cmp.Diff(want, order); d != "" {
+		t.Errorf("order (-want +got):\n%s", d)
+	}
+}
+
+func TestOrder_cycleNamed(t *testing.T) {
+	g := New[string](4)
+	g.Connect("root", "a")
+	g.Connect("a", "b")
+	g.Connect("b", "c")
+	g.Connect("c", "a")
+	order, cyc := g.Order()
+	if order != nil {
+		t.Fatalf("want no order for a cyclic graph, got %v", order)
+	}
+	if d := cmp.Diff([]string{"a", "b", "c"}, cyc); d != "" {
+		t.Errorf("cycle (-want +got):\n%s", d)
+	}
+}
+
+func TestOrder_selfLoop(t *testing.T) {
+	g := New[int](1)
+	g.Connect(1, 1)
+	if _, cyc := g.Order(); len(cyc) != 1 || cyc[0] != 1 {
+		t.Errorf("self loop: got cycle %v, want [1]", cyc)
+	}
+}

@@ -1,0 +1,211 @@
+package planner
+
+import (
+	"fmt"
+	"math/big"
+	"sort"
+
+	"github.com/fabrica-iac/fabrica/schema"
+	"github.com/fabrica-iac/fabrica/schema/addrs"
+	"github.com/fabrica-iac/fabrica/schema/catalog"
+	"github.com/fabrica-iac/fabrica/schema/diag"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Evaluated is a configuration evaluated statically: every resource expanded into
+// instances with their arguments and derived figures, local and output values, and the
+// per-facility aggregates.
+type Evaluated struct {
+	Config      *schema.Config
+	Variables   map[string]cty.Value
+	Locals      map[string]cty.Value
+	Outputs     map[string]cty.Value
+	DeviceTypes map[string]catalog.DeviceType
+	// Instances in configuration order, then key order.
+	Instances []*schema.Instance
+	// Facilities are the aggregates per facility instance, in address order.
+	Facilities []*schema.FacilitySummary
+
+	byAddr    map[string]*schema.Instance
+	resValues map[addrs.Resource]cty.Value
+}
+
+// Instance returns the instance with the given address, or nil.
+func (e *Evaluated) Instance(addr string) *schema.Instance { return e.byAddr[addr] }
+
+// DeviceType returns a device type from the catalog merged with user device_type blocks.
+func (e *Evaluated) DeviceType(name string) (catalog.DeviceType, bool) {
+	dt, ok := e.DeviceTypes[name]
+	return dt, ok
+}
+
+// DeviceTypeNames lists the known device types, for suggestions.
+func (e *Evaluated) DeviceTypeNames() []string { return sortedKeys(e.DeviceTypes) }
+
+// Evaluate evaluates a loaded configuration: variables, the dependency graph, every
+// local, resource instance and output in dependency order, then validation rules and
+// derived figures. Diagnostics are sorted and de-duplicated.
+func Evaluate(cfg *schema.Config, in InputVars) (*Evaluated, diag.Diagnostics) {
+	e := &Evaluated{
+		Config:    cfg,
+		Locals:    map[string]cty.Value{},
+		Outputs:   map[string]cty.Value{},
+		byAddr:    map[string]*schema.Instance{},
+		resValues: map[addrs.Resource]cty.Value{},
+	}
+	vars, diags := ResolveVariables(cfg, in)
+	if diags.HasErrors() {
+		return e, finish(diags)
+	}
+	e.Variables = vars
+	diags = diags.Append(e.evalDeviceTypes())
+	g, refsOf, d := buildGraph(cfg)
+	diags = diags.Append(d)
+	if diags.HasErrors() {
+		return e, finish(diags)
+	}
+	order, cycle := g.Order()
+	if cycle != nil {
+		return e, finish(diags.Append(cycleDiagnostic(cfg, cycle)))
+	}
+	var outputs []node
+	for _, n := range order {
+		switch n.kind {
+		case "local":
+			diags = diags.Append(e.evalLocal(n.name, refsOf[n]))
+		case "output":
+			outputs = append(outputs, n) // after the aggregates, which outputs may read
+		default:
+			res := cfg.Resource(addrs.Resource{Kind: n.kind, Name: n.name})
+			diags = diags.Append(e.evalResource(res, refsOf[n]))
+		}
+	}
+	if diags.HasErrors() {
+		return e, finish(diags)
+	}
+	e.Facilities = schema.Summarize(e.Instances, e)
+	e.addAggregatesToFacilities()
+	for _, n := range outputs {
+		diags = diags.Append(e.evalOutput(n.name, refsOf[n]))
+	}
+	return e, finish(diags)
+}
+
+func finish(d diag.Diagnostics) diag.Diagnostics {
+	d = d.Dedup()
+	d.Sort()
+	return d
+}
+
+// scope builds the variables an expression set needs: only the referenced locals and
+// resources, so a reference to one instance costs O(1) whatever the size of the config.
+func (e *Evaluated) scope(r *refs) *hcl.EvalContext {
+	vars := make(map[string]cty.Value, 4)
+	vars["var"] = cty.ObjectVal(e.Variables)
+	if len(r.locals) > 0 {
+		m := make(map[string]cty.Value, len(r.locals))
+		for l := range r.locals {
+			m[l] = e.Locals[l]
+		}
+		vars["local"] = cty.ObjectVal(m)
+	}
+	byKind := map[string]map[string]cty.Value{}
+	for res := range r.resources {
+		if byKind[res.Kind] == nil {
+			byKind[res.Kind] = map[string]cty.Value{}
+		}
+		byKind[res.Kind][res.Name] = e.resourceValue(res)
+	}
+	for k, m := range byKind {
+		vars[k] = cty.ObjectVal(m)
+	}
+	return &hcl.EvalContext{Variables: vars, Functions: functions}
+}
+
+func (e *Evaluated) evalLocal(name string, r *refs) diag.Diagnostics {
+	v, hd := e.Config.Locals[name].Expr.Value(e.scope(r))
+	e.Locals[name] = v
+	if hd.HasErrors() {
+		e.Locals[name] = cty.DynamicVal
+	}
+	return diag.Diagnostics{}.Append(hd)
+}
+
+func (e *Evaluated) evalOutput(name string, r *refs) diag.Diagnostics {
+	v, hd := e.Config.Outputs[name].Expr.Value(e.scope(r))
+	e.Outputs[name] = v
+	return diag.Diagnostics{}.Append(hd)
+}
+
+// expansion is one instance to evaluate: its key and its per-instance scope.
+type expansion struct {
+	key  addrs.Key
+	each cty.Value
+}
+
+func (e *Evaluated) expand(res *schema.Resource, ctx *hcl.EvalContext) ([]expansion, diag.Diagnostics) {
+	switch {
+	case res.Count != nil:
+		v, hd := res.Count.Value(ctx)
+		if hd.HasErrors() {
+			return nil, diag.Diagnostics{}.Append(hd)
+		}
+		n, d := countValue(v, res.Count.Range())
+		if d != nil {
+			return nil, diag.Diagnostics{*d}
+		}
+		out := make([]expansion, n)
+		for i := range out {
+			out[i] = expansion{key: addrs.IntKeyOf(i)}
+		}
+		return out, nil
+	case res.ForEach != nil:
+		v, hd := res.ForEach.Value(ctx)
+		if hd.HasErrors() {
+			return nil, diag.Diagnostics{}.Append(hd)
+		}
+		return forEachValue(v, res.ForEach.Range())
+	}
+	return []expansion{{}}, nil
+}
+
+func countValue(v cty.Value, rng hcl.Range) (int, *diag.Diagnostic) {
+	bad := func(detail string) (int, *diag.Diagnostic) {
+		d := diag.Errorf(rng, "Invalid count argument", "%s", detail)
+		return 0, &d
+	}
+	if v.IsNull() || v.Type() != cty.Number {
+		return bad("count must be a whole number, such as count = 4 or count = length(var.racks).")
+	}
+	bf := v.AsBigFloat()
+	if !bf.IsInt() || bf.Sign() < 0 {
+		return bad(fmt.Sprintf("count must be a whole number of 0 or more; got %s.", bf.Text('f', -1)))
+	}
+	n, acc := bf.Int64()
+	if acc != big.Exact || n > 10_000_000 {
+		return bad("count is too large; a single block may have at most 10,000,000 instances.")
+	}
+	return int(n), nil
+}
+
+func forEachValue(v cty.Value, rng hcl.Range) ([]expansion, diag.Diagnostics) {
+	t := v.Type()
+	if v.IsNull() || !(t.IsMapType() || t.IsObjectType() || (t.IsSetType() && t.ElementType() == cty.String)) {
+		return nil, diag.Diagnostics{diag.Errorf(rng, "Invalid for_each argument",
+			"for_each must be a map, an object or a set of strings; got %s. Convert a list with toset(...).", t.FriendlyName())}
+	}
+	var out []expansion
+	for it := v.ElementIterator(); it.Next(); {
+		k, val := it.Element()
+		if k.IsNull() || k.Type() != cty.String {
+			return nil, diag.Diagnostics{diag.Errorf(rng, "Invalid for_each argument", "for_each keys must be strings.")}
+		}
+		if t.IsSetType() {
+			val = k
+		}
+		out = append(out, expansion{key: addrs.StringKeyOf(k.AsString()), each: val})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].key.Str < out[j].key.Str })
+	return out, nil
+}

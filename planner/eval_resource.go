@@ -1,0 +1,184 @@
+package planner
+
+import (
+	"fmt"
+
+	"github.com/fabrica-iac/fabrica/schema"
+	"github.com/fabrica-iac/fabrica/schema/addrs"
+	"github.com/fabrica-iac/fabrica/schema/diag"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// maxErrorsPerResource bounds the diagnostics one counted block reports, so a mistake in
+// a block of 100,000 instances gives a readable error, not 100,000 of them.
+const maxErrorsPerResource = 10
+
+func (e *Evaluated) evalResource(res *schema.Resource, r *refs) diag.Diagnostics {
+	ctx := e.scope(r)
+	exps, diags := e.expand(res, ctx)
+	if diags.HasErrors() {
+		e.resValues[res.Addr] = cty.DynamicVal
+		return diags
+	}
+	insts := make([]*schema.Instance, 0, len(exps))
+	failed := 0
+	for _, x := range exps {
+		inst := &schema.Instance{Addr: res.Addr.Instance(x.key), Resource: res, Each: x.each}
+		vals, d := evalBody(res.Body, instanceScope(ctx, res, x))
+		inst.Values = vals
+		if !d.HasErrors() {
+			d = d.Append(schema.Derive(inst, e))
+		}
+		diags = diags.Append(d)
+		if d.HasErrors() {
+			if failed++; failed == maxErrorsPerResource && len(exps) > failed {
+				diags = diags.Append(diag.Errorf(res.DeclRange, "Too many errors",
+					"Stopped checking %s after %d failing instances; fix the errors above and run again.", res.Addr, failed))
+				break
+			}
+		}
+		insts = append(insts, inst)
+		e.byAddr[inst.Addr.String()] = inst
+	}
+	e.Instances = append(e.Instances, insts...)
+	if diags.HasErrors() {
+		e.resValues[res.Addr] = cty.DynamicVal
+	}
+	return diags
+}
+
+// instanceScope adds count.index or each.key/each.value to a block's scope.
+func instanceScope(ctx *hcl.EvalContext, res *schema.Resource, x expansion) *hcl.EvalContext {
+	switch {
+	case res.Count != nil:
+		c := ctx.NewChild()
+		c.Variables = map[string]cty.Value{"count": cty.ObjectVal(map[string]cty.Value{"index": cty.NumberIntVal(int64(x.key.Int))})}
+		return c
+	case res.ForEach != nil:
+		c := ctx.NewChild()
+		c.Variables = map[string]cty.Value{"each": cty.ObjectVal(map[string]cty.Value{"key": cty.StringVal(x.key.Str), "value": x.each})}
+		return c
+	}
+	return ctx
+}
+
+// evalBody evaluates a body's arguments and nested blocks, by position in its spec.
+func evalBody(body *schema.BodyContent, ctx *hcl.EvalContext) ([]cty.Value, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	vals := make([]cty.Value, len(body.Spec.Attrs))
+	for i, a := range body.Spec.Attrs {
+		if a.IsBlock() {
+			nb := body.Blocks[a.Name]
+			if nb == nil {
+				vals[i] = cty.NullVal(a.Nested.ImpliedType())
+				continue
+			}
+			nested, d := evalBody(nb.Body, ctx)
+			diags = diags.Append(d)
+			m := make(map[string]cty.Value, len(nested))
+			for j, na := range a.Nested.Attrs {
+				m[na.Name] = nested[j]
+			}
+			vals[i] = cty.ObjectVal(m)
+			continue
+		}
+		at := body.Attrs[a.Name]
+		if at == nil {
+			vals[i] = a.DefaultOrNull()
+			continue
+		}
+		v, hd := at.Expr.Value(ctx)
+		if hd.HasErrors() {
+			diags = diags.Append(hd)
+			vals[i] = cty.NullVal(a.Type)
+			continue
+		}
+		v, d := schema.DecodeArg(a, v, at.Expr.Range())
+		diags = diags.Append(d)
+		if d.HasErrors() || v == cty.NilVal {
+			v = cty.NullVal(a.Type)
+		}
+		vals[i] = v
+	}
+	return vals, diags
+}
+
+// resourceValue is what a reference to a whole resource evaluates to: one object, a tuple
+// of objects (count) or an object of objects (for_each). Built once per resource, on its
+// first reference.
+func (e *Evaluated) resourceValue(a addrs.Resource) cty.Value {
+	if v, ok := e.resValues[a]; ok {
+		return v
+	}
+	res := e.Config.Resource(a)
+	var v cty.Value
+	switch {
+	case res.Count != nil:
+		n := 0
+		for ; ; n++ {
+			if e.byAddr[a.Instance(addrs.IntKeyOf(n)).String()] == nil {
+				break
+			}
+		}
+		elems := make([]cty.Value, n)
+		for i := range elems {
+			elems[i] = instanceObject(e.byAddr[a.Instance(addrs.IntKeyOf(i)).String()])
+		}
+		v = cty.TupleVal(elems)
+	case res.ForEach != nil:
+		m := map[string]cty.Value{}
+		for _, inst := range e.Instances {
+			if inst.Addr.Resource == a {
+				m[inst.Addr.Key.Str] = instanceObject(inst)
+			}
+		}
+		v = cty.ObjectVal(m)
+	default:
+		inst := e.byAddr[a.String()]
+		if inst == nil {
+			v = cty.DynamicVal
+		} else {
+			v = instanceObject(inst)
+		}
+	}
+	e.resValues[a] = v
+	return v
+}
+
+// instanceObject is the value of a reference to one instance: its arguments, derived
+// figures, address and name.
+func instanceObject(inst *schema.Instance) cty.Value {
+	spec := inst.Resource.Spec
+	m := make(map[string]cty.Value, len(spec.Attrs)+len(spec.Derived)+2)
+	for i, a := range spec.Attrs {
+		m[a.Name] = inst.Values[i]
+	}
+	for _, name := range spec.Derived {
+		if v, ok := inst.Derived[name]; ok {
+			m[name] = v
+		} else {
+			m[name] = cty.NullVal(cty.DynamicPseudoType)
+		}
+	}
+	m[schema.AddressAttr] = cty.StringVal(inst.Addr.String())
+	m[schema.NameAttr] = cty.StringVal(inst.Addr.Name)
+	return cty.ObjectVal(m)
+}
+
+// addAggregatesToFacilities puts each facility's aggregates into its reference value, so
+// outputs can show them; resources never see them (that would be a cycle).
+func (e *Evaluated) addAggregatesToFacilities() {
+	for _, f := range e.Facilities {
+		inst := e.byAddr[f.Address]
+		if inst == nil {
+			continue
+		}
+		for k, v := range f.DerivedValues() {
+			inst.Derived[k] = v
+		}
+		delete(e.resValues, inst.Addr.Resource)
+	}
+}
+
+func (e *Evaluated) String() string { return fmt.Sprintf("%d instances", len(e.Instances)) }

@@ -1,0 +1,192 @@
+package planner
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/fabrica-iac/fabrica/planner/dag"
+	"github.com/fabrica-iac/fabrica/schema"
+	"github.com/fabrica-iac/fabrica/schema/addrs"
+	"github.com/fabrica-iac/fabrica/schema/diag"
+	"github.com/hashicorp/hcl/v2"
+)
+
+// node is a vertex of the evaluation graph: a local, a resource block or an output.
+type node struct {
+	kind string // "local", "output" or a resource kind
+	name string
+}
+
+func (n node) String() string { return n.kind + "." + n.name }
+
+// refs is what one block refers to, found from its expressions' traversals.
+type refs struct {
+	locals    map[string]bool
+	resources map[addrs.Resource]bool
+}
+
+// buildGraph makes the dependency graph from references and depends_on, checking every
+// reference against the configuration on the way.
+func buildGraph(cfg *schema.Config) (*dag.Graph[node], map[node]*refs, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	g := dag.New[node](len(cfg.Resources) + len(cfg.Locals) + len(cfg.Outputs))
+	all := make(map[node]*refs, g.Len())
+	add := func(n node, exprs []hcl.Expression, scope refScope) {
+		g.Add(n)
+		r := &refs{locals: map[string]bool{}, resources: map[addrs.Resource]bool{}}
+		for _, e := range exprs {
+			if e == nil {
+				continue
+			}
+			for _, t := range e.Variables() {
+				diags = diags.Append(r.add(cfg, t, scope))
+			}
+		}
+		for l := range r.locals {
+			g.Connect(n, node{"local", l})
+		}
+		for res := range r.resources {
+			g.Connect(n, node{res.Kind, res.Name})
+		}
+		all[n] = r
+	}
+	for _, name := range sortedKeys(cfg.Locals) {
+		add(node{"local", name}, []hcl.Expression{cfg.Locals[name].Expr}, refScope{})
+	}
+	for _, res := range cfg.Resources {
+		n := node{res.Addr.Kind, res.Addr.Name}
+		exprs := append(res.Body.Expressions(), res.Count, res.ForEach)
+		add(n, exprs, refScope{count: res.Count != nil, each: res.ForEach != nil})
+		for _, t := range res.DependsOn {
+			r, d := resourceRef(cfg, t)
+			diags = diags.Append(d)
+			if r != nil {
+				g.Connect(n, node{r.Kind, r.Name})
+			}
+		}
+	}
+	for _, name := range sortedKeys(cfg.Outputs) {
+		add(node{"output", name}, []hcl.Expression{cfg.Outputs[name].Expr}, refScope{})
+	}
+	return g, all, diags
+}
+
+// refScope says which per-instance names a block may use.
+type refScope struct{ count, each bool }
+
+func (r *refs) add(cfg *schema.Config, t hcl.Traversal, scope refScope) diag.Diagnostics {
+	root := t.RootName()
+	rng := t.SourceRange()
+	switch root {
+	case "var":
+		name, ok := attrStep(t, 1)
+		if !ok {
+			return diag.Diagnostics{diag.Errorf(rng, "Invalid reference", "A variable is referred to as var.NAME.")}
+		}
+		if cfg.Variables[name] == nil {
+			return diag.Diagnostics{diag.Errorf(rng, "Reference to undeclared input variable",
+				"No variable named %q is declared%s. Declare it with a variable \"%s\" block.", name, didYouMean(name, variableNames(cfg)), name)}
+		}
+	case "local":
+		name, ok := attrStep(t, 1)
+		if !ok {
+			return diag.Diagnostics{diag.Errorf(rng, "Invalid reference", "A local value is referred to as local.NAME.")}
+		}
+		if cfg.Locals[name] == nil {
+			return diag.Diagnostics{diag.Errorf(rng, "Reference to undeclared local value",
+				"No local value named %q is declared%s. Add it to a locals block.", name, didYouMean(name, sortedKeys(cfg.Locals)))}
+		}
+		r.locals[name] = true
+	case "count":
+		if !scope.count {
+			return diag.Diagnostics{diag.Errorf(rng, "Reference to \"count\" in a block without count",
+				"count.index is only available in a resource that sets the count meta-argument.")}
+		}
+		if name, _ := attrStep(t, 1); name != "index" {
+			return diag.Diagnostics{diag.Errorf(rng, "Invalid count attribute", "The only attribute of count is count.index.")}
+		}
+	case "each":
+		if !scope.each {
+			return diag.Diagnostics{diag.Errorf(rng, "Reference to \"each\" in a block without for_each",
+				"each.key and each.value are only available in a resource that sets for_each.")}
+		}
+		if name, _ := attrStep(t, 1); name != "key" && name != "value" {
+			return diag.Diagnostics{diag.Errorf(rng, "Invalid each attribute", "The attributes of each are each.key and each.value.")}
+		}
+	default:
+		res, d := resourceRef(cfg, t)
+		if res != nil {
+			r.resources[*res] = true
+		}
+		return d
+	}
+	return nil
+}
+
+// resourceRef resolves a traversal rooted at a resource kind to a declared resource.
+func resourceRef(cfg *schema.Config, t hcl.Traversal) (*addrs.Resource, diag.Diagnostics) {
+	root := t.RootName()
+	rng := t.SourceRange()
+	if schema.Kind(root) == nil {
+		roots := append([]string{"var", "local", "count", "each"}, schema.KindNames()...)
+		return nil, diag.Diagnostics{diag.Errorf(rng, "Reference to unknown name",
+			"%q is not something a configuration can refer to%s. References start with var., local., count., each. or a resource kind (%s).",
+			root, didYouMean(root, roots), strings.Join(schema.KindNames(), ", "))}
+	}
+	name, ok := attrStep(t, 1)
+	if !ok {
+		return nil, diag.Diagnostics{diag.Errorf(rng, "Invalid reference",
+			"A resource is referred to as %s.NAME, for example %s.main.", root, root)}
+	}
+	addr := addrs.Resource{Kind: root, Name: name}
+	if cfg.Resource(addr) == nil {
+		var same []string
+		for _, r := range cfg.Resources {
+			if r.Addr.Kind == root {
+				same = append(same, r.Addr.Name)
+			}
+		}
+		hint := didYouMean(name, same)
+		for _, r := range cfg.Resources {
+			if r.Addr.Name == name && hint == "" {
+				hint = fmt.Sprintf(" (there is a %s named %q: did you mean %s?)", r.Addr.Kind, name, r.Addr)
+			}
+		}
+		return nil, diag.Diagnostics{diag.Errorf(rng, "Reference to undeclared resource",
+			"No %s named %q is declared%s.", root, name, hint)}
+	}
+	return &addr, nil
+}
+
+func attrStep(t hcl.Traversal, i int) (string, bool) {
+	if len(t) <= i {
+		return "", false
+	}
+	a, ok := t[i].(hcl.TraverseAttr)
+	if !ok {
+		return "", false
+	}
+	return a.Name, true
+}
+
+// cycleDiagnostic names every block of a dependency cycle.
+func cycleDiagnostic(cfg *schema.Config, cycle []node) diag.Diagnostic {
+	names := make([]string, 0, len(cycle)+1)
+	for _, n := range cycle {
+		names = append(names, n.String())
+	}
+	names = append(names, cycle[0].String())
+	return diag.Errorf(declRange(cfg, cycle[0]), "Dependency cycle",
+		"These blocks refer to each other in a loop, so none can be evaluated first: %s. Break the loop by removing one of the references.",
+		strings.Join(names, " → "))
+}
+
+func declRange(cfg *schema.Config, n node) hcl.Range {
+	switch n.kind {
+	case "local":
+		return cfg.Locals[n.name].DeclRange
+	case "output":
+		return cfg.Outputs[n.name].DeclRange
+	}
+	return cfg.Resource(addrs.Resource{Kind: n.kind, Name: n.name}).DeclRange
+}

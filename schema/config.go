@@ -1,0 +1,188 @@
+package schema
+
+import (
+	"github.com/fabrica-iac/fabrica/schema/addrs"
+	"github.com/fabrica-iac/fabrica/schema/catalog"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Config is a loaded configuration directory: every block with its source range and its
+// expressions still unevaluated (the planner evaluates them in dependency order).
+type Config struct {
+	Dir string
+	// Sources holds each file's bytes by filename, for diagnostic snippets.
+	Sources map[string][]byte
+
+	Settings    *Settings
+	Providers   []*Provider
+	Variables   map[string]*Variable
+	Locals      map[string]*Local
+	Outputs     map[string]*Output
+	DeviceTypes map[string]*DeviceTypeBlock
+	// Resources in declaration order (file name order, then position).
+	Resources     []*Resource
+	resourceIndex map[addrs.Resource]*Resource
+}
+
+// Resource returns the resource block with the given address, or nil.
+func (c *Config) Resource(a addrs.Resource) *Resource { return c.resourceIndex[a] }
+
+// Settings is the `fabrica` block.
+type Settings struct {
+	RequiredVersion hcl.Expression
+	Backend         *Backend
+	Policy          *PolicySettings
+	DeclRange       hcl.Range
+}
+
+// Backend is `backend "TYPE" { ... }` in the fabrica block; its body is decoded by the
+// backend itself.
+type Backend struct {
+	Type      string
+	Config    hcl.Body
+	DeclRange hcl.Range
+}
+
+// PolicySettings is `policy { ... }` in the fabrica block.
+type PolicySettings struct {
+	Bundles   hcl.Expression
+	Params    hcl.Expression
+	Waivers   []*Waiver
+	DeclRange hcl.Range
+}
+
+// Waiver is `waiver "rule.id" { address, reason, expires }`.
+type Waiver struct {
+	Rule      string
+	Address   hcl.Expression
+	Reason    hcl.Expression
+	Expires   hcl.Expression
+	DeclRange hcl.Range
+}
+
+// Provider is a `provider "NAME" { ... }` block; the provider decodes its own body.
+type Provider struct {
+	Name      string
+	Alias     string
+	Config    hcl.Body
+	DeclRange hcl.Range
+}
+
+// Variable is a `variable "NAME"` block.
+type Variable struct {
+	Name        string
+	Type        cty.Type // cty.DynamicPseudoType when no type constraint was given
+	Default     cty.Value
+	Description string
+	Sensitive   bool
+	Validations []*VariableValidation
+	DeclRange   hcl.Range
+}
+
+// VariableValidation is a `validation { condition, error_message }` block.
+type VariableValidation struct {
+	Condition    hcl.Expression
+	ErrorMessage hcl.Expression
+	DeclRange    hcl.Range
+}
+
+// Local is one entry of a `locals` block.
+type Local struct {
+	Name      string
+	Expr      hcl.Expression
+	DeclRange hcl.Range
+}
+
+// Output is an `output "NAME"` block.
+type Output struct {
+	Name        string
+	Expr        hcl.Expression
+	Description string
+	Sensitive   bool
+	DeclRange   hcl.Range
+}
+
+// DeviceTypeBlock is a user `device_type "NAME"` block, overriding a built-in of the same
+// name. Its arguments must be constant (they are evaluated with variables only).
+type DeviceTypeBlock struct {
+	Name      string
+	Attrs     map[string]*hcl.Attribute
+	DeclRange hcl.Range
+	// Value is filled in by evaluation.
+	Value catalog.DeviceType
+}
+
+// Resource is one resource block, before count/for_each expansion.
+type Resource struct {
+	Addr addrs.Resource
+	Spec *KindSpec
+
+	// Body holds the block's own arguments and nested blocks.
+	Body *BodyContent
+
+	Count     hcl.Expression
+	ForEach   hcl.Expression
+	DependsOn []hcl.Traversal
+	// ProviderName is the provider from the provider meta-argument, or "".
+	ProviderName  string
+	ProviderRange *hcl.Range
+	Lifecycle     Lifecycle
+
+	DeclRange hcl.Range
+	TypeRange hcl.Range
+	NameRange hcl.Range
+}
+
+// BodyContent is a decoded block body: the arguments and nested blocks that were set.
+type BodyContent struct {
+	Spec   *BlockSpec
+	Attrs  map[string]*hcl.Attribute
+	Blocks map[string]*NestedBlock
+	// MissingItemRange is where a missing argument would go (the block's braces).
+	MissingItemRange hcl.Range
+}
+
+// NestedBlock is a nested block such as `protection { ... }`.
+type NestedBlock struct {
+	Body      *BodyContent
+	DeclRange hcl.Range
+}
+
+// Lifecycle is the `lifecycle` meta-block.
+type Lifecycle struct {
+	PreventDestroy      bool
+	CreateBeforeDestroy bool
+	IgnoreChanges       []string
+	DeclRange           *hcl.Range
+}
+
+// Expressions returns every expression in the body, nested blocks included, for reference
+// analysis.
+func (b *BodyContent) Expressions() []hcl.Expression {
+	var out []hcl.Expression
+	for _, a := range b.Spec.Attrs {
+		if a.IsBlock() {
+			if nb := b.Blocks[a.Name]; nb != nil {
+				out = append(out, nb.Body.Expressions()...)
+			}
+			continue
+		}
+		if at := b.Attrs[a.Name]; at != nil {
+			out = append(out, at.Expr)
+		}
+	}
+	return out
+}
+
+// Range returns the range of the named argument's expression, or of the nested block, or
+// the body's missing-item range when it is absent.
+func (b *BodyContent) Range(name string) hcl.Range {
+	if at := b.Attrs[name]; at != nil {
+		return at.Expr.Range()
+	}
+	if nb := b.Blocks[name]; nb != nil {
+		return nb.DeclRange
+	}
+	return b.MissingItemRange
+}

@@ -1,0 +1,202 @@
+package schema
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/fabrica-iac/fabrica/schema/catalog"
+	"github.com/fabrica-iac/fabrica/schema/derive"
+	"github.com/fabrica-iac/fabrica/schema/diag"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Lookup gives derivations access to the other instances and to the device catalog.
+type Lookup interface {
+	Instance(addr string) *Instance
+	DeviceType(name string) (catalog.DeviceType, bool)
+	DeviceTypeNames() []string
+}
+
+// Derive computes an instance's derived figures and checks the rules that span its
+// arguments and the instances it refers to (DESIGN.md §3 "Validation"). Instances it
+// refers to must already be derived, which evaluation order guarantees.
+func Derive(inst *Instance, l Lookup) diag.Diagnostics {
+	inst.Derived = map[string]cty.Value{}
+	var diags diag.Diagnostics
+	switch inst.Kind() {
+	case KindHardware:
+		diags = deriveHardware(inst, l)
+	case KindFabric:
+		diags = deriveFabric(inst, l)
+	case KindStorage:
+		diags = deriveStorage(inst)
+	case KindTrainingCluster:
+		diags = deriveCluster(inst, l)
+	case KindTrainingJob:
+		diags = deriveJob(inst, l)
+	case KindDRSite:
+		diags = deriveDR(inst, l)
+	}
+	for i := range diags {
+		diags[i].Address = inst.Addr.String()
+	}
+	return diags
+}
+
+func deriveHardware(inst *Instance, l Lookup) diag.Diagnostics {
+	name := inst.Str("device_type")
+	dt, ok := l.DeviceType(name)
+	if !ok {
+		return diag.Diagnostics{diag.Errorf(inst.Range("device_type"), "Unknown device type",
+			"There is no device type %q%s. Built-in types: %s; declare others with a device_type block.",
+			name, quotedSuggestion(name, l.DeviceTypeNames()), strings.Join(catalog.Names(), ", "))}
+	}
+	inst.Derived["gpus"] = cty.NumberIntVal(int64(dt.GPUs))
+	inst.Derived["gpu_memory_gb"] = NumberVal(dt.GPUMemoryGB)
+	inst.Derived["power_kw"] = NumberVal(dt.MaxPowerKW)
+	inst.Derived["rack_units"] = cty.NumberIntVal(int64(dt.RackUnits))
+	inst.Derived["rails"] = cty.NumberIntVal(int64(dt.Rails))
+	fac := l.Instance(inst.Str("facility"))
+	if fac != nil && dt.CoolingRequired == catalog.CoolingLiquid {
+		if rc := fac.Str("rack_cooling"); !derive.CoolingSatisfies(rc, dt.CoolingRequired) {
+			return diag.Diagnostics{diag.Errorf(inst.Range("device_type"), "Device needs liquid cooling",
+				"%s is liquid-cooled only, but %s has rack_cooling = %q. Set rack_cooling = \"dlc\" or \"immersion\" on the facility, or choose an air-cooled device type.",
+				name, fac.Addr, rc)}
+		}
+	}
+	return nil
+}
+
+func quotedSuggestion(given string, names []string) string {
+	if s := nameSuggestion(given, names); s != "" {
+		return fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	return ""
+}
+
+func deriveFabric(inst *Instance, l Lookup) diag.Diagnostics {
+	var diags diag.Diagnostics
+	endpoints := inst.Strings("endpoints")
+	seen := make(map[string]bool, len(endpoints))
+	rails, nicSpeed := 0, 0.0
+	compute := inst.Str("kind") == "compute"
+	for _, a := range endpoints {
+		if seen[a] {
+			diags = diags.Append(diag.Errorf(inst.Range("endpoints"), "Duplicate fabric endpoint",
+				"%s is listed more than once in endpoints; each node connects once.", a))
+			return diags
+		}
+		seen[a] = true
+		hw := l.Instance(a)
+		if hw == nil {
+			continue
+		}
+		r := 1
+		if compute {
+			r = max(1, int(hw.DerivedNum("rails")))
+		}
+		rails += r
+		if dt, ok := l.DeviceType(hw.Str("device_type")); ok && dt.NICSpeedGbps > nicSpeed {
+			nicSpeed = dt.NICSpeedGbps
+		}
+	}
+	speed := inst.Num("port_speed_gbps")
+	if speed == 0 {
+		speed = nicSpeed
+	} else if compute && nicSpeed > 0 && speed != nicSpeed {
+		diags = diags.Append(diag.Errorf(inst.Range("port_speed_gbps"), "Port speed does not match the NICs",
+			"port_speed_gbps is %g, but the endpoints' compute NICs run at %g Gb/s. Set port_speed_gbps = %g, or use switches whose ports match the NICs.",
+			speed, nicSpeed, nicSpeed))
+	}
+	down, up, err := derive.ParseOversubscription(inst.Str("oversubscription"))
+	if err != nil {
+		return diags.Append(diag.Errorf(inst.Range("oversubscription"), "Invalid oversubscription", "%s", err))
+	}
+	perNode := 1
+	if len(endpoints) > 0 {
+		perNode = rails / len(endpoints)
+	}
+	sz, err := derive.SizeFabric(derive.FabricInput{
+		Endpoints: rails, Nodes: len(endpoints), Radix: inst.Int("switch_radix"), Down: down, Up: up,
+		PortSpeedGbps: speed, Topology: inst.Str("topology"), SpineSizing: inst.Str("spine_sizing"), RailsPerNode: perNode,
+	})
+	if err != nil {
+		return diags.Append(diag.Errorf(inst.Range("endpoints"), "Fabric cannot be built as declared", "%s", err))
+	}
+	for _, w := range sz.Warnings {
+		diags = diags.Append(diag.Warnf(inst.Resource.DeclRange, "Fabric sizing", "%s", w))
+	}
+	set := func(k string, v int) { inst.Derived[k] = cty.NumberIntVal(int64(v)) }
+	set("endpoint_ports", sz.EndpointPorts)
+	set("leaf_switches", sz.LeafSwitches)
+	set("spine_switches", sz.SpineSwitches)
+	set("core_switches", sz.CoreSwitches)
+	set("node_links", sz.NodeLinks)
+	set("switch_links", sz.SwitchLinks)
+	set("transceivers", sz.Transceivers)
+	inst.Derived["bisection_gbps"] = NumberVal(sz.BisectionGbps)
+	inst.Derived["power_kw"] = NumberVal(sz.PowerKW)
+	return diags
+}
+
+// storageNodePowerKW is the power of one storage node when the storage block does not
+// name hardware: the built-in storage-server's figure.
+func storageNodePowerKW() float64 {
+	if dt, ok := catalog.Builtin()["storage-server"]; ok {
+		return dt.MaxPowerKW
+	}
+	return 1.2
+}
+
+func deriveStorage(inst *Instance) diag.Diagnostics {
+	p := inst.Block("protection")
+	in := derive.StorageInput{
+		Nodes: inst.Int("nodes"), DrivesPerNode: inst.Int("drives_per_node"), DriveTB: inst.Num("drive_tb"),
+		Mode: "replicated", Replicas: 3, NearfullRatio: inst.Num("nearfull_ratio"), FailureDomains: inst.Int("nodes"),
+	}
+	if p.IsSet() {
+		in.Mode = p.Str("mode")
+		if r := p.Int("replicas"); r > 0 {
+			in.Replicas = r
+		}
+		in.DataChunks, in.CodingChunks = p.Int("data_chunks"), p.Int("coding_chunks")
+		if in.Mode == "erasure" && (in.DataChunks == 0 || in.CodingChunks == 0) {
+			return diag.Diagnostics{diag.Errorf(p.Body.MissingItemRange, "Incomplete erasure coding",
+				"protection mode \"erasure\" needs data_chunks (k) and coding_chunks (m), for example data_chunks = 4 and coding_chunks = 2.")}
+		}
+	}
+	rng := inst.Range("protection")
+	if inst.Str("failure_domain") == "rack" {
+		if !inst.IsSet("racks") {
+			return diag.Diagnostics{diag.Errorf(inst.Range("failure_domain"), "Missing racks",
+				"failure_domain = \"rack\" needs the number of racks the nodes are spread over: set racks = N.")}
+		}
+		in.FailureDomains = inst.Int("racks")
+		rng = inst.Range("racks")
+	}
+	c, err := derive.SizeStorage(in)
+	if err != nil {
+		return diag.Diagnostics{diag.Errorf(rng, "Not enough failure domains", "%s", err)}
+	}
+	inst.Derived["raw_tb"] = NumberVal(c.RawTB)
+	inst.Derived["usable_tb"] = NumberVal(c.UsableTB)
+	inst.Derived["planning_tb"] = NumberVal(c.PlanningTB)
+	inst.Derived["power_kw"] = NumberVal(float64(in.Nodes) * storageNodePowerKW())
+	if min := inst.Num("min_usable_tb"); min > 0 && c.PlanningTB < min {
+		return diag.Diagnostics{diag.Errorf(inst.Range("min_usable_tb"), "Storage too small",
+			"The cluster plans %.1f TB usable (%.1f TB raw, after protection and the nearfull ratio), less than min_usable_tb = %g. Add nodes or drives, or use a cheaper protection scheme.",
+			c.PlanningTB, c.RawTB, min)}
+	}
+	return nil
+}
+
+// inputErrorDiag places a derive.InputError on the argument it names.
+func inputErrorDiag(inst *Instance, err error, summary string) diag.Diagnostic {
+	rng := inst.Resource.DeclRange
+	var ie *derive.InputError
+	if errors.As(err, &ie) && ie.Field != "" && inst.Resource.Spec.Index(ie.Field) >= 0 {
+		rng = inst.Range(ie.Field)
+	}
+	return diag.Errorf(rng, summary, "%s", err)
+}

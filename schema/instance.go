@@ -1,0 +1,147 @@
+package schema
+
+import (
+	"math"
+	"math/big"
+
+	"github.com/fabrica-iac/fabrica/schema/addrs"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Instance is one evaluated resource instance: its arguments as cty values (reference
+// arguments hold instance addresses as strings) and the figures derived from them.
+type Instance struct {
+	Addr     addrs.Instance
+	Resource *Resource
+	// Values holds the arguments by position in Resource.Spec.Attrs; a nested block is an
+	// object value, or null when absent.
+	Values []cty.Value
+	// Derived holds the read-only figures by name (see KindSpec.Derived).
+	Derived map[string]cty.Value
+	// Each is the for_each value of this instance (cty.NilVal otherwise).
+	Each cty.Value
+}
+
+// Kind returns the instance's resource kind.
+func (i *Instance) Kind() string { return i.Addr.Kind }
+
+// Get returns an argument's value (null when unset and without default).
+func (i *Instance) Get(name string) cty.Value {
+	idx := i.Resource.Spec.Index(name)
+	if idx < 0 || i.Values[idx] == cty.NilVal {
+		return cty.NullVal(cty.DynamicPseudoType)
+	}
+	return i.Values[idx]
+}
+
+// Range returns the source range of an argument (or the block when it was not set).
+func (i *Instance) Range(name string) hcl.Range { return i.Resource.Body.Range(name) }
+
+// Str returns a string argument, or "" when null.
+func (i *Instance) Str(name string) string { return asString(i.Get(name)) }
+
+// Num returns a number argument, or 0 when null.
+func (i *Instance) Num(name string) float64 { return asNumber(i.Get(name)) }
+
+// Int returns a whole-number argument, or 0 when null.
+func (i *Instance) Int(name string) int { return int(asNumber(i.Get(name))) }
+
+// Bool returns a bool argument, or false when null.
+func (i *Instance) Bool(name string) bool { return asBool(i.Get(name)) }
+
+// IsSet reports whether an argument has a non-null value.
+func (i *Instance) IsSet(name string) bool { return !i.Get(name).IsNull() }
+
+// Strings returns a list-of-strings argument.
+func (i *Instance) Strings(name string) []string { return asStrings(i.Get(name)) }
+
+// Block returns a nested block's value as a BlockValue (IsSet false when absent).
+func (i *Instance) Block(name string) BlockValue {
+	idx := i.Resource.Spec.Index(name)
+	bv := BlockValue{Value: cty.NullVal(cty.DynamicPseudoType)}
+	if idx >= 0 && i.Values[idx] != cty.NilVal {
+		bv.Value = i.Values[idx]
+	}
+	if nb := i.Resource.Body.Blocks[name]; nb != nil {
+		bv.Body = nb.Body
+	}
+	return bv
+}
+
+// DerivedNum returns a derived number, or 0.
+func (i *Instance) DerivedNum(name string) float64 { return asNumber(i.Derived[name]) }
+
+// BlockValue is an evaluated nested block.
+type BlockValue struct {
+	Value cty.Value
+	Body  *BodyContent
+}
+
+// IsSet reports whether the block was written.
+func (b BlockValue) IsSet() bool { return !b.Value.IsNull() }
+
+// Get returns an argument of the block (null when absent).
+func (b BlockValue) Get(name string) cty.Value {
+	if b.Value.IsNull() || !b.Value.Type().IsObjectType() || !b.Value.Type().HasAttribute(name) {
+		return cty.NullVal(cty.DynamicPseudoType)
+	}
+	return b.Value.GetAttr(name)
+}
+
+// Num returns a number argument of the block, or 0.
+func (b BlockValue) Num(name string) float64 { return asNumber(b.Get(name)) }
+
+// Int returns a whole-number argument of the block, or 0.
+func (b BlockValue) Int(name string) int { return int(asNumber(b.Get(name))) }
+
+// Str returns a string argument of the block, or "".
+func (b BlockValue) Str(name string) string { return asString(b.Get(name)) }
+
+// Range returns the argument's range, falling back to the block's.
+func (b BlockValue) Range(name string) hcl.Range { return b.Body.Range(name) }
+
+func asString(v cty.Value) string {
+	if v.IsNull() || !v.IsKnown() || v.Type() != cty.String {
+		return ""
+	}
+	return v.AsString()
+}
+
+func asNumber(v cty.Value) float64 {
+	if v == cty.NilVal || v.IsNull() || !v.IsKnown() || v.Type() != cty.Number {
+		return 0
+	}
+	f, _ := v.AsBigFloat().Float64()
+	return f
+}
+
+func asBool(v cty.Value) bool {
+	if v.IsNull() || !v.IsKnown() || v.Type() != cty.Bool {
+		return false
+	}
+	return v.True()
+}
+
+func asStrings(v cty.Value) []string {
+	if v.IsNull() || !v.IsKnown() || !(v.Type().IsListType() || v.Type().IsSetType() || v.Type().IsTupleType()) {
+		return nil
+	}
+	out := make([]string, 0, v.LengthInt())
+	for it := v.ElementIterator(); it.Next(); {
+		_, e := it.Element()
+		out = append(out, asString(e))
+	}
+	return out
+}
+
+// NumberVal is a float64 as a cty number, rounded to 4 decimals so derived figures print
+// and compare cleanly.
+func NumberVal(f float64) cty.Value {
+	return cty.NumberVal(new(big.Float).SetFloat64(roundTo(f, 4)))
+}
+
+func roundTo(f float64, places int) float64 {
+	p := math.Pow(10, float64(places))
+	return math.Round(f*p) / p
+}
