@@ -23,6 +23,7 @@ var layers = map[string]int{
 	"cmd/fabrica/command":       8,
 	"cmd/fabrica":               9,
 	"bench":                     9,
+	"cmd/fabrica-gen":           10,
 }
 
 func TestLayering(t *testing.T) {

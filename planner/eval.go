@@ -27,6 +27,7 @@ type Evaluated struct {
 	// Facilities are the aggregates per facility instance, in address order.
 	Facilities []*schema.FacilitySummary
 
+	limit     int
 	byAddr    map[string]*schema.Instance
 	resValues map[addrs.Resource]cty.Value
 }
@@ -47,7 +48,16 @@ func (e *Evaluated) DeviceTypeNames() []string { return sortedKeys(e.DeviceTypes
 // local, resource instance and output in dependency order, then validation rules and
 // derived figures. Diagnostics are sorted and de-duplicated.
 func Evaluate(cfg *schema.Config, in InputVars) (*Evaluated, diag.Diagnostics) {
+	return evaluate(cfg, in, maxInstances)
+}
+
+// maxInstances bounds the instances of one configuration, so a typo such as
+// count = 40000000 gives an error instead of exhausting memory.
+const maxInstances = 10_000_000
+
+func evaluate(cfg *schema.Config, in InputVars, limit int) (*Evaluated, diag.Diagnostics) {
 	e := &Evaluated{
+		limit:     limit,
 		Config:    cfg,
 		Locals:    map[string]cty.Value{},
 		Outputs:   map[string]cty.Value{},
@@ -155,6 +165,10 @@ func (e *Evaluated) expand(res *schema.Resource, ctx *hcl.EvalContext) ([]expans
 		if d != nil {
 			return nil, diag.Diagnostics{*d}
 		}
+		if len(e.Instances)+n > e.limit {
+			return nil, diag.Diagnostics{diag.Errorf(res.Count.Range(), "Too many instances",
+				"count = %d would take the configuration past %d resource instances, the most fabrica evaluates. Check the count expression.", n, e.limit)}
+		}
 		out := make([]expansion, n)
 		for i := range out {
 			out[i] = expansion{key: addrs.IntKeyOf(i)}
@@ -165,7 +179,12 @@ func (e *Evaluated) expand(res *schema.Resource, ctx *hcl.EvalContext) ([]expans
 		if hd.HasErrors() {
 			return nil, diag.Diagnostics{}.Append(hd)
 		}
-		return forEachValue(v, res.ForEach.Range())
+		exps, d := forEachValue(v, res.ForEach.Range())
+		if len(e.Instances)+len(exps) > e.limit {
+			return nil, diag.Diagnostics{diag.Errorf(res.ForEach.Range(), "Too many instances",
+				"for_each would take the configuration past %d resource instances, the most fabrica evaluates.", e.limit)}
+		}
+		return exps, d
 	}
 	return []expansion{{}}, nil
 }
@@ -183,8 +202,8 @@ func countValue(v cty.Value, rng hcl.Range) (int, *diag.Diagnostic) {
 		return bad(fmt.Sprintf("count must be a whole number of 0 or more; got %s.", bf.Text('f', -1)))
 	}
 	n, acc := bf.Int64()
-	if acc != big.Exact || n > 10_000_000 {
-		return bad("count is too large; a single block may have at most 10,000,000 instances.")
+	if acc != big.Exact || n > maxInstances {
+		return bad(fmt.Sprintf("count is too large; a configuration may have at most %d instances.", maxInstances))
 	}
 	return int(n), nil
 }

@@ -122,7 +122,7 @@ func deriveFabric(inst *Instance, l Lookup) diag.Diagnostics {
 		PortSpeedGbps: speed, Topology: inst.Str("topology"), SpineSizing: inst.Str("spine_sizing"), RailsPerNode: perNode,
 	})
 	if err != nil {
-		return diags.Append(diag.Errorf(inst.Range("endpoints"), "Fabric cannot be built as declared", "%s", err))
+		return diags.Append(inputErrorDiag(inst, err, "Fabric cannot be built as declared"))
 	}
 	for _, w := range sz.Warnings {
 		diags = diags.Append(diag.Warnf(inst.Resource.DeclRange, "Fabric sizing", "%s", w))
@@ -176,8 +176,10 @@ func deriveStorage(inst *Instance) diag.Diagnostics {
 		rng = inst.Range("racks")
 	}
 	c, err := derive.SizeStorage(in)
-	if err != nil {
+	if errors.Is(err, derive.ErrTooFewFailureDomains) {
 		return diag.Diagnostics{diag.Errorf(rng, "Not enough failure domains", "%s", err)}
+	} else if err != nil {
+		return diag.Diagnostics{inputErrorDiag(inst, err, "Invalid storage figures")}
 	}
 	inst.Derived["raw_tb"] = NumberVal(c.RawTB)
 	inst.Derived["usable_tb"] = NumberVal(c.UsableTB)

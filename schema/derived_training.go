@@ -93,10 +93,40 @@ func deriveJob(inst *Instance, l Lookup) diag.Diagnostics {
 	}
 	world := nodes * ppn
 	inst.Derived["world_size"] = cty.NumberIntVal(int64(world))
+	if world == 0 {
+		return diags.Append(diag.Errorf(inst.Range("cluster"), "Cluster has no nodes",
+			"%s has no hardware, so the job has nowhere to run. Add hardware to the cluster, or point cluster at one that has some.", cluster.Addr))
+	}
 	layout, d := jobLayout(inst, world, shape)
 	diags = diags.Append(d)
-	if m := inst.Block("model"); m.IsSet() && !diags.HasErrors() {
-		diags = diags.Append(jobMemory(inst, m, layout, shape))
+	if m := inst.Block("model"); m.IsSet() {
+		spec := modelSpec(m)
+		diags = diags.Append(checkModel(m, spec))
+		if !diags.HasErrors() {
+			diags = diags.Append(jobMemory(inst, m, spec, layout, shape))
+		}
+	}
+	return diags
+}
+
+func modelSpec(m BlockValue) derive.ModelSpec {
+	return derive.ModelSpec{
+		ParametersB: m.Num("parameters_b"), Layers: m.Int("layers"), Hidden: m.Int("hidden"), Heads: m.Int("heads"),
+		SeqLen: m.Int("seq_len"), MicroBatch: max(m.Int("micro_batch"), 1), BytesPerParam: m.Num("bytes_per_param"),
+		ZeroStage: m.Int("zero_stage"), Recompute: m.Str("recompute"),
+	}
+}
+
+// checkModel reports model figures no transformer can have, such as a hidden size that
+// does not divide by the number of heads.
+func checkModel(m BlockValue, spec derive.ModelSpec) diag.Diagnostics {
+	var diags diag.Diagnostics
+	for _, is := range derive.CheckModel(spec) {
+		if is.Warning {
+			diags = diags.Append(diag.Warnf(m.Range(is.Field), "Questionable model figures", "%s", is.Msg))
+		} else {
+			diags = diags.Append(diag.Errorf(m.Range(is.Field), "Invalid model figures", "%s", is.Msg))
+		}
 	}
 	return diags
 }
@@ -132,12 +162,8 @@ func jobLayout(inst *Instance, world int, shape clusterShape) (derive.Layout, di
 	return lay, diags
 }
 
-func jobMemory(inst *Instance, m BlockValue, lay derive.Layout, shape clusterShape) diag.Diagnostics {
-	est := derive.MemoryPerGPU(derive.ModelSpec{
-		ParametersB: m.Num("parameters_b"), Layers: m.Int("layers"), Hidden: m.Int("hidden"), Heads: m.Int("heads"),
-		SeqLen: m.Int("seq_len"), MicroBatch: max(m.Int("micro_batch"), 1), BytesPerParam: m.Num("bytes_per_param"),
-		ZeroStage: m.Int("zero_stage"), Recompute: m.Str("recompute"),
-	}, lay)
+func jobMemory(inst *Instance, m BlockValue, spec derive.ModelSpec, lay derive.Layout, shape clusterShape) diag.Diagnostics {
+	est := derive.MemoryPerGPU(spec, lay)
 	inst.Derived["memory_per_gpu_gb"] = NumberVal(est.TotalGB)
 	if shape.gpuMemGB > 0 && est.TotalGB > shape.gpuMemGB*gpuHeadroom {
 		return diag.Diagnostics{diag.Errorf(m.Body.MissingItemRange, "Model does not fit in GPU memory",

@@ -145,6 +145,10 @@ func checkValue(a *Attr, v cty.Value, rng hcl.Range) diag.Diagnostics {
 		return diag.Diagnostics{diag.Errorf(rng, "Invalid value for "+a.Name,
 			"%q is not a valid %s. Use one of: %s.%s", s, a.Name, quoteList(a.Enum), hint)}
 	case a.Type == cty.Number:
+		if v.AsBigFloat().IsInf() {
+			return diag.Diagnostics{diag.Errorf(rng, "Invalid value for "+a.Name,
+				"%s must be a finite number; the expression gives %s, often from a division by zero.", a.Name, v.AsBigFloat().Text('g', -1))}
+		}
 		f, _ := v.AsBigFloat().Float64()
 		if a.Int && !v.AsBigFloat().IsInt() {
 			return diag.Diagnostics{diag.Errorf(rng, "Invalid value for "+a.Name,
@@ -224,7 +228,7 @@ func refAddress(a *Attr, v cty.Value, rng hcl.Range) (string, *diag.Diagnostic) 
 		addr = v.AsString()
 	default:
 		d := diag.Errorf(rng, "Invalid reference",
-			"%s must refer to a %s resource, such as %s = %s.example; got %s.", a.Name, a.Ref, a.Name, a.Ref, v.Type().FriendlyName())
+			"%s must refer to a %s resource, such as %s = %s.example; got %s.%s", a.Name, a.Ref, a.Name, a.Ref, v.Type().FriendlyName(), mapRefHint(a, v.Type()))
 		return "", &d
 	}
 	inst, err := addrs.ParseInstance(addr)
@@ -238,6 +242,18 @@ func refAddress(a *Attr, v cty.Value, rng hcl.Range) (string, *diag.Diagnostic) 
 		return "", &d
 	}
 	return addr, nil
+}
+
+// mapRefHint explains how to use a resource with for_each, whose value is a map of
+// instances, where a reference is expected.
+func mapRefHint(a *Attr, t cty.Type) string {
+	if !t.IsObjectType() && !t.IsMapType() {
+		return ""
+	}
+	if a.Type.IsListType() {
+		return fmt.Sprintf(" A resource with for_each is a map of instances; list them with values(), such as %s = values(%s.example).", a.Name, a.Ref)
+	}
+	return fmt.Sprintf(" A resource with for_each is a map of instances; pick one by key, such as %s = %s.example[\"key\"].", a.Name, a.Ref)
 }
 
 // Attributes every instance's reference value carries besides its arguments and derived

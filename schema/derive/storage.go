@@ -38,7 +38,13 @@ type StorageCapacity struct {
 // cluster can have.
 func SizeStorage(in StorageInput) (StorageCapacity, error) {
 	if in.Nodes <= 0 || in.DrivesPerNode <= 0 || in.DriveTB <= 0 {
-		return StorageCapacity{}, inputErr("nodes", nil, "A storage cluster needs positive nodes, drives_per_node and drive_tb; it has %d nodes with %d drives of %g TB.", in.Nodes, in.DrivesPerNode, in.DriveTB)
+		field := "drive_tb"
+		if in.Nodes <= 0 {
+			field = "nodes"
+		} else if in.DrivesPerNode <= 0 {
+			field = "drives_per_node"
+		}
+		return StorageCapacity{}, inputErr(field, nil, "A storage cluster needs positive nodes, drives_per_node and drive_tb; it has %d nodes with %d drives of %g TB.", in.Nodes, in.DrivesPerNode, in.DriveTB)
 	}
 	ratio := in.NearfullRatio
 	if ratio == 0 {

@@ -59,7 +59,7 @@ func TestSizeStorage_errors(t *testing.T) {
 		{"negative replicas", tenNodes(ModeReplicated, -1, 0, 0), wantErr{"protection", nil, "replicas = -1"}},
 		{"unknown mode", tenNodes("mirror", 0, 0, 0), wantErr{"protection", nil, `"mirror" is not known`}},
 		{"ratio as percent", badRatio, wantErr{"nearfull_ratio", nil, "nearfull_ratio = 85"}},
-		{"no drives", StorageInput{Nodes: 3}, wantErr{"nodes", nil, "3 nodes with 0 drives"}},
+		{"no drives", StorageInput{Nodes: 3}, wantErr{"drives_per_node", nil, "3 nodes with 0 drives"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,13 +2,19 @@ package command
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/fabrica-iac/fabrica/cmd/fabrica/command/views"
 	"github.com/fabrica-iac/fabrica/schema/diag"
 	"github.com/fabrica-iac/fabrica/schema/format"
+	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
 )
+
+// exitUnformatted is fmt --check's exit code when a file needs formatting, as terraform
+// fmt -check.
+const exitUnformatted = 3
 
 type fmtOptions struct {
 	check, diff, recursive bool
@@ -57,11 +63,27 @@ func runFmt(streams *views.Streams, g *globals, opts *fmtOptions, args []string)
 		}
 	}
 	if len(hd) > 0 {
-		views.Diagnostics(streams.Err, diag.Diagnostics{}.Append(hd), nil, streams.Color)
+		views.Diagnostics(streams.Err, diag.Diagnostics{}.Append(hd), sourcesOf(hd), streams.Color)
 		return ExitError
 	}
 	if opts.check && len(results) > 0 {
-		return ExitPolicy
+		return exitUnformatted
 	}
 	return ExitOK
+}
+
+// sourcesOf reads the files diagnostics point into, for their snippets.
+func sourcesOf(hd hcl.Diagnostics) map[string][]byte {
+	out := map[string][]byte{}
+	for _, d := range hd {
+		if d.Subject == nil {
+			continue
+		}
+		if _, ok := out[d.Subject.Filename]; !ok {
+			if src, err := os.ReadFile(d.Subject.Filename); err == nil {
+				out[d.Subject.Filename] = src
+			}
+		}
+	}
+	return out
 }

@@ -1,0 +1,36 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/fabrica-iac/fabrica/cmd/fabrica/command"
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// TestMain lets testscript run this test binary as the fabrica command, so every script
+// drives the real CLI in its own process.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"fabrica": func() { os.Exit(command.Main(os.Args[1:], command.SystemStreams())) },
+	})
+}
+
+// TestScripts runs testdata/script/*.txtar. $EXAMPLES points at the repository's
+// examples, which scripts copy before changing.
+func TestScripts(t *testing.T) {
+	examples, err := filepath.Abs("../../examples")
+	if err != nil {
+		t.Fatal(err)
+	}
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("EXAMPLES", examples)
+			env.Setenv("NO_COLOR", "1")
+			return nil
+		},
+		RequireExplicitExec: true,
+	})
+}

@@ -1,0 +1,27 @@
+# A bad value in a nested block of a training job.
+facility "lab" {
+  it_power_kw = 200
+  design_pue  = 1.25
+}
+
+hardware "gpu" {
+  count       = 2
+  facility    = facility.lab
+  device_type = "dgx-h100"
+}
+
+training_cluster "main" {
+  facility  = facility.lab
+  scheduler = "local"
+  hardware  = hardware.gpu
+}
+
+training_job "train" {
+  cluster = training_cluster.main
+  command = ["python3", "train.py"]
+
+  model {
+    parameters_b = 1
+    precision    = "bf32" # ERROR: Invalid value for precision (did you mean)
+  }
+}

@@ -1,0 +1,23 @@
+# wait takes none, running or completed.
+facility "lab" {
+  it_power_kw = 50
+  design_pue  = 1.25
+}
+
+hardware "node" {
+  count       = 2
+  facility    = facility.lab
+  device_type = "cpu-server"
+}
+
+training_cluster "main" {
+  facility  = facility.lab
+  scheduler = "local"
+  hardware  = hardware.node
+}
+
+training_job "train" {
+  cluster = training_cluster.main
+  command = ["python3", "train.py"]
+  wait    = "complete" # ERROR: Invalid value for wait (did you mean)
+}

@@ -1,0 +1,4 @@
+# A local value defined in terms of itself.
+locals {
+  racks = local.racks + 1 # ERROR: Dependency cycle
+}

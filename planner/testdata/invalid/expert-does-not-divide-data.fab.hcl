@@ -1,0 +1,29 @@
+# Expert parallelism must divide data parallelism.
+facility "lab" {
+  it_power_kw = 200
+  design_pue  = 1.25
+}
+
+hardware "gpu" {
+  count       = 2
+  facility    = facility.lab
+  device_type = "dgx-h100"
+}
+
+training_cluster "main" {
+  facility  = facility.lab
+  scheduler = "local"
+  hardware  = hardware.gpu
+}
+
+training_job "train" {
+  cluster            = training_cluster.main
+  command            = ["python3", "train.py"]
+  nodes              = 2
+  processes_per_node = 8
+
+  parallelism {
+    data   = 16
+    expert = 3 # ERROR: Invalid parallel layout (detail: does not divide data)
+  }
+}

@@ -1,0 +1,30 @@
+# tensor × pipeline × data must equal nodes × processes_per_node (2 × 8 = 16).
+facility "lab" {
+  it_power_kw = 200
+  design_pue  = 1.25
+}
+
+hardware "gpu" {
+  count       = 2
+  facility    = facility.lab
+  device_type = "dgx-h100"
+}
+
+training_cluster "main" {
+  facility  = facility.lab
+  scheduler = "local"
+  hardware  = hardware.gpu
+}
+
+training_job "train" {
+  cluster            = training_cluster.main
+  command            = ["python3", "train.py"]
+  nodes              = 2
+  processes_per_node = 8
+
+  parallelism { # ERROR: Invalid parallel layout (detail: but the job runs 16 processes)
+    tensor   = 8
+    pipeline = 4
+    data     = 1
+  }
+}

@@ -1,0 +1,19 @@
+# Three replicas spread over two racks.
+facility "lab" {
+  it_power_kw = 50
+  design_pue  = 1.25
+}
+
+storage "ceph" {
+  facility        = facility.lab
+  kind            = "ceph"
+  nodes           = 6
+  drives_per_node = 4
+  drive_tb        = 3.84
+  failure_domain  = "rack"
+  racks           = 2 # ERROR: Not enough failure domains
+
+  protection {
+    replicas = 3
+  }
+}

@@ -1,0 +1,5 @@
+# A misspelled argument of a variable block.
+variable "nodes" {
+  type    = number
+  defualt = 4 # ERROR: Unsupported argument (did you mean)
+}

@@ -1,0 +1,5 @@
+# A misspelled type constraint.
+variable "site" {
+  type    = strin # ERROR: Invalid type specification
+  default = "lab"
+}

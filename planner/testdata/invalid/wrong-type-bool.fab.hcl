@@ -1,0 +1,14 @@
+# A flag written as a word.
+facility "lab" {
+  it_power_kw = 50
+  design_pue  = 1.25
+}
+
+storage "scratch" {
+  facility           = facility.lab
+  kind               = "ceph"
+  nodes              = 3
+  drives_per_node    = 4
+  drive_tb           = 3.84
+  encryption_at_rest = "yes" # ERROR: Incorrect argument type
+}
