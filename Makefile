@@ -31,6 +31,7 @@ bench:
 
 generate:
 	$(GO) generate $(PKGS)
+	$(GO) test ./schema -run TestReference -update
 
 # The README quickstart's main job on the embedded default example.
 quickstart: build

@@ -2,6 +2,7 @@ package planner
 
 import (
 	"github.com/fabrica-iac/fabrica/schema"
+	"github.com/fabrica-iac/fabrica/schema/addrs"
 	"github.com/fabrica-iac/fabrica/schema/catalog"
 	"github.com/fabrica-iac/fabrica/schema/diag"
 	"github.com/hashicorp/hcl/v2"
@@ -31,6 +32,10 @@ func (e *Evaluated) evalDeviceTypes() diag.Diagnostics {
 			if at == nil {
 				continue
 			}
+			if d := deviceTypeRefs(e.Config, at.Expr); d.HasErrors() {
+				diags = diags.Append(d)
+				continue
+			}
 			v, hd := at.Expr.Value(ctx)
 			diags = diags.Append(hd)
 			if hd.HasErrors() {
@@ -45,6 +50,22 @@ func (e *Evaluated) evalDeviceTypes() diag.Diagnostics {
 		}
 		b.Value = dt
 		e.DeviceTypes[name] = dt
+	}
+	return diags
+}
+
+// deviceTypeRefs checks the references of a device_type argument: device types are read
+// before locals and resources, so only declared variables are in scope.
+func deviceTypeRefs(cfg *schema.Config, expr hcl.Expression) diag.Diagnostics {
+	var diags diag.Diagnostics
+	for _, t := range expr.Variables() {
+		if t.RootName() == "var" {
+			r := &refs{locals: map[string]bool{}, resources: map[addrs.Resource]bool{}}
+			diags = diags.Append(r.add(cfg, t, refScope{}))
+			continue
+		}
+		diags = diags.Append(diag.Errorf(t.SourceRange(), "Invalid reference in device type",
+			"A device_type block is read before any local value or resource is evaluated, so its arguments may refer only to variables (var.NAME), not to %s. Write the figure as a constant or a variable.", t.RootName()))
 	}
 	return diags
 }

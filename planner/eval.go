@@ -94,6 +94,9 @@ func evaluate(cfg *schema.Config, in InputVars, limit int) (*Evaluated, diag.Dia
 	if diags.HasErrors() {
 		return e, finish(diags)
 	}
+	if d := e.checkAddresses(); d.HasErrors() {
+		return e, finish(diags.Append(d))
+	}
 	e.Facilities = schema.Summarize(e.Instances, e)
 	e.addAggregatesToFacilities()
 	for _, n := range outputs {

@@ -104,6 +104,48 @@ func evalBody(body *schema.BodyContent, ctx *hcl.EvalContext) ([]cty.Value, diag
 	return vals, diags
 }
 
+// checkAddresses reports reference arguments that name no instance. References written
+// as expressions are checked when the graph is built; this catches addresses given as
+// strings, such as facility = "facility.${each.key}".
+func (e *Evaluated) checkAddresses() diag.Diagnostics {
+	var diags diag.Diagnostics
+	for _, inst := range e.Instances {
+		for _, a := range inst.Resource.Spec.Attrs {
+			if a.Ref == "" || !inst.IsSet(a.Name) {
+				continue
+			}
+			targets := inst.Strings(a.Name)
+			if a.Type == cty.String {
+				targets = []string{inst.Str(a.Name)}
+			}
+			for _, t := range targets {
+				if e.byAddr[t] != nil {
+					continue
+				}
+				addr, err := addrs.ParseInstance(t)
+				if err != nil {
+					continue // DecodeArg has checked the address
+				}
+				if e.Config.Resource(addr.Resource) == nil {
+					var same []string
+					for _, r := range e.Config.Resources {
+						if r.Addr.Kind == addr.Kind {
+							same = append(same, r.Addr.Name)
+						}
+					}
+					diags = diags.Append(diag.Errorf(inst.Range(a.Name), "Reference to undeclared resource",
+						"%s refers to %s, but no %s named %q is declared%s.", a.Name, t, addr.Kind, addr.Name, didYouMean(addr.Name, same)))
+				} else {
+					diags = diags.Append(diag.Errorf(inst.Range(a.Name), "Reference to undeclared resource instance",
+						"%s refers to %s, but %s has no instance with that key. Check the index or key against its count or for_each.", a.Name, t, addr.Resource))
+				}
+				break
+			}
+		}
+	}
+	return diags
+}
+
 // resourceValue is what a reference to a whole resource evaluates to: one object, a tuple
 // of objects (count) or an object of objects (for_each). Built once per resource, on its
 // first reference.

@@ -184,7 +184,27 @@ func validateVariables(cfg *schema.Config, values map[string]cty.Value) diag.Dia
 			Functions: functions,
 		}
 		for _, val := range v.Validations {
+			if d := validationRefs(name, val); d.HasErrors() {
+				diags = diags.Append(d)
+				continue
+			}
 			diags = diags.Append(checkValidation(name, val, ctx))
+		}
+	}
+	return diags
+}
+
+// validationRefs reports references a validation rule cannot use: it sees only the
+// variable it validates.
+func validationRefs(name string, val *schema.VariableValidation) diag.Diagnostics {
+	var diags diag.Diagnostics
+	for _, e := range []hcl.Expression{val.Condition, val.ErrorMessage} {
+		for _, t := range e.Variables() {
+			if n, _ := attrStep(t, 1); t.RootName() == "var" && n == name {
+				continue
+			}
+			diags = diags.Append(diag.Errorf(t.SourceRange(), "Invalid reference in variable validation",
+				"The validation rules of var.%s may refer only to var.%s itself, so they can be checked before anything else is evaluated. Check other values where they are used.", name, name))
 		}
 	}
 	return diags

@@ -211,7 +211,13 @@ func (c *Config) addOutput(b *hcl.Block) diag.Diagnostics {
 	if a := content.Attributes["sensitive"]; a != nil {
 		val, d := a.Expr.Value(nil)
 		diags = diags.Append(d)
-		o.Sensitive = !d.HasErrors() && val.Type() == cty.Bool && !val.IsNull() && val.True()
+		if !d.HasErrors() {
+			if val.Type() != cty.Bool || val.IsNull() {
+				diags = diags.Append(diag.Errorf(a.Expr.Range(), "Invalid sensitive flag", "sensitive must be true or false."))
+			} else {
+				o.Sensitive = val.True()
+			}
+		}
 	}
 	c.Outputs[name] = o
 	return diags
@@ -270,9 +276,15 @@ func (c *Config) addResource(b *hcl.Block) diag.Diagnostics {
 		}
 	}
 	for _, lb := range content.Blocks {
-		if lb.Type == "lifecycle" {
-			diags = diags.Append(r.decodeLifecycle(lb))
+		if lb.Type != "lifecycle" {
+			continue
 		}
+		if r.Lifecycle.DeclRange != nil {
+			diags = diags.Append(diag.Errorf(lb.DefRange, "Duplicate lifecycle block",
+				"Only one lifecycle block is allowed in a resource; the first is at %s. Merge them into one.", r.Lifecycle.DeclRange.String()))
+			continue
+		}
+		diags = diags.Append(r.decodeLifecycle(lb))
 	}
 	c.Resources = append(c.Resources, r)
 	c.resourceIndex[addr] = r
@@ -287,6 +299,11 @@ func (r *Resource) decodeDependsOn(a *hcl.Attribute) diag.Diagnostics {
 		if td.HasErrors() {
 			diags = diags.Append(diag.Errorf(e.Range(), "Invalid depends_on reference",
 				"depends_on takes a list of resource references such as [fabric.compute, storage.ceph]."))
+			continue
+		}
+		if root := trav.RootName(); root == "var" || root == "local" || root == "count" || root == "each" {
+			diags = diags.Append(diag.Errorf(e.Range(), "Invalid depends_on reference",
+				"depends_on lists resources, such as [fabric.compute, storage.ceph], but this entry refers to %s, which is not a resource. Remove it: a block is already evaluated after the variables and local values its arguments use.", root))
 			continue
 		}
 		r.DependsOn = append(r.DependsOn, trav)

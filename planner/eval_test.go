@@ -1,0 +1,117 @@
+package planner
+
+import (
+	"testing"
+
+	"github.com/fabrica-iac/fabrica/schema"
+	"github.com/google/go-cmp/cmp"
+	"github.com/zclconf/go-cty/cty"
+)
+
+func evalSource(t *testing.T, src string) *Evaluated {
+	t.Helper()
+	cfg, diags := schema.LoadSources(map[string][]byte{"main.fab.hcl": []byte(src)})
+	if diags.HasErrors() {
+		t.Fatalf("load: %v", diags.Err())
+	}
+	ev, diags := Evaluate(cfg, InputVars{})
+	if diags.HasErrors() {
+		t.Fatalf("evaluate: %v", diags.Err())
+	}
+	return ev
+}
+
+const poolSource = `
+facility "f" {
+  it_power_kw = 100
+  design_pue  = 1.2
+}
+hardware "gpu" {
+  count       = 3
+  facility    = facility.f
+  device_type = "dgx-h100"
+  rack        = "r${count.index % 2}"
+}
+hardware "keyed" {
+  for_each    = toset(["b", "a"])
+  facility    = facility.f
+  device_type = "cpu-server"
+  tags        = { name = each.key }
+}
+locals {
+  second_gpus = hardware.gpu[1].gpus
+  all_racks   = hardware.gpu[*].rack
+}
+output "second" { value = local.second_gpus }
+output "racks"  { value = local.all_racks }
+output "keyed"  { value = hardware.keyed["a"].tags.name }
+output "load"   { value = facility.f.it_load_kw }
+`
+
+func TestEvaluate_expansionAndReferences(t *testing.T) {
+	ev := evalSource(t, poolSource)
+	var addrs []string
+	for _, inst := range ev.Instances {
+		addrs = append(addrs, inst.Addr.String())
+	}
+	want := []string{"facility.f", "hardware.gpu[0]", "hardware.gpu[1]", "hardware.gpu[2]", `hardware.keyed["a"]`, `hardware.keyed["b"]`}
+	if d := cmp.Diff(want, addrs); d != "" {
+		t.Errorf("instances (-want +got):\n%s", d)
+	}
+	outputs := map[string]string{}
+	for k, v := range ev.Outputs {
+		outputs[k] = renderValue(v)
+	}
+	wantOut := map[string]string{
+		"second": "8",
+		"racks":  `["r0","r1","r0"]`,
+		"keyed":  `"a"`,
+		"load":   "32.2", // 3 × 10.2 kW DGX H100 + 2 × 0.8 kW CPU servers
+	}
+	if d := cmp.Diff(wantOut, outputs); d != "" {
+		t.Errorf("outputs (-want +got):\n%s", d)
+	}
+	f := ev.Facilities[0]
+	if f.GPUs != 24 || f.Racks != 2 || f.Nodes != 5 {
+		t.Errorf("facility summary: gpus %d racks %d nodes %d, want 24, 2, 5", f.GPUs, f.Racks, f.Nodes)
+	}
+}
+
+func TestEvaluate_dependencyOrderIsNotDeclarationOrder(t *testing.T) {
+	ev := evalSource(t, `
+output "n" { value = length(hardware.late) }
+hardware "late" {
+  count       = local.n
+  facility    = facility.f
+  device_type = "cpu-server"
+}
+locals { n = 2 }
+facility "f" {
+  it_power_kw = 10
+  design_pue  = 1.1
+}
+`)
+	if got := renderValue(ev.Outputs["n"]); got != "2" {
+		t.Errorf("output n = %s, want 2", got)
+	}
+}
+
+func renderValue(v cty.Value) string {
+	switch {
+	case v.Type() == cty.Number:
+		return v.AsBigFloat().Text('f', -1)
+	case v.Type() == cty.String:
+		return `"` + v.AsString() + `"`
+	case v.Type().IsTupleType() || v.Type().IsListType():
+		s := "["
+		for i, it := 0, v.ElementIterator(); it.Next(); i++ {
+			_, e := it.Element()
+			if i > 0 {
+				s += ","
+			}
+			s += renderValue(e)
+		}
+		return s + "]"
+	}
+	return v.GoString()
+}
