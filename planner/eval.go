@@ -29,6 +29,7 @@ type Evaluated struct {
 
 	limit     int
 	byAddr    map[string]*schema.Instance
+	byRes     map[addrs.Resource][]*schema.Instance
 	resValues map[addrs.Resource]cty.Value
 }
 
@@ -62,6 +63,7 @@ func evaluate(cfg *schema.Config, in InputVars, limit int) (*Evaluated, diag.Dia
 		Locals:    map[string]cty.Value{},
 		Outputs:   map[string]cty.Value{},
 		byAddr:    map[string]*schema.Instance{},
+		byRes:     map[addrs.Resource][]*schema.Instance{},
 		resValues: map[addrs.Resource]cty.Value{},
 	}
 	vars, diags := ResolveVariables(cfg, in)
@@ -69,7 +71,7 @@ func evaluate(cfg *schema.Config, in InputVars, limit int) (*Evaluated, diag.Dia
 		return e, finish(diags)
 	}
 	e.Variables = vars
-	diags = diags.Append(e.evalDeviceTypes())
+	diags = diags.Append(checkSettings(cfg), e.evalDeviceTypes())
 	g, refsOf, d := buildGraph(cfg)
 	diags = diags.Append(d)
 	if diags.HasErrors() {
@@ -97,7 +99,9 @@ func evaluate(cfg *schema.Config, in InputVars, limit int) (*Evaluated, diag.Dia
 	if d := e.checkAddresses(); d.HasErrors() {
 		return e, finish(diags.Append(d))
 	}
-	e.Facilities = schema.Summarize(e.Instances, e)
+	var fd diag.Diagnostics
+	e.Facilities, fd = schema.Summarize(e.Instances, e)
+	diags = diags.Append(fd)
 	e.addAggregatesToFacilities()
 	for _, n := range outputs {
 		diags = diags.Append(e.evalOutput(n.name, refsOf[n]))

@@ -42,6 +42,7 @@ func (e *Evaluated) evalResource(res *schema.Resource, r *refs) diag.Diagnostics
 		e.byAddr[inst.Addr.String()] = inst
 	}
 	e.Instances = append(e.Instances, insts...)
+	e.byRes[res.Addr] = insts
 	if diags.HasErrors() {
 		e.resValues[res.Addr] = cty.DynamicVal
 	}
@@ -157,23 +158,17 @@ func (e *Evaluated) resourceValue(a addrs.Resource) cty.Value {
 	var v cty.Value
 	switch {
 	case res.Count != nil:
-		n := 0
-		for ; ; n++ {
-			if e.byAddr[a.Instance(addrs.IntKeyOf(n)).String()] == nil {
-				break
-			}
-		}
-		elems := make([]cty.Value, n)
-		for i := range elems {
-			elems[i] = instanceObject(e.byAddr[a.Instance(addrs.IntKeyOf(i)).String()])
+		insts := e.byRes[a]
+		elems := make([]cty.Value, len(insts))
+		for i, inst := range insts {
+			elems[i] = instanceObject(inst)
 		}
 		v = cty.TupleVal(elems)
 	case res.ForEach != nil:
-		m := map[string]cty.Value{}
-		for _, inst := range e.Instances {
-			if inst.Addr.Resource == a {
-				m[inst.Addr.Key.Str] = instanceObject(inst)
-			}
+		insts := e.byRes[a]
+		m := make(map[string]cty.Value, len(insts))
+		for _, inst := range insts {
+			m[inst.Addr.Key.Str] = instanceObject(inst)
 		}
 		v = cty.ObjectVal(m)
 	default:

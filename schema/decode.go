@@ -27,7 +27,8 @@ var waiverSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 
 func (c *Config) addSettings(b *hcl.Block) diag.Diagnostics {
 	if c.Settings != nil {
-		return diag.Diagnostics{duplicate("fabrica block", "fabrica", b.DefRange, c.Settings.DeclRange)}
+		return diag.Diagnostics{diag.Errorf(b.DefRange, "Duplicate fabrica block",
+			"Only one fabrica settings block is allowed; the first is at %s. Merge them into one.", c.Settings.DeclRange.String())}
 	}
 	content, hd := b.Body.Content(settingsSchema)
 	diags := diag.Diagnostics{}.Append(hd)
@@ -340,8 +341,7 @@ func (r *Resource) decodeLifecycle(b *hcl.Block) diag.Diagnostics {
 		for _, e := range exprs {
 			name := hcl.ExprAsKeyword(e)
 			if name == "" || r.Spec.Index(name) < 0 {
-				diags = diags.Append(diag.Errorf(e.Range(), "Invalid ignore_changes entry",
-					"ignore_changes takes argument names of this %s, unquoted, such as [tags]%s.", r.Addr.Kind, suggest(name, r.Spec.Names())))
+				diags = diags.Append(diag.Errorf(e.Range(), "Invalid ignore_changes entry", "%s", ignoreChangesHint(r.Spec, r.Addr.Kind, e, name)))
 				continue
 			}
 			r.Lifecycle.IgnoreChanges = append(r.Lifecycle.IgnoreChanges, name)
@@ -373,10 +373,17 @@ func decodeBody(body hcl.Body, spec *BlockSpec) (*BodyContent, *hcl.BodyContent,
 	return out, content, diags
 }
 
-// suggest returns ` (did you mean "x"?)`-style text when a close name exists.
-func suggest(given string, names []string) string {
-	if s := nameSuggestion(given, names); s != "" {
-		return fmt.Sprintf(". Did you mean %q?", s)
+// ignoreChangesHint says what an ignore_changes entry must be, suggesting the argument
+// the user probably meant. name is the entry as a bare name, or "" when it is not one.
+func ignoreChangesHint(spec *KindSpec, kind string, e hcl.Expression, name string) string {
+	if name == "" {
+		if v, d := e.Value(nil); !d.HasErrors() && v.Type() == cty.String && !v.IsNull() && spec.Index(v.AsString()) >= 0 {
+			return fmt.Sprintf("ignore_changes takes argument names without quotes: write %s, not %q.", v.AsString(), v.AsString())
+		}
+		return fmt.Sprintf("ignore_changes takes names of this %s's arguments, without quotes, such as [%s].", kind, spec.Attrs[0].Name)
 	}
-	return ""
+	if s := nameSuggestion(name, spec.Names()); s != "" {
+		return fmt.Sprintf("A %s has no argument named %q. Did you mean %s?", kind, name, s)
+	}
+	return fmt.Sprintf("A %s has no argument named %q; ignore_changes takes names of its arguments, such as [%s].", kind, name, spec.Attrs[0].Name)
 }

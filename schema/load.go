@@ -154,6 +154,10 @@ func hclIdentifier(s string) bool {
 }
 
 func duplicate(what, name string, rng, prev hcl.Range) diag.Diagnostic {
+	article := "A"
+	if strings.ContainsRune("aeiou", rune(what[0])) {
+		article = "An"
+	}
 	return diag.Errorf(rng, "Duplicate "+what,
-		"A %s named %q was already declared at %s. Names must be unique; rename or remove one of them.", what, name, prev.String())
+		"%s %s named %q was already declared at %s. Names must be unique; rename or remove one of them.", article, what, name, prev.String())
 }

@@ -138,7 +138,7 @@ func ptr(f float64) *float64 { return &f }
 func str(name string, enum ...string) *Attr { return &Attr{Name: name, Type: cty.String, Enum: enum} }
 func num(name string) *Attr                 { return &Attr{Name: name, Type: cty.Number, Min: ptr(0)} }
 func whole(name string) *Attr               { return &Attr{Name: name, Type: cty.Number, Int: true, Min: ptr(0)} }
-func boolean(name string) *Attr                { return &Attr{Name: name, Type: cty.Bool} }
+func boolean(name string) *Attr             { return &Attr{Name: name, Type: cty.Bool} }
 func ref(name, kind string) *Attr           { return &Attr{Name: name, Type: cty.String, Ref: kind} }
 func refs(name, kind string) *Attr          { return &Attr{Name: name, Type: cty.List(cty.String), Ref: kind} }
 func block(name string, attrs ...*Attr) *Attr {

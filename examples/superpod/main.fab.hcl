@@ -3,6 +3,13 @@
 # a 70B-parameter pre-training job. The derived figures match NVIDIA's reference
 # architecture: 32 leaf and 16 spine switches for the compute fabric.
 
+fabrica {
+  required_version = ">= 0.1"
+  backend "local" {
+    path = ".fabrica/state.json"
+  }
+}
+
 variable "scalable_units" {
   type    = number
   default = 4

@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/fabrica-iac/fabrica/cmd/fabrica/command/views"
+	"github.com/fabrica-iac/fabrica/schema"
 	"github.com/spf13/cobra"
 )
 
@@ -20,8 +21,8 @@ const (
 	ExitPolicy  = 3
 )
 
-// Version is the fabrica version; release builds set it with -ldflags.
-var Version = "0.1.0-dev"
+// Version is the fabrica version (schema.Version, which release builds set).
+var Version = schema.Version
 
 // globals are the flags every command has.
 type globals struct {

@@ -26,7 +26,7 @@ training_job "train" {
     parameters_b = 1
     layers       = 24
     hidden       = 2000
-    heads        = 16 # ERROR: Invalid model figures
+    heads        = 24 # ERROR: Invalid model figures
     seq_len      = 2048
   }
 }

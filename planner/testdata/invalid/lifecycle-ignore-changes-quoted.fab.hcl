@@ -9,6 +9,6 @@ hardware "node" {
   device_type = "cpu-server"
 
   lifecycle {
-    ignore_changes = ["tags"] # ERROR: Invalid ignore_changes entry
+    ignore_changes = ["tags"] # ERROR: Invalid ignore_changes entry (detail: without quotes)
   }
 }

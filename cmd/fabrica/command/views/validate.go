@@ -39,6 +39,7 @@ func ValidateSummary(w io.Writer, ev *planner.Evaluated, color bool) {
 		}
 		row("GPUs", "%d on %s", f.GPUs, plural(f.Nodes, "node", "nodes"))
 		row("Racks", "%d (heaviest %s kW)", f.Racks, num(f.MaxRackKW))
+		row("Cooling", "%s", coolingText(f))
 		row("IT load", "%s kW of %s kW (headroom %s kW)", num(f.ITLoadKW), num(f.ITPowerKW), num(f.HeadroomKW))
 		row("Facility load", "%s kW at PUE %s", num(f.FacilityKW), num(f.PUE))
 		row("Energy", "%s MWh/yr, %s tCO2/yr", num(f.AnnualMWh), num(f.AnnualCO2T))
@@ -157,4 +158,15 @@ func ValidateJSON(w io.Writer, ev *planner.Evaluated, diags diag.Diagnostics) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(doc)
+}
+
+func coolingText(f *schema.FacilitySummary) string {
+	text := fmt.Sprintf("%s racks, up to %s kW each", f.RackCooling, num(f.CoolingLimitKW))
+	switch {
+	case f.HeaviestRackCFM > 0:
+		text += fmt.Sprintf("; heaviest needs %s CFM of air at ΔT 20 °F", num(f.HeaviestRackCFM))
+	case f.HeaviestRackLPM > 0:
+		text += fmt.Sprintf("; heaviest needs %s L/min of water at ΔT 10 K", num(f.HeaviestRackLPM))
+	}
+	return text
 }
