@@ -89,6 +89,13 @@ func evalBody(body *schema.BodyContent, ctx *hcl.EvalContext) ([]cty.Value, diag
 			vals[i] = a.DefaultOrNull()
 			continue
 		}
+		if a.Ref != "" && quotedAddress(at.Expr) {
+			// A quoted address would give no dependency edge, so it is not a reference.
+			diags = diags.Append(diag.Errorf(at.Expr.Range(), "Reference written as a string",
+				"%s must be a reference such as %s = %s.main, without quotes, so fabrica knows the dependency.", a.Name, a.Name, a.Ref))
+			vals[i] = cty.NullVal(a.Type)
+			continue
+		}
 		v, hd := at.Expr.Value(ctx)
 		if hd.HasErrors() {
 			diags = diags.Append(hd)
@@ -219,3 +226,26 @@ func (e *Evaluated) addAggregatesToFacilities() {
 }
 
 func (e *Evaluated) String() string { return fmt.Sprintf("%d instances", len(e.Instances)) }
+
+// quotedAddress reports whether a reference argument was written as a constant string
+// (or a list holding one) instead of a reference.
+func quotedAddress(expr hcl.Expression) bool {
+	if len(expr.Variables()) > 0 {
+		return false
+	}
+	v, hd := expr.Value(nil)
+	if hd.HasErrors() || v.IsNull() || !v.IsWhollyKnown() {
+		return false
+	}
+	if v.Type() == cty.String {
+		return true
+	}
+	if v.Type().IsTupleType() || v.Type().IsListType() {
+		for it := v.ElementIterator(); it.Next(); {
+			if _, e := it.Element(); e.Type() == cty.String {
+				return true
+			}
+		}
+	}
+	return false
+}

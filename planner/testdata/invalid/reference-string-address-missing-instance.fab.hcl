@@ -13,5 +13,5 @@ hardware "node" {
 training_cluster "main" {
   facility  = facility.lab
   scheduler = "local"
-  hardware  = ["hardware.node[0]", "hardware.node[5]"] # ERROR: Reference to undeclared resource instance
+  hardware  = [for i in [0, 5] : format("hardware.node[%d]", i)] # ERROR: Reference to undeclared resource instance
 }

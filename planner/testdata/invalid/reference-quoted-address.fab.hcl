@@ -5,6 +5,6 @@ facility "lab" {
 }
 
 hardware "node" {
-  facility    = "facility.labs" # ERROR: Reference to undeclared resource
+  facility    = "facility.labs" # ERROR: Reference written as a string
   device_type = "cpu-server"
 }
