@@ -106,8 +106,8 @@ func benchValidate(b *testing.B, o Options) {
 	b.StopTimer()
 	const mib = 1 << 20
 	n := float64(b.N)
-	b.ReportMetric(float64(load.Milliseconds())/n, "load-ms/op")
-	b.ReportMetric(float64(eval.Milliseconds())/n, "eval-ms/op")
+	b.ReportMetric(float64(load.Microseconds())/1e3/n, "load-ms/op")
+	b.ReportMetric(float64(eval.Microseconds())/1e3/n, "eval-ms/op")
 	b.ReportMetric(float64(instances), "instances/op")
 	b.ReportMetric(float64(src)/mib, "src-MiB")
 	b.ReportMetric(float64(peakHeap)/mib, "peak-heap-MiB")

@@ -44,7 +44,7 @@ func ParseStyle(s string) (Style, error) {
 const (
 	DefaultNodesPerRack     = 4    // DGX H100: 4 × 10.2 kW in a 45 kW rack
 	DefaultRacksPerPod      = 32   // 128 nodes: four 32-node scalable units
-	DefaultRacksPerFacility = 1024 // 4,096 nodes, about 46 MW of IT load
+	DefaultRacksPerFacility = 1024 // 4,096 nodes, about 45 MW of IT load
 	DefaultStorageServers   = 16   // per facility
 	DefaultDeviceType       = "dgx-h100"
 )

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/big"
 	"sort"
+	"sync"
 
 	"github.com/fabrica-iac/fabrica/schema"
 	"github.com/fabrica-iac/fabrica/schema/addrs"
@@ -26,8 +27,13 @@ type Evaluated struct {
 	Instances []*schema.Instance
 	// Facilities are the aggregates per facility instance, in address order.
 	Facilities []*schema.FacilitySummary
+	// Aggregates is the running sum behind Facilities, for plans to derive "before".
+	Aggregates *schema.Aggregator
 
 	limit     int
+	cacheMu   sync.Mutex
+	varObject cty.Value
+	resAddrs  map[addrs.Resource]cty.Value
 	byAddr    map[string]*schema.Instance
 	byRes     map[addrs.Resource][]*schema.Instance
 	resValues map[addrs.Resource]cty.Value
@@ -65,12 +71,14 @@ func evaluate(cfg *schema.Config, in InputVars, limit int) (*Evaluated, diag.Dia
 		byAddr:    map[string]*schema.Instance{},
 		byRes:     map[addrs.Resource][]*schema.Instance{},
 		resValues: map[addrs.Resource]cty.Value{},
+		resAddrs:  map[addrs.Resource]cty.Value{},
 	}
 	vars, diags := ResolveVariables(cfg, in)
 	if diags.HasErrors() {
 		return e, finish(diags)
 	}
 	e.Variables = vars
+	e.varObject = cty.ObjectVal(vars)
 	diags = diags.Append(checkSettings(cfg), e.evalDeviceTypes())
 	g, refsOf, d := buildGraph(cfg)
 	diags = diags.Append(d)
@@ -82,16 +90,16 @@ func evaluate(cfg *schema.Config, in InputVars, limit int) (*Evaluated, diag.Dia
 		return e, finish(diags.Append(cycleDiagnostic(cfg, cycle)))
 	}
 	var outputs []node
-	for _, n := range order {
-		switch n.kind {
-		case "local":
-			diags = diags.Append(e.evalLocal(n.name, refsOf[n]))
-		case "output":
-			outputs = append(outputs, n) // after the aggregates, which outputs may read
-		default:
-			res := cfg.Resource(addrs.Resource{Kind: n.kind, Name: n.name})
-			diags = diags.Append(e.evalResource(res, refsOf[n]))
+	for _, wave := range waves(g, order) {
+		var blocks []node
+		for _, n := range wave {
+			if n.kind == "output" {
+				outputs = append(outputs, n) // after the aggregates, which outputs may read
+			} else {
+				blocks = append(blocks, n)
+			}
 		}
+		diags = diags.Append(e.evalWave(blocks, refsOf))
 	}
 	if diags.HasErrors() {
 		return e, finish(diags)
@@ -100,12 +108,15 @@ func evaluate(cfg *schema.Config, in InputVars, limit int) (*Evaluated, diag.Dia
 		return e, finish(diags.Append(d))
 	}
 	var fd diag.Diagnostics
-	e.Facilities, fd = schema.Summarize(e.Instances, e)
+	e.Aggregates, e.Facilities, fd = schema.Summarize(e.Instances, e)
 	diags = diags.Append(fd)
 	e.addAggregatesToFacilities()
 	for _, n := range outputs {
 		diags = diags.Append(e.evalOutput(n.name, refsOf[n]))
 	}
+	// The reference values are only needed while evaluating; drop them so a large
+	// configuration's objects can be collected.
+	e.resValues, e.resAddrs = nil, nil
 	return e, finish(diags)
 }
 
@@ -117,9 +128,21 @@ func finish(d diag.Diagnostics) diag.Diagnostics {
 
 // scope builds the variables an expression set needs: only the referenced locals and
 // resources, so a reference to one instance costs O(1) whatever the size of the config.
+// Resources appear as objects (every argument and derived figure).
 func (e *Evaluated) scope(r *refs) *hcl.EvalContext {
+	return e.buildScope(r, e.resourceValue)
+}
+
+// addressScope is scope with every resource as its address string (a tuple or object of
+// them for count and for_each): what reference arguments need, at a fraction of the
+// cost of objects.
+func (e *Evaluated) addressScope(r *refs) *hcl.EvalContext {
+	return e.buildScope(r, e.resourceAddresses)
+}
+
+func (e *Evaluated) buildScope(r *refs, value func(addrs.Resource) cty.Value) *hcl.EvalContext {
 	vars := make(map[string]cty.Value, 4)
-	vars["var"] = cty.ObjectVal(e.Variables)
+	vars["var"] = e.varObject
 	if len(r.locals) > 0 {
 		m := make(map[string]cty.Value, len(r.locals))
 		for l := range r.locals {
@@ -132,7 +155,7 @@ func (e *Evaluated) scope(r *refs) *hcl.EvalContext {
 		if byKind[res.Kind] == nil {
 			byKind[res.Kind] = map[string]cty.Value{}
 		}
-		byKind[res.Kind][res.Name] = e.resourceValue(res)
+		byKind[res.Kind][res.Name] = value(res)
 	}
 	for k, m := range byKind {
 		vars[k] = cty.ObjectVal(m)
@@ -140,13 +163,12 @@ func (e *Evaluated) scope(r *refs) *hcl.EvalContext {
 	return &hcl.EvalContext{Variables: vars, Functions: functions}
 }
 
-func (e *Evaluated) evalLocal(name string, r *refs) diag.Diagnostics {
+func (e *Evaluated) evalLocal(name string, r *refs) (cty.Value, diag.Diagnostics) {
 	v, hd := e.Config.Locals[name].Expr.Value(e.scope(r))
-	e.Locals[name] = v
 	if hd.HasErrors() {
-		e.Locals[name] = cty.DynamicVal
+		v = cty.DynamicVal
 	}
-	return diag.Diagnostics{}.Append(hd)
+	return v, diag.Diagnostics{}.Append(hd)
 }
 
 func (e *Evaluated) evalOutput(name string, r *refs) diag.Diagnostics {
@@ -161,10 +183,10 @@ type expansion struct {
 	each cty.Value
 }
 
-func (e *Evaluated) expand(res *schema.Resource, ctx *hcl.EvalContext) ([]expansion, diag.Diagnostics) {
+func (e *Evaluated) expand(res *schema.Resource, sc *blockScope) ([]expansion, diag.Diagnostics) {
 	switch {
 	case res.Count != nil:
-		v, hd := res.Count.Value(ctx)
+		v, hd := res.Count.Value(sc.context(res.Count, false))
 		if hd.HasErrors() {
 			return nil, diag.Diagnostics{}.Append(hd)
 		}
@@ -182,7 +204,7 @@ func (e *Evaluated) expand(res *schema.Resource, ctx *hcl.EvalContext) ([]expans
 		}
 		return out, nil
 	case res.ForEach != nil:
-		v, hd := res.ForEach.Value(ctx)
+		v, hd := res.ForEach.Value(sc.context(res.ForEach, false))
 		if hd.HasErrors() {
 			return nil, diag.Diagnostics{}.Append(hd)
 		}

@@ -2,11 +2,13 @@ package planner
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/fabrica-iac/fabrica/schema"
 	"github.com/fabrica-iac/fabrica/schema/addrs"
 	"github.com/fabrica-iac/fabrica/schema/diag"
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -14,58 +16,171 @@ import (
 // a block of 100,000 instances gives a readable error, not 100,000 of them.
 const maxErrorsPerResource = 10
 
-func (e *Evaluated) evalResource(res *schema.Resource, r *refs) diag.Diagnostics {
-	ctx := e.scope(r)
-	exps, diags := e.expand(res, ctx)
+// resourceResult is one resource block's evaluated instances, made without touching
+// shared state so blocks of one wave can be evaluated at once.
+type resourceResult struct {
+	res   *schema.Resource
+	insts []*schema.Instance
+	diags diag.Diagnostics
+}
+
+// parallelInstances is the pool size above which a block's instances are evaluated on
+// every core.
+const parallelInstances = 512
+
+func (e *Evaluated) evalResource(res *schema.Resource) resourceResult {
+	sc := newBlockScope(e, res)
+	exps, diags := e.expand(res, sc)
 	if diags.HasErrors() {
-		e.resValues[res.Addr] = cty.DynamicVal
-		return diags
+		return resourceResult{res: res, diags: diags}
 	}
-	insts := make([]*schema.Instance, 0, len(exps))
-	failed := 0
-	for _, x := range exps {
+	insts := make([]*schema.Instance, len(exps))
+	instDiags := make([]diag.Diagnostics, len(exps))
+	one := func(i int) {
+		x := exps[i]
 		inst := &schema.Instance{Addr: res.Addr.Instance(x.key), Resource: res, Each: x.each}
-		vals, d := evalBody(res.Body, instanceScope(ctx, res, x))
+		vals, d := evalBody(res.Body, &instanceScope{block: sc, x: x})
 		inst.Values = vals
 		if !d.HasErrors() {
 			d = d.Append(schema.Derive(inst, e))
 		}
+		insts[i], instDiags[i] = inst, d
+	}
+	if len(exps) >= parallelInstances {
+		parallelFor(len(exps), one)
+	} else {
+		for i := range exps {
+			one(i)
+		}
+	}
+	failed := 0
+	for i, d := range instDiags {
 		diags = diags.Append(d)
 		if d.HasErrors() {
-			if failed++; failed == maxErrorsPerResource && len(exps) > failed {
+			if failed++; failed == maxErrorsPerResource && len(exps) > i+1 {
 				diags = diags.Append(diag.Errorf(res.DeclRange, "Too many errors",
-					"Stopped checking %s after %d failing instances; fix the errors above and run again.", res.Addr, failed))
+					"Stopped reporting on %s after %d failing instances; fix the errors above and run again.", res.Addr, failed))
 				break
 			}
 		}
-		insts = append(insts, inst)
-		e.byAddr[inst.Addr.String()] = inst
 	}
-	e.Instances = append(e.Instances, insts...)
-	e.byRes[res.Addr] = insts
-	if diags.HasErrors() {
-		e.resValues[res.Addr] = cty.DynamicVal
-	}
-	return diags
+	return resourceResult{res: res, insts: insts, diags: diags}
 }
 
-// instanceScope adds count.index or each.key/each.value to a block's scope.
-func instanceScope(ctx *hcl.EvalContext, res *schema.Resource, x expansion) *hcl.EvalContext {
+// addResource records a block's instances; it runs on one goroutine between waves.
+func (e *Evaluated) addResource(r resourceResult) {
+	for _, inst := range r.insts {
+		e.byAddr[inst.Address()] = inst
+	}
+	e.Instances = append(e.Instances, r.insts...)
+	e.byRes[r.res.Addr] = r.insts
+	if r.diags.HasErrors() {
+		e.resValues[r.res.Addr] = cty.DynamicVal
+		e.resAddrs[r.res.Addr] = cty.DynamicVal
+	}
+}
+
+// blockScope builds, on first use and once per block, an evaluation context per
+// expression holding only what that expression refers to: a literal argument costs
+// nothing, and an argument that names one rack does not build the 100,000 objects a
+// fabric's endpoints refer to.
+type blockScope struct {
+	mu    sync.Mutex
+	e     *Evaluated
+	res   *schema.Resource
+	obj   map[hcl.Expression]*hcl.EvalContext
+	addrs map[hcl.Expression]*hcl.EvalContext
+	// perInstance records which expressions read count or each.
+	perInstance map[hcl.Expression]bool
+}
+
+func newBlockScope(e *Evaluated, res *schema.Resource) *blockScope {
+	return &blockScope{e: e, res: res, obj: map[hcl.Expression]*hcl.EvalContext{},
+		addrs: map[hcl.Expression]*hcl.EvalContext{}, perInstance: map[hcl.Expression]bool{}}
+}
+
+func (b *blockScope) context(expr hcl.Expression, addresses bool) *hcl.EvalContext {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	cache := b.obj
+	if addresses {
+		cache = b.addrs
+	}
+	if ctx, ok := cache[expr]; ok {
+		return ctx
+	}
+	r := &refs{locals: map[string]bool{}, resources: map[addrs.Resource]bool{}}
+	for _, t := range expr.Variables() {
+		switch t.RootName() {
+		case "count", "each":
+			b.perInstance[expr] = true
+		default:
+			r.add(b.e.Config, t, refScope{count: true, each: true}) // already checked by buildGraph
+		}
+	}
+	var ctx *hcl.EvalContext
+	if addresses {
+		ctx = b.e.addressScope(r)
+	} else {
+		ctx = b.e.scope(r)
+	}
+	cache[expr] = ctx
+	return ctx
+}
+
+func (b *blockScope) isPerInstance(expr hcl.Expression) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.perInstance[expr]
+}
+
+// instanceScope evaluates one instance's expressions, adding count.index or
+// each.key/each.value where an expression reads them.
+type instanceScope struct {
+	block *blockScope
+	x     expansion
+}
+
+func (s *instanceScope) eval(expr hcl.Expression, addresses bool) (cty.Value, hcl.Diagnostics) {
+	if isLiteral(expr) {
+		return expr.Value(nil)
+	}
+	ctx := s.block.context(expr, addresses)
+	if s.block.isPerInstance(expr) {
+		ctx = s.child(ctx)
+	}
+	return expr.Value(ctx)
+}
+
+func (s *instanceScope) child(ctx *hcl.EvalContext) *hcl.EvalContext {
+	res := s.block.res
 	switch {
 	case res.Count != nil:
 		c := ctx.NewChild()
-		c.Variables = map[string]cty.Value{"count": cty.ObjectVal(map[string]cty.Value{"index": cty.NumberIntVal(int64(x.key.Int))})}
+		c.Variables = map[string]cty.Value{"count": cty.ObjectVal(map[string]cty.Value{"index": cty.NumberIntVal(int64(s.x.key.Int))})}
 		return c
 	case res.ForEach != nil:
 		c := ctx.NewChild()
-		c.Variables = map[string]cty.Value{"each": cty.ObjectVal(map[string]cty.Value{"key": cty.StringVal(x.key.Str), "value": x.each})}
+		c.Variables = map[string]cty.Value{"each": cty.ObjectVal(map[string]cty.Value{"key": cty.StringVal(s.x.key.Str), "value": s.x.each})}
 		return c
 	}
 	return ctx
 }
 
+// value evaluates an argument. A reference argument is first tried with resources as
+// addresses, and only when that fails (the expression reads attributes of what it
+// refers to) with resources as objects.
+func (s *instanceScope) value(a *schema.Attr, expr hcl.Expression) (cty.Value, hcl.Diagnostics) {
+	if a.Ref != "" {
+		if v, hd := s.eval(expr, true); !hd.HasErrors() {
+			return v, hd
+		}
+	}
+	return s.eval(expr, false)
+}
+
 // evalBody evaluates a body's arguments and nested blocks, by position in its spec.
-func evalBody(body *schema.BodyContent, ctx *hcl.EvalContext) ([]cty.Value, diag.Diagnostics) {
+func evalBody(body *schema.BodyContent, sc *instanceScope) ([]cty.Value, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	vals := make([]cty.Value, len(body.Spec.Attrs))
 	for i, a := range body.Spec.Attrs {
@@ -75,7 +190,7 @@ func evalBody(body *schema.BodyContent, ctx *hcl.EvalContext) ([]cty.Value, diag
 				vals[i] = cty.NullVal(a.Nested.ImpliedType())
 				continue
 			}
-			nested, d := evalBody(nb.Body, ctx)
+			nested, d := evalBody(nb.Body, sc)
 			diags = diags.Append(d)
 			m := make(map[string]cty.Value, len(nested))
 			for j, na := range a.Nested.Attrs {
@@ -96,7 +211,7 @@ func evalBody(body *schema.BodyContent, ctx *hcl.EvalContext) ([]cty.Value, diag
 			vals[i] = cty.NullVal(a.Type)
 			continue
 		}
-		v, hd := at.Expr.Value(ctx)
+		v, hd := sc.value(a, at.Expr)
 		if hd.HasErrors() {
 			diags = diags.Append(hd)
 			vals[i] = cty.NullVal(a.Type)
@@ -158,6 +273,8 @@ func (e *Evaluated) checkAddresses() diag.Diagnostics {
 // of objects (count) or an object of objects (for_each). Built once per resource, on its
 // first reference.
 func (e *Evaluated) resourceValue(a addrs.Resource) cty.Value {
+	e.cacheMu.Lock()
+	defer e.cacheMu.Unlock()
 	if v, ok := e.resValues[a]; ok {
 		return v
 	}
@@ -187,6 +304,40 @@ func (e *Evaluated) resourceValue(a addrs.Resource) cty.Value {
 		}
 	}
 	e.resValues[a] = v
+	return v
+}
+
+// resourceAddresses is resourceValue with each instance as its address string.
+func (e *Evaluated) resourceAddresses(a addrs.Resource) cty.Value {
+	e.cacheMu.Lock()
+	defer e.cacheMu.Unlock()
+	if v, ok := e.resAddrs[a]; ok {
+		return v
+	}
+	res := e.Config.Resource(a)
+	insts := e.byRes[a]
+	var v cty.Value
+	switch {
+	case e.resValues[a] == cty.DynamicVal && len(insts) == 0:
+		v = cty.DynamicVal // the resource failed; its errors are reported
+	case res.Count != nil:
+		elems := make([]cty.Value, len(insts))
+		for i, inst := range insts {
+			elems[i] = cty.StringVal(inst.Address())
+		}
+		v = cty.TupleVal(elems)
+	case res.ForEach != nil:
+		m := make(map[string]cty.Value, len(insts))
+		for _, inst := range insts {
+			m[inst.Addr.Key.Str] = cty.StringVal(inst.Address())
+		}
+		v = cty.ObjectVal(m)
+	case len(insts) == 1:
+		v = cty.StringVal(insts[0].Address())
+	default:
+		v = cty.DynamicVal
+	}
+	e.resAddrs[a] = v
 	return v
 }
 
@@ -246,6 +397,20 @@ func quotedAddress(expr hcl.Expression) bool {
 				return true
 			}
 		}
+	}
+	return false
+}
+
+// isLiteral reports whether an expression is a constant the parser already knows, the
+// common case for most arguments of a large pool.
+func isLiteral(expr hcl.Expression) bool {
+	switch x := expr.(type) {
+	case *hclsyntax.LiteralValueExpr:
+		return true
+	case *hclsyntax.TemplateExpr:
+		return x.IsStringLiteral()
+	case *hclsyntax.TemplateWrapExpr:
+		return isLiteral(x.Wrapped)
 	}
 	return false
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/fabrica-iac/fabrica/schema/catalog"
 	"github.com/fabrica-iac/fabrica/schema/derive"
@@ -52,11 +53,7 @@ func deriveHardware(inst *Instance, l Lookup) diag.Diagnostics {
 			"There is no device type %q%s. Built-in types: %s; declare others with a device_type block.",
 			name, quotedSuggestion(name, l.DeviceTypeNames()), strings.Join(catalog.Names(), ", "))}
 	}
-	inst.Derived["gpus"] = cty.NumberIntVal(int64(dt.GPUs))
-	inst.Derived["gpu_memory_gb"] = NumberVal(dt.GPUMemoryGB)
-	inst.Derived["power_kw"] = NumberVal(dt.MaxPowerKW)
-	inst.Derived["rack_units"] = cty.NumberIntVal(int64(dt.RackUnits))
-	inst.Derived["rails"] = cty.NumberIntVal(int64(dt.Rails))
+	inst.Derived = hardwareFigures(dt)
 	fac := l.Instance(inst.Str("facility"))
 	if fac != nil && dt.CoolingRequired == catalog.CoolingLiquid {
 		if rc := fac.Str("rack_cooling"); !derive.CoolingSatisfies(rc, dt.CoolingRequired) {
@@ -202,3 +199,27 @@ func inputErrorDiag(inst *Instance, err error, summary string) diag.Diagnostic {
 	}
 	return diag.Errorf(rng, summary, "%s", err)
 }
+
+// hardwareFigures returns a device type's derived figures. Every instance of a type has
+// the same figures, so they are built once per type and shared (never modified).
+func hardwareFigures(dt catalog.DeviceType) map[string]cty.Value {
+	figuresMu.Lock()
+	defer figuresMu.Unlock()
+	if m, ok := figuresByType[dt]; ok {
+		return m
+	}
+	m := map[string]cty.Value{
+		"gpus":          cty.NumberIntVal(int64(dt.GPUs)),
+		"gpu_memory_gb": NumberVal(dt.GPUMemoryGB),
+		"power_kw":      NumberVal(dt.MaxPowerKW),
+		"rack_units":    cty.NumberIntVal(int64(dt.RackUnits)),
+		"rails":         cty.NumberIntVal(int64(dt.Rails)),
+	}
+	figuresByType[dt] = m
+	return m
+}
+
+var (
+	figuresMu     sync.Mutex
+	figuresByType = map[catalog.DeviceType]map[string]cty.Value{}
+)

@@ -26,6 +26,17 @@ type Instance struct {
 // Kind returns the instance's resource kind.
 func (i *Instance) Kind() string { return i.Addr.Kind }
 
+// Address returns the instance's address as a string.
+func (i *Instance) Address() string { return i.Addr.String() }
+
+// Figure returns a number argument or, failing that, a derived figure.
+func (i *Instance) Figure(name string) float64 {
+	if idx := i.Resource.Spec.Index(name); idx >= 0 {
+		return asNumber(i.Values[idx])
+	}
+	return asNumber(i.Derived[name])
+}
+
 // Get returns an argument's value (null when unset and without default).
 func (i *Instance) Get(name string) cty.Value {
 	idx := i.Resource.Spec.Index(name)

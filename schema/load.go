@@ -4,13 +4,16 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/fabrica-iac/fabrica/schema/addrs"
 	"github.com/fabrica-iac/fabrica/schema/diag"
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	hcljson "github.com/hashicorp/hcl/v2/json"
 )
 
 // File name suffixes of configuration files.
@@ -70,22 +73,48 @@ func LoadSources(files map[string][]byte) (*Config, diag.Diagnostics) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	parser := hclparse.NewParser()
-	for _, n := range names {
-		var f *hcl.File
-		var pd hcl.Diagnostics
-		if strings.HasSuffix(n, ".json") {
-			f, pd = parser.ParseJSON(files[n], n)
-		} else {
-			f, pd = parser.ParseHCL(files[n], n)
-		}
-		diags = diags.Append(pd)
-		if f == nil || pd.HasErrors() {
+	parsed := parseFiles(names, files)
+	for i := range names {
+		diags = diags.Append(parsed[i].diags)
+		if parsed[i].file == nil || parsed[i].diags.HasErrors() {
 			continue
 		}
-		diags = diags.Append(cfg.addFile(f))
+		diags = diags.Append(cfg.addFile(parsed[i].file))
 	}
 	return cfg, diags
+}
+
+type parsedFile struct {
+	file  *hcl.File
+	diags hcl.Diagnostics
+}
+
+// parseFiles parses files on every core; parsing is most of loading a large
+// configuration, and files are independent.
+func parseFiles(names []string, files map[string][]byte) []parsedFile {
+	out := make([]parsedFile, len(names))
+	next := make(chan int, len(names))
+	for i := range names {
+		next <- i
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(names)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				n := names[i]
+				if strings.HasSuffix(n, ".json") {
+					out[i].file, out[i].diags = hcljson.Parse(files[n], n)
+				} else {
+					out[i].file, out[i].diags = hclsyntax.ParseConfig(files[n], n, hcl.InitialPos)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return out
 }
 
 var fileSchema = func() *hcl.BodySchema {

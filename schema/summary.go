@@ -66,77 +66,165 @@ func (f *FacilitySummary) DerivedValues() map[string]cty.Value {
 	}
 }
 
-// Summarize aggregates instances per facility in one pass. Aggregates feed outputs, the
-// plan summary and policies, never resource arguments.
-func Summarize(instances []*Instance, l Lookup) ([]*FacilitySummary, diag.Diagnostics) {
-	byFac := map[string]*FacilitySummary{}
-	get := func(addr string) *FacilitySummary {
-		f := byFac[addr]
-		if f == nil {
-			f = &FacilitySummary{Address: addr, RackLoadKW: map[string]float64{}}
-			byFac[addr] = f
-		}
-		return f
+// Record is what the aggregation reads of an instance: an evaluated Instance, or an
+// instance in state (whose attributes hold its arguments and derived figures together).
+type Record interface {
+	Address() string
+	Kind() string
+	Str(name string) string
+	// Figure returns a number argument or derived figure, 0 when absent.
+	Figure(name string) float64
+}
+
+// Aggregator sums records into per-facility figures. Every figure is a sum (racks are
+// counted from per-rack sums), so a plan derives "before" from "after" by subtracting the
+// changed instances' new records and adding their old ones, without reading the rest.
+type Aggregator struct {
+	byFac map[string]*FacilitySummary
+	// rackNodes counts nodes per facility and rack, so a rack emptied by a plan vanishes.
+	rackNodes map[[2]string]int
+	// facilityAttrs keeps each facility's own arguments (not sums).
+	facilityAttrs map[string]facilityAttrs
+}
+
+type facilityAttrs struct {
+	itPowerKW, pue, carbon float64
+	rackCooling            string
+}
+
+// NewAggregator returns an empty aggregator.
+func NewAggregator() *Aggregator {
+	return &Aggregator{byFac: map[string]*FacilitySummary{}, rackNodes: map[[2]string]int{}, facilityAttrs: map[string]facilityAttrs{}}
+}
+
+func (a *Aggregator) get(addr string) *FacilitySummary {
+	f := a.byFac[addr]
+	if f == nil {
+		f = &FacilitySummary{Address: addr, RackLoadKW: map[string]float64{}}
+		a.byFac[addr] = f
 	}
-	for _, inst := range instances {
-		switch inst.Kind() {
-		case KindFacility:
-			f := get(inst.Addr.String())
-			f.ITPowerKW, f.PUE = inst.Num("it_power_kw"), inst.Num("design_pue")
-		case KindHardware:
-			f := get(inst.Str("facility"))
-			kw := inst.DerivedNum("power_kw")
-			f.Nodes++
-			f.GPUs += int(inst.DerivedNum("gpus"))
-			f.HardwareKW += kw
-			if rack := inst.Str("rack"); rack != "" {
-				f.RackLoadKW[rack] += kw
+	return f
+}
+
+// Add adds a record (sign +1) or takes it away (sign -1).
+func (a *Aggregator) Add(r Record, sign int) {
+	sf := float64(sign)
+	switch r.Kind() {
+	case KindFacility:
+		a.get(r.Address())
+		if sign > 0 {
+			a.facilityAttrs[r.Address()] = facilityAttrs{itPowerKW: r.Figure("it_power_kw"), pue: r.Figure("design_pue"),
+				carbon: r.Figure("carbon_g_per_kwh"), rackCooling: r.Str("rack_cooling")}
+		} else {
+			delete(a.facilityAttrs, r.Address())
+		}
+	case KindHardware:
+		f := a.get(r.Str("facility"))
+		kw := r.Figure("power_kw")
+		f.Nodes += sign
+		f.GPUs += sign * int(r.Figure("gpus"))
+		f.HardwareKW += sf * kw
+		if rack := r.Str("rack"); rack != "" {
+			f.RackLoadKW[rack] += sf * kw
+			key := [2]string{f.Address, rack}
+			if a.rackNodes[key] += sign; a.rackNodes[key] <= 0 {
+				delete(a.rackNodes, key)
+				delete(f.RackLoadKW, rack)
 			}
-		case KindFabric:
-			f := get(inst.Str("facility"))
-			f.NetworkKW += inst.DerivedNum("power_kw")
-			l, s, c := int(inst.DerivedNum("leaf_switches")), int(inst.DerivedNum("spine_switches")), int(inst.DerivedNum("core_switches"))
-			f.LeafSwitches += l
-			f.SpineSwitches += s
-			f.CoreSwitches += c
-			f.Switches += l + s + c
-		case KindStorage:
-			f := get(inst.Str("facility"))
-			f.StorageKW += inst.DerivedNum("power_kw")
-			f.UsableTB += inst.DerivedNum("usable_tb")
-			f.RawTB += inst.DerivedNum("raw_tb")
 		}
+	case KindFabric:
+		f := a.get(r.Str("facility"))
+		f.NetworkKW += sf * r.Figure("power_kw")
+		l, s, c := int(r.Figure("leaf_switches")), int(r.Figure("spine_switches")), int(r.Figure("core_switches"))
+		f.LeafSwitches += sign * l
+		f.SpineSwitches += sign * s
+		f.CoreSwitches += sign * c
+		f.Switches += sign * (l + s + c)
+	case KindStorage:
+		f := a.get(r.Str("facility"))
+		f.StorageKW += sf * r.Figure("power_kw")
+		f.UsableTB += sf * r.Figure("usable_tb")
+		f.RawTB += sf * r.Figure("raw_tb")
 	}
-	out := make([]*FacilitySummary, 0, len(byFac))
-	for addr, f := range byFac {
-		fac := l.Instance(addr)
-		if fac == nil {
+}
+
+// Clone returns an independent copy, to derive "before" from "after".
+func (a *Aggregator) Clone() *Aggregator {
+	c := NewAggregator()
+	for k, f := range a.byFac {
+		cp := *f
+		cp.RackLoadKW = make(map[string]float64, len(f.RackLoadKW))
+		for r, kw := range f.RackLoadKW {
+			cp.RackLoadKW[r] = kw
+		}
+		c.byFac[k] = &cp
+	}
+	for k, v := range a.rackNodes {
+		c.rackNodes[k] = v
+	}
+	for k, v := range a.facilityAttrs {
+		c.facilityAttrs[k] = v
+	}
+	return c
+}
+
+// Summaries finishes the figures of every facility that exists (has its own record),
+// sorted by address.
+func (a *Aggregator) Summaries() []*FacilitySummary {
+	out := make([]*FacilitySummary, 0, len(a.byFac))
+	for addr, agg := range a.byFac {
+		fa, ok := a.facilityAttrs[addr]
+		if !ok {
 			continue
 		}
-		f.Racks = len(f.RackLoadKW)
-		for rack, kw := range f.RackLoadKW {
-			if kw > f.MaxRackKW || (kw == f.MaxRackKW && rack < f.MaxRack) {
-				f.MaxRackKW, f.MaxRack = kw, rack
-			}
-		}
-		f.RackCooling = fac.Str("rack_cooling")
-		f.CoolingLimitKW = derive.RackCoolingLimitKW(f.RackCooling)
-		if derive.CoolingKind(f.RackCooling) == "air" {
-			f.HeaviestRackCFM = math.Round(derive.AirflowCFM(f.MaxRackKW, airDeltaTF))
-		} else {
-			f.HeaviestRackLPM = round4(derive.WaterFlowLPM(f.MaxRackKW, waterDeltaTK))
-		}
-		f.ITLoadKW = round4(f.HardwareKW + f.NetworkKW + f.StorageKW)
-		p := derive.Facility(f.ITLoadKW, f.PUE, f.ITPowerKW, fac.Num("carbon_g_per_kwh"))
-		f.FacilityKW, f.HeadroomKW, f.AnnualMWh, f.AnnualCO2T = round4(p.FacilityLoadKW), round4(p.HeadroomKW), round4(p.AnnualMWh), round4(p.AnnualCO2T)
-		out = append(out, f)
+		f := *agg
+		f.RackLoadKW = agg.RackLoadKW
+		f.ITPowerKW, f.PUE, f.RackCooling = fa.itPowerKW, fa.pue, fa.rackCooling
+		f.finish(fa.carbon)
+		out = append(out, &f)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Address < out[j].Address })
+	return out
+}
+
+func (f *FacilitySummary) finish(carbon float64) {
+	f.Racks = len(f.RackLoadKW)
+	f.MaxRackKW, f.MaxRack = 0, ""
+	for rack, kw := range f.RackLoadKW {
+		if kw > f.MaxRackKW || (kw == f.MaxRackKW && rack < f.MaxRack) {
+			f.MaxRackKW, f.MaxRack = kw, rack
+		}
+	}
+	f.MaxRackKW = round4(f.MaxRackKW)
+	f.HardwareKW, f.NetworkKW, f.StorageKW = round4(f.HardwareKW), round4(f.NetworkKW), round4(f.StorageKW)
+	f.UsableTB, f.RawTB = round4(f.UsableTB), round4(f.RawTB)
+	f.CoolingLimitKW = derive.RackCoolingLimitKW(f.RackCooling)
+	if derive.CoolingKind(f.RackCooling) == "air" {
+		f.HeaviestRackCFM = math.Round(derive.AirflowCFM(f.MaxRackKW, airDeltaTF))
+	} else {
+		f.HeaviestRackLPM = round4(derive.WaterFlowLPM(f.MaxRackKW, waterDeltaTK))
+	}
+	f.ITLoadKW = round4(f.HardwareKW + f.NetworkKW + f.StorageKW)
+	p := derive.Facility(f.ITLoadKW, f.PUE, f.ITPowerKW, carbon)
+	f.FacilityKW, f.HeadroomKW, f.AnnualMWh, f.AnnualCO2T = round4(p.FacilityLoadKW), round4(p.HeadroomKW), round4(p.AnnualMWh), round4(p.AnnualCO2T)
+}
+
+// Summarize aggregates evaluated instances per facility and checks the facility-wide
+// limits. Aggregates feed outputs, the plan summary and policies, never resource
+// arguments.
+func Summarize(instances []*Instance, l Lookup) (*Aggregator, []*FacilitySummary, diag.Diagnostics) {
+	agg := NewAggregator()
+	for _, inst := range instances {
+		agg.Add(inst, 1)
+	}
+	out := agg.Summaries()
 	var diags diag.Diagnostics
 	for _, f := range out {
-		diags = diags.Append(checkFacility(f, l.Instance(f.Address)))
+		if fac := l.Instance(f.Address); fac != nil {
+			diags = diags.Append(checkFacility(f, fac))
+		}
 	}
-	return out, diags
+	return agg, out, diags
 }
 
 // checkFacility applies the facility-wide hard limits of domain.md §3: IT load within the

@@ -1,0 +1,92 @@
+package planner
+
+import (
+	"runtime"
+	"sync"
+
+	"github.com/fabrica-iac/fabrica/planner/dag"
+	"github.com/fabrica-iac/fabrica/schema/addrs"
+	"github.com/fabrica-iac/fabrica/schema/diag"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// waves splits a dependency order into waves: every block of a wave depends only on
+// blocks of earlier waves, so a wave's blocks can be evaluated at once.
+func waves(g *dag.Graph[node], order []node) [][]node {
+	level := make(map[node]int, len(order))
+	var out [][]node
+	for _, n := range order {
+		l := 0
+		for _, d := range g.DependenciesOf(n) {
+			l = max(l, level[d]+1)
+		}
+		level[n] = l
+		if l == len(out) {
+			out = append(out, nil)
+		}
+		out[l] = append(out[l], n)
+	}
+	return out
+}
+
+// evalWave evaluates the locals and resources of one wave on every core, then records
+// the results in order, so the outcome does not depend on scheduling.
+func (e *Evaluated) evalWave(wave []node, refsOf map[node]*refs) diag.Diagnostics {
+	type result struct {
+		local cty.Value
+		res   resourceResult
+		diags diag.Diagnostics
+	}
+	results := make([]result, len(wave))
+	one := func(i int) {
+		n := wave[i]
+		if n.kind == "local" {
+			results[i].local, results[i].diags = e.evalLocal(n.name, refsOf[n])
+			return
+		}
+		results[i].res = e.evalResource(e.Config.Resource(addrs.Resource{Kind: n.kind, Name: n.name}))
+	}
+	if len(wave) > 1 {
+		parallelFor(len(wave), one)
+	} else if len(wave) == 1 {
+		one(0)
+	}
+	var diags diag.Diagnostics
+	for i, n := range wave {
+		if n.kind == "local" {
+			e.Locals[n.name] = results[i].local
+			diags = diags.Append(results[i].diags)
+			continue
+		}
+		e.addResource(results[i].res)
+		diags = diags.Append(results[i].res.diags)
+	}
+	return diags
+}
+
+// parallelFor calls fn(0..n-1) on GOMAXPROCS goroutines, in contiguous chunks.
+func parallelFor(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 {
+		for i := range n {
+			fn(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := (n + workers - 1) / workers
+	for w := range workers {
+		lo, hi := w*chunk, min((w+1)*chunk, n)
+		if lo >= hi {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
