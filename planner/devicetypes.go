@@ -2,7 +2,6 @@ package planner
 
 import (
 	"github.com/fabrica-iac/fabrica/schema"
-	"github.com/fabrica-iac/fabrica/schema/addrs"
 	"github.com/fabrica-iac/fabrica/schema/catalog"
 	"github.com/fabrica-iac/fabrica/schema/diag"
 	"github.com/hashicorp/hcl/v2"
@@ -60,7 +59,7 @@ func deviceTypeRefs(cfg *schema.Config, expr hcl.Expression) diag.Diagnostics {
 	var diags diag.Diagnostics
 	for _, t := range expr.Variables() {
 		if t.RootName() == "var" {
-			r := &refs{locals: map[string]bool{}, resources: map[addrs.Resource]bool{}}
+			r := &refs{}
 			diags = diags.Append(r.add(cfg, t, refScope{}))
 			continue
 		}

@@ -30,13 +30,17 @@ type Evaluated struct {
 	// Aggregates is the running sum behind Facilities, for plans to derive "before".
 	Aggregates *schema.Aggregator
 
-	limit     int
-	cacheMu   sync.Mutex
-	varObject cty.Value
-	resAddrs  map[addrs.Resource]cty.Value
-	byAddr    map[string]*schema.Instance
-	byRes     map[addrs.Resource][]*schema.Instance
-	resValues map[addrs.Resource]cty.Value
+	limit   int
+	cacheMu sync.Mutex
+	scopeMu sync.Mutex
+	scopes  map[string]*hcl.EvalContext
+	// resourceDeps lists, per resource, the resources it depends on.
+	resourceDeps map[addrs.Resource][]string
+	varObject    cty.Value
+	resAddrs     map[addrs.Resource]cty.Value
+	byAddr       map[string]*schema.Instance
+	byRes        map[addrs.Resource][]*schema.Instance
+	resValues    map[addrs.Resource]cty.Value
 }
 
 // Instance returns the instance with the given address, or nil.
@@ -72,6 +76,7 @@ func evaluate(cfg *schema.Config, in InputVars, limit int) (*Evaluated, diag.Dia
 		byRes:     map[addrs.Resource][]*schema.Instance{},
 		resValues: map[addrs.Resource]cty.Value{},
 		resAddrs:  map[addrs.Resource]cty.Value{},
+		scopes:    map[string]*hcl.EvalContext{},
 	}
 	vars, diags := ResolveVariables(cfg, in)
 	if diags.HasErrors() {
@@ -89,6 +94,7 @@ func evaluate(cfg *schema.Config, in InputVars, limit int) (*Evaluated, diag.Dia
 	if cycle != nil {
 		return e, finish(diags.Append(cycleDiagnostic(cfg, cycle)))
 	}
+	e.resourceDeps = resourceDependencies(g)
 	var outputs []node
 	for _, wave := range waves(g, order) {
 		var blocks []node
@@ -116,7 +122,7 @@ func evaluate(cfg *schema.Config, in InputVars, limit int) (*Evaluated, diag.Dia
 	}
 	// The reference values are only needed while evaluating; drop them so a large
 	// configuration's objects can be collected.
-	e.resValues, e.resAddrs = nil, nil
+	e.resValues, e.resAddrs, e.scopes = nil, nil, nil
 	return e, finish(diags)
 }
 
@@ -130,14 +136,31 @@ func finish(d diag.Diagnostics) diag.Diagnostics {
 // resources, so a reference to one instance costs O(1) whatever the size of the config.
 // Resources appear as objects (every argument and derived figure).
 func (e *Evaluated) scope(r *refs) *hcl.EvalContext {
-	return e.buildScope(r, e.resourceValue)
+	return e.sharedScope("o:", r, e.resourceValue)
 }
 
 // addressScope is scope with every resource as its address string (a tuple or object of
 // them for count and for_each): what reference arguments need, at a fraction of the
 // cost of objects.
 func (e *Evaluated) addressScope(r *refs) *hcl.EvalContext {
-	return e.buildScope(r, e.resourceAddresses)
+	return e.sharedScope("a:", r, e.resourceAddresses)
+}
+
+// sharedScope returns one context per set of roots: the 100,000 blocks of a per-node
+// configuration that all name facility.main share one. Contexts are read-only once built.
+func (e *Evaluated) sharedScope(prefix string, r *refs, value func(addrs.Resource) cty.Value) *hcl.EvalContext {
+	key := prefix + r.key()
+	e.scopeMu.Lock()
+	ctx, ok := e.scopes[key]
+	e.scopeMu.Unlock()
+	if ok {
+		return ctx
+	}
+	ctx = e.buildScope(r, value)
+	e.scopeMu.Lock()
+	e.scopes[key] = ctx
+	e.scopeMu.Unlock()
+	return ctx
 }
 
 func (e *Evaluated) buildScope(r *refs, value func(addrs.Resource) cty.Value) *hcl.EvalContext {
@@ -145,13 +168,13 @@ func (e *Evaluated) buildScope(r *refs, value func(addrs.Resource) cty.Value) *h
 	vars["var"] = e.varObject
 	if len(r.locals) > 0 {
 		m := make(map[string]cty.Value, len(r.locals))
-		for l := range r.locals {
+		for _, l := range r.locals {
 			m[l] = e.Locals[l]
 		}
 		vars["local"] = cty.ObjectVal(m)
 	}
 	byKind := map[string]map[string]cty.Value{}
-	for res := range r.resources {
+	for _, res := range r.resources {
 		if byKind[res.Kind] == nil {
 			byKind[res.Kind] = map[string]cty.Value{}
 		}

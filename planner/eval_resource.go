@@ -109,7 +109,7 @@ func (b *blockScope) context(expr hcl.Expression, addresses bool) *hcl.EvalConte
 	if ctx, ok := cache[expr]; ok {
 		return ctx
 	}
-	r := &refs{locals: map[string]bool{}, resources: map[addrs.Resource]bool{}}
+	r := &refs{}
 	for _, t := range expr.Variables() {
 		switch t.RootName() {
 		case "count", "each":
@@ -118,6 +118,7 @@ func (b *blockScope) context(expr hcl.Expression, addresses bool) *hcl.EvalConte
 			r.add(b.e.Config, t, refScope{count: true, each: true}) // already checked by buildGraph
 		}
 	}
+	r.finish()
 	var ctx *hcl.EvalContext
 	if addresses {
 		ctx = b.e.addressScope(r)

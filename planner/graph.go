@@ -1,7 +1,9 @@
 package planner
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/fabrica-iac/fabrica/planner/dag"
@@ -21,8 +23,34 @@ func (n node) String() string { return n.kind + "." + n.name }
 
 // refs is what one block refers to, found from its expressions' traversals.
 type refs struct {
-	locals    map[string]bool
-	resources map[addrs.Resource]bool
+	locals    []string
+	resources []addrs.Resource
+}
+
+// finish sorts and de-duplicates, so each block's scope names each root once.
+func (r *refs) finish() {
+	slices.Sort(r.locals)
+	r.locals = slices.Compact(r.locals)
+	slices.SortFunc(r.resources, func(a, b addrs.Resource) int {
+		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name))
+	})
+	r.resources = slices.Compact(r.resources)
+}
+
+// key identifies the set of roots, so blocks that refer to the same things share one
+// evaluation context.
+func (r *refs) key() string {
+	var b strings.Builder
+	for _, l := range r.locals {
+		b.WriteString("local.")
+		b.WriteString(l)
+		b.WriteByte(',')
+	}
+	for _, res := range r.resources {
+		b.WriteString(res.String())
+		b.WriteByte(',')
+	}
+	return b.String()
 }
 
 // buildGraph makes the dependency graph from references and depends_on, checking every
@@ -33,7 +61,7 @@ func buildGraph(cfg *schema.Config) (*dag.Graph[node], map[node]*refs, diag.Diag
 	all := make(map[node]*refs, g.Len())
 	add := func(n node, exprs []hcl.Expression, scope refScope) {
 		g.Add(n)
-		r := &refs{locals: map[string]bool{}, resources: map[addrs.Resource]bool{}}
+		r := &refs{}
 		for _, e := range exprs {
 			if e == nil {
 				continue
@@ -42,10 +70,11 @@ func buildGraph(cfg *schema.Config) (*dag.Graph[node], map[node]*refs, diag.Diag
 				diags = diags.Append(r.add(cfg, t, scope))
 			}
 		}
-		for l := range r.locals {
+		r.finish()
+		for _, l := range r.locals {
 			g.Connect(n, node{"local", l})
 		}
-		for res := range r.resources {
+		for _, res := range r.resources {
 			g.Connect(n, node{res.Kind, res.Name})
 		}
 		all[n] = r
@@ -96,7 +125,7 @@ func (r *refs) add(cfg *schema.Config, t hcl.Traversal, scope refScope) diag.Dia
 			return diag.Diagnostics{diag.Errorf(rng, "Reference to undeclared local value",
 				"No local value named %q is declared%s. Add it to a locals block.", name, didYouMean(name, sortedKeys(cfg.Locals)))}
 		}
-		r.locals[name] = true
+		r.locals = append(r.locals, name)
 	case "count":
 		if !scope.count {
 			return diag.Diagnostics{diag.Errorf(rng, "Reference to \"count\" in a block without count",
@@ -116,7 +145,7 @@ func (r *refs) add(cfg *schema.Config, t hcl.Traversal, scope refScope) diag.Dia
 	default:
 		res, d := resourceRef(cfg, t)
 		if res != nil {
-			r.resources[*res] = true
+			r.resources = append(r.resources, *res)
 		}
 		return d
 	}
@@ -189,4 +218,39 @@ func declRange(cfg *schema.Config, n node) hcl.Range {
 		return cfg.Outputs[n.name].DeclRange
 	}
 	return cfg.Resource(addrs.Resource{Kind: n.kind, Name: n.name}).DeclRange
+}
+
+// resourceDependencies returns, per resource, the resources it depends on directly or
+// through local values, as sorted address strings: what apply orders changes by.
+func resourceDependencies(g *dag.Graph[node]) map[addrs.Resource][]string {
+	viaLocal := map[node][]string{}
+	var collect func(n node, seen map[string]bool)
+	collect = func(n node, seen map[string]bool) {
+		for _, d := range g.DependenciesOf(n) {
+			switch d.kind {
+			case "local":
+				if _, ok := viaLocal[d]; !ok {
+					inner := map[string]bool{}
+					collect(d, inner)
+					viaLocal[d] = sortedKeys(inner)
+				}
+				for _, r := range viaLocal[d] {
+					seen[r] = true
+				}
+			case "output":
+			default:
+				seen[d.String()] = true
+			}
+		}
+	}
+	out := map[addrs.Resource][]string{}
+	for _, n := range g.Vertices() {
+		if n.kind == "local" || n.kind == "output" {
+			continue
+		}
+		seen := map[string]bool{}
+		collect(n, seen)
+		out[addrs.Resource{Kind: n.kind, Name: n.name}] = sortedKeys(seen)
+	}
+	return out
 }

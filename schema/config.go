@@ -1,6 +1,12 @@
 package schema
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"path/filepath"
+	"sort"
+
 	"github.com/fabrica-iac/fabrica/schema/addrs"
 	"github.com/fabrica-iac/fabrica/schema/catalog"
 	"github.com/hashicorp/hcl/v2"
@@ -185,4 +191,20 @@ func (b *BodyContent) Range(name string) hcl.Range {
 		return nb.DeclRange
 	}
 	return b.MissingItemRange
+}
+
+// SourceHash hashes every configuration file (names and contents), so a saved plan can
+// say which configuration it was made from.
+func (c *Config) SourceHash() string {
+	names := make([]string, 0, len(c.Sources))
+	for n := range c.Sources {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	h := sha256.New()
+	for _, n := range names {
+		fmt.Fprintf(h, "%s\x00%d\x00", filepath.Base(n), len(c.Sources[n]))
+		h.Write(c.Sources[n])
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }

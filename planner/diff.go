@@ -1,0 +1,229 @@
+package planner
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+
+	"github.com/fabrica-iac/fabrica/planner/plans"
+	"github.com/fabrica-iac/fabrica/planner/states"
+	"github.com/fabrica-iac/fabrica/providers"
+	"github.com/fabrica-iac/fabrica/schema/diag"
+)
+
+// differ compares desired instances with the (refreshed) prior state.
+type differ struct {
+	ev    *Evaluated
+	prior *states.State
+	drift map[string]bool
+	gone  map[string]*states.Instance
+	provs *Providers
+	opts  PlanOptions
+}
+
+// pending is a change that needs the provider's Plan.
+type pending struct {
+	rc      *plans.ResourceChange
+	d       *Desired
+	prior   *states.Instance
+	replace bool // forced replacement (--replace or tainted)
+}
+
+// diff proposes a change per desired instance and a delete per orphan.
+func (df *differ) diff(ctx context.Context, desired []*Desired, diags diag.Diagnostics) ([]*plans.ResourceChange, diag.Diagnostics) {
+	out := make([]*plans.ResourceChange, 0, len(desired))
+	byProvider := map[string][]*pending{}
+	wanted := make(map[string]bool, len(desired))
+	for _, d := range desired {
+		wanted[d.Address] = true
+		prior := df.prior.Get(d.Address)
+		rc := df.newChange(d)
+		out = append(out, rc)
+		forced := slices.ContainsFunc(df.opts.Replace, func(t string) bool { return matchesAddress(d.Address, t) })
+		switch {
+		case prior == nil:
+			rc.Action, rc.Reason = plans.Create, "new"
+			if df.gone[d.Address] != nil {
+				rc.Reason = "gone"
+			}
+		case forced || prior.Tainted:
+			rc.Reason = "replace requested"
+			if prior.Tainted {
+				rc.Reason = "tainted"
+			}
+		case prior.ConfigHash == d.Hash && !df.drift[d.Address]:
+			rc.Action, rc.Before, rc.After = plans.NoOp, prior.Attrs, prior.Attrs
+			continue // the fast path: no provider call
+		}
+		if prior != nil {
+			d = withIgnoredChanges(d, prior)
+		}
+		byProvider[d.Provider] = append(byProvider[d.Provider], &pending{rc: rc, d: d, prior: prior, replace: forced || (prior != nil && prior.Tainted)})
+	}
+	for _, name := range sortedKeys(byProvider) {
+		diags = diags.Append(df.planBatch(ctx, name, byProvider[name]))
+	}
+	for inst := range df.prior.Instances() {
+		if !wanted[inst.Address] {
+			out = append(out, changeFromState(inst, plans.Delete, "removed from configuration"))
+		}
+	}
+	for _, rc := range out {
+		diags = diags.Append(df.checkPreventDestroy(rc))
+	}
+	return out, diags
+}
+
+func (df *differ) newChange(d *Desired) *plans.ResourceChange {
+	inst := d.Instance
+	res := inst.Resource
+	rc := &plans.ResourceChange{
+		Address: d.Address, Kind: inst.Kind(), Name: inst.Addr.Name, Index: keyIndex(inst.Addr.Key),
+		Provider: d.Provider, After: d.Attrs, ConfigHash: d.Hash, Dependencies: d.Dependencies,
+		Derived: res.Spec.Derived, CreateBeforeDestroy: res.Lifecycle.CreateBeforeDestroy,
+		PreventDestroy: res.Lifecycle.PreventDestroy, DeclRange: rangeJSON(res.DeclRange),
+	}
+	if prior := df.prior.Get(d.Address); prior != nil {
+		rc.Before, rc.PriorID = prior.Attrs, prior.ID
+	}
+	return rc
+}
+
+// planBatch asks one provider to plan every pending change at once.
+func (df *differ) planBatch(ctx context.Context, name string, items []*pending) diag.Diagnostics {
+	prov, err := df.provs.Get(ctx, name)
+	if err != nil {
+		return diag.Diagnostics{providerError(name, "plan", err)}
+	}
+	req := providers.PlanRequest{Items: make([]providers.PlanItem, len(items))}
+	for i, p := range items {
+		req.Items[i] = providers.PlanItem{Address: p.d.Address, Kind: p.rc.Kind, Desired: p.d.Attrs}
+		if p.prior != nil {
+			req.Items[i].ID, req.Items[i].Prior = p.prior.ID, p.prior.Attrs
+		}
+	}
+	resp := prov.Plan(ctx, req)
+	diags := providerDiags(name, "", resp.Diagnostics)
+	if len(resp.Changes) != len(items) {
+		return diags.Append(providerError(name, "plan", fmt.Errorf("answered %d of %d items", len(resp.Changes), len(items))))
+	}
+	for i, pc := range resp.Changes {
+		p := items[i]
+		diags = diags.Append(placeProviderDiags(df.ev, name, p.d, pc.Diagnostics))
+		p.rc.After, p.rc.AfterUnknown = pc.Planned, pc.Unknown
+		if p.prior == nil {
+			continue
+		}
+		changed := changedAttributes(p.prior.Attrs, pc.Planned, pc.Unknown...)
+		p.rc.ChangedAttributes = changed
+		forcing := intersect(changed, pc.RequiresReplace)
+		switch {
+		case p.replace:
+			p.rc.Action = plans.Replace
+		case len(forcing) > 0:
+			p.rc.Action, p.rc.ReplacePaths, p.rc.Reason = plans.Replace, forcing, "config changed"
+		case len(changed) > 0:
+			p.rc.Action, p.rc.Reason = plans.Update, "config changed"
+			if df.drift[p.d.Address] {
+				p.rc.Reason = "drift"
+			}
+		default:
+			// Same attributes, new configuration hash: record it so the next plan is fast.
+			p.rc.Action, p.rc.RecordOnly, p.rc.After = plans.NoOp, true, p.prior.Attrs
+		}
+	}
+	return diags
+}
+
+// destroyAll plans the deletion of every instance in state.
+func (df *differ) destroyAll() []*plans.ResourceChange {
+	out := make([]*plans.ResourceChange, 0, df.prior.Len())
+	for inst := range df.prior.Instances() {
+		out = append(out, changeFromState(inst, plans.Delete, "destroy"))
+	}
+	return out
+}
+
+func (df *differ) checkPreventDestroy(rc *plans.ResourceChange) diag.Diagnostics {
+	if !rc.PreventDestroy || (rc.Action != plans.Delete && rc.Action != plans.Replace) {
+		return nil
+	}
+	inst := df.ev.Instance(rc.Address)
+	d := diag.Diagnostic{Severity: diag.Error, Summary: "Instance cannot be destroyed", Address: rc.Address,
+		Detail: fmt.Sprintf("%s has lifecycle.prevent_destroy = true, but this plan would %s it. Remove prevent_destroy (or change the plan) if destroying it is really intended.",
+			rc.Address, rc.Action)}
+	if inst != nil && inst.Resource.Lifecycle.DeclRange != nil {
+		rng := *inst.Resource.Lifecycle.DeclRange
+		d.Subject = &rng
+	}
+	return diag.Diagnostics{d}
+}
+
+// withIgnoredChanges returns d with the lifecycle.ignore_changes attributes taken from
+// prior, so changes to them are neither planned nor count as configuration changes.
+func withIgnoredChanges(d *Desired, prior *states.Instance) *Desired {
+	ignore := d.Instance.Resource.Lifecycle.IgnoreChanges
+	if len(ignore) == 0 {
+		return d
+	}
+	var want, have map[string]json.RawMessage
+	if json.Unmarshal(d.Attrs, &want) != nil || json.Unmarshal(prior.Attrs, &have) != nil {
+		return d
+	}
+	for _, name := range ignore {
+		if v, ok := have[name]; ok {
+			want[name] = v
+		} else {
+			delete(want, name)
+		}
+	}
+	attrs, _ := json.Marshal(want)
+	cp := *d
+	cp.Attrs, cp.Hash = attrs, providers.AttrsHash(attrs)
+	return &cp
+}
+
+// changedAttributes lists the top-level attributes whose values differ, skipping the
+// ones listed as unknown (they are shown as "known after apply").
+func changedAttributes(before, after json.RawMessage, unknown ...string) []string {
+	var b, a map[string]json.RawMessage
+	_ = json.Unmarshal(before, &b)
+	_ = json.Unmarshal(after, &a)
+	var out []string
+	for k, av := range a {
+		if slices.Contains(unknown, k) {
+			continue
+		}
+		if bv, ok := b[k]; !ok || !bytes.Equal(compactJSON(bv), compactJSON(av)) {
+			out = append(out, k)
+		}
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok && !slices.Contains(unknown, k) {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func compactJSON(v json.RawMessage) []byte {
+	var buf bytes.Buffer
+	if json.Compact(&buf, v) != nil {
+		return v
+	}
+	return buf.Bytes()
+}
+
+func intersect(a, b []string) []string {
+	var out []string
+	for _, x := range a {
+		if slices.Contains(b, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}

@@ -1,0 +1,220 @@
+package planner
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+
+	"github.com/fabrica-iac/fabrica/planner/plans"
+	"github.com/fabrica-iac/fabrica/planner/states"
+	"github.com/fabrica-iac/fabrica/providers"
+	"github.com/fabrica-iac/fabrica/schema"
+	"github.com/fabrica-iac/fabrica/schema/addrs"
+	"github.com/fabrica-iac/fabrica/schema/diag"
+)
+
+// PlanOptions are the plan flags of DESIGN.md §4.
+type PlanOptions struct {
+	Mode plans.Mode
+	// Refresh reads the actual state from providers first (--refresh=false skips it).
+	Refresh bool
+	// Targets limits the plan to these addresses and what they depend on.
+	Targets []string
+	// Excludes drops these addresses and what depends on them.
+	Excludes []string
+	// Replace forces the replacement of these instances.
+	Replace []string
+}
+
+// Plan compares the evaluated configuration with the state (refreshed from providers
+// unless opts.Refresh is false) and proposes the changes. Instances whose configuration
+// hash and actual attributes are unchanged since the last apply cost no provider call.
+func Plan(ctx context.Context, ev *Evaluated, prior *states.State, provs *Providers, opts PlanOptions) (*plans.Plan, diag.Diagnostics) {
+	if opts.Mode == "" {
+		opts.Mode = plans.ModeNormal
+	}
+	p := &plans.Plan{
+		FormatVersion: plans.FormatVersion, FabricaVersion: schema.Version, Mode: opts.Mode,
+		Lineage: prior.Lineage, PriorSerial: prior.Serial, ConfigHash: ev.Config.SourceHash(),
+	}
+	var diags diag.Diagnostics
+	diags = diags.Append(checkAddressArgs(ev, opts))
+	if diags.HasErrors() {
+		return p, diags
+	}
+	desired := ev.DesiredInstances()
+	var refreshed *refreshResult
+	if opts.Refresh {
+		var d diag.Diagnostics
+		refreshed, d = refresh(ctx, prior, provs)
+		diags = diags.Append(d)
+		if diags.HasErrors() {
+			return p, diags
+		}
+	} else {
+		refreshed = &refreshResult{state: prior}
+	}
+	d := &differ{ev: ev, prior: refreshed.state, drift: refreshed.drifted, gone: refreshed.gone, provs: provs, opts: opts}
+	switch opts.Mode {
+	case plans.ModeRefreshOnly:
+		p.ResourceChanges = refreshed.readChanges(prior)
+	case plans.ModeDestroy:
+		p.ResourceChanges = d.destroyAll()
+	default:
+		p.ResourceChanges, diags = d.diff(ctx, desired, diags)
+	}
+	p.ResourceChanges = applyTargeting(p.ResourceChanges, opts)
+	sortChanges(p.ResourceChanges)
+	p.Aggregates = impact(ev, p, refreshed.state)
+	p.Outputs = outputsJSON(ev)
+	p.Variables = variablesJSON(ev)
+	return p, diags
+}
+
+// refreshResult is the state as providers report it now.
+type refreshResult struct {
+	state *states.State
+	// drifted are instances whose actual attributes differ from state; gone are
+	// instances whose object no longer exists.
+	drifted map[string]bool
+	gone    map[string]*states.Instance
+}
+
+// refresh reads every instance in state, one batch per provider.
+func refresh(ctx context.Context, prior *states.State, provs *Providers) (*refreshResult, diag.Diagnostics) {
+	r := &refreshResult{state: prior, drifted: map[string]bool{}, gone: map[string]*states.Instance{}}
+	byProvider := map[string][]providers.ReadItem{}
+	for inst := range prior.Instances() {
+		byProvider[inst.Provider] = append(byProvider[inst.Provider], providers.ReadItem{
+			Address: inst.Address, Kind: inst.Kind, ID: inst.ID, PriorHash: inst.AttrsHash,
+		})
+	}
+	var diags diag.Diagnostics
+	copied := false
+	for _, name := range sortedKeys(byProvider) {
+		prov, err := provs.Get(ctx, name)
+		if err != nil {
+			diags = diags.Append(providerError(name, "refresh", err))
+			continue
+		}
+		resp := prov.Read(ctx, providers.ReadRequest{Items: byProvider[name]})
+		diags = diags.Append(providerDiags(name, "", resp.Diagnostics))
+		for _, res := range resp.Results {
+			diags = diags.Append(providerDiags(name, res.Address, res.Diagnostics))
+			if res.Unchanged {
+				continue
+			}
+			if !copied {
+				r.state, copied = prior.DeepCopy(), true
+			}
+			if res.Gone {
+				r.gone[res.Address] = prior.Get(res.Address)
+				_ = r.state.Remove(res.Address)
+				continue
+			}
+			inst := r.state.Get(res.Address).DeepCopy()
+			inst.Attrs, inst.AttrsHash = res.Attrs, res.Hash
+			if inst.AttrsHash == "" {
+				inst.AttrsHash = providers.AttrsHash(res.Attrs)
+			}
+			r.state.Put(inst)
+			r.drifted[res.Address] = true
+		}
+	}
+	return r, diags
+}
+
+// readChanges lists what refresh changed, for a refresh-only plan.
+func (r *refreshResult) readChanges(prior *states.State) []*plans.ResourceChange {
+	var out []*plans.ResourceChange
+	for addr := range r.drifted {
+		before, after := prior.Get(addr), r.state.Get(addr)
+		rc := changeFromState(before, plans.Read, "drift")
+		rc.Before, rc.After = before.Attrs, after.Attrs
+		rc.ChangedAttributes = changedAttributes(before.Attrs, after.Attrs)
+		rc.RecordOnly = true
+		out = append(out, rc)
+	}
+	for addr, before := range r.gone {
+		rc := changeFromState(before, plans.Read, "gone")
+		rc.Before, rc.After = before.Attrs, nil
+		rc.RecordOnly = true
+		out = append(out, rc)
+		_ = addr
+	}
+	return out
+}
+
+// changeFromState starts a change for an instance known only from state.
+func changeFromState(inst *states.Instance, action plans.Action, reason string) *plans.ResourceChange {
+	rc := &plans.ResourceChange{
+		Address: inst.Address, Kind: inst.Kind, Provider: inst.Provider, Action: action, Reason: reason,
+		Before: inst.Attrs, PriorID: inst.ID, Dependencies: inst.Dependencies, ConfigHash: inst.ConfigHash,
+	}
+	if a, err := addrs.ParseInstance(inst.Address); err == nil {
+		rc.Name = a.Name
+		rc.Index = keyIndex(a.Key)
+	}
+	return rc
+}
+
+func keyIndex(k addrs.Key) any {
+	switch k.Type {
+	case addrs.IntKey:
+		return k.Int
+	case addrs.StringKey:
+		return k.Str
+	}
+	return nil
+}
+
+func sortChanges(cs []*plans.ResourceChange) {
+	slices.SortFunc(cs, func(a, b *plans.ResourceChange) int { return states.CompareAddresses(a.Address, b.Address) })
+}
+
+func outputsJSON(ev *Evaluated) map[string]json.RawMessage {
+	out := make(map[string]json.RawMessage, len(ev.Outputs))
+	for name, v := range ev.Outputs {
+		if o := ev.Config.Outputs[name]; o != nil && o.Sensitive {
+			out[name] = json.RawMessage(`"(sensitive)"`)
+			continue
+		}
+		out[name] = valueJSON(v)
+	}
+	return out
+}
+
+func variablesJSON(ev *Evaluated) map[string]json.RawMessage {
+	out := make(map[string]json.RawMessage, len(ev.Variables))
+	for name, v := range ev.Variables {
+		if decl := ev.Config.Variables[name]; decl != nil && decl.Sensitive {
+			out[name] = json.RawMessage(`"(sensitive)"`)
+			continue
+		}
+		out[name] = valueJSON(v)
+	}
+	return out
+}
+
+// checkAddressArgs checks --target, --exclude and --replace addresses.
+func checkAddressArgs(ev *Evaluated, opts PlanOptions) diag.Diagnostics {
+	var diags diag.Diagnostics
+	for _, list := range [][]string{opts.Targets, opts.Excludes, opts.Replace} {
+		for _, a := range list {
+			if _, err := addrs.ParseInstance(a); err != nil {
+				diags = diags.Append(diag.Diagnostic{Severity: diag.Error, Summary: "Invalid resource address", Detail: err.Error()})
+			}
+		}
+	}
+	return diags
+}
+
+// matchesAddress reports whether an instance address is selected by a target: the
+// instance itself, or its resource when the target has no index.
+func matchesAddress(addr, target string) bool {
+	if addr == target {
+		return true
+	}
+	return strings.HasPrefix(addr, target+"[")
+}

@@ -1,0 +1,221 @@
+package planner
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fabrica-iac/fabrica/planner/plans"
+	"github.com/fabrica-iac/fabrica/planner/states"
+	"github.com/fabrica-iac/fabrica/planner/states/local"
+	"github.com/fabrica-iac/fabrica/providers/providertest"
+	"github.com/fabrica-iac/fabrica/schema"
+	"github.com/google/go-cmp/cmp"
+)
+
+const labSource = `
+facility "lab" {
+  it_power_kw = 100
+  design_pue  = 1.2
+}
+hardware "n" {
+  count       = 3
+  facility    = facility.lab
+  device_type = "cpu-server"
+  rack        = "r1"
+}
+fabric "lan" {
+  facility  = facility.lab
+  transport = "ethernet"
+  endpoints = hardware.n
+}
+`
+
+// harness runs plan and apply against a fake provider and a real local state backend.
+type harness struct {
+	t       *testing.T
+	fake    *providertest.Fake
+	backend *local.Backend
+	src     string
+}
+
+func newHarness(t *testing.T, src string) *harness {
+	return &harness{t: t, fake: providertest.New(), backend: local.New(filepath.Join(t.TempDir(), "state.json")), src: src}
+}
+
+func (h *harness) plan(opts PlanOptions) (*plans.Plan, *states.State) {
+	h.t.Helper()
+	cfg, diags := schema.LoadSources(map[string][]byte{"main.fab.hcl": []byte(h.src)})
+	if diags.HasErrors() {
+		h.t.Fatal(diags.Err())
+	}
+	ev, diags := Evaluate(cfg, InputVars{})
+	if diags.HasErrors() {
+		h.t.Fatal(diags.Err())
+	}
+	st, err := h.backend.Load(context.Background())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if opts.Mode == "" {
+		opts.Refresh = true
+	}
+	p, diags := Plan(context.Background(), ev, st, h.providers(), opts)
+	if diags.HasErrors() {
+		h.t.Fatal(diags.Err())
+	}
+	return p, st
+}
+
+func (h *harness) providers() *Providers {
+	return NewProviders(providertest.Source{"sim": h.fake}, nil, h.t.TempDir())
+}
+
+func (h *harness) apply(p *plans.Plan) (*states.State, ApplySummary, string) {
+	h.t.Helper()
+	ctx := context.Background()
+	id, err := h.backend.Lock(ctx, states.NewLockInfo("apply"))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer h.backend.Unlock(ctx, id)
+	base, err := h.backend.Load(ctx)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	st, sum, diags := Apply(ctx, p, h.backend, base, h.providers(), ApplyOptions{Parallelism: 4})
+	var msgs []string
+	for _, d := range diags {
+		msgs = append(msgs, d.Summary+": "+d.Detail)
+	}
+	return st, sum, strings.Join(msgs, "\n")
+}
+
+func actions(p *plans.Plan) map[string]plans.Action {
+	out := map[string]plans.Action{}
+	for _, rc := range p.ResourceChanges {
+		out[rc.Address] = rc.Action
+	}
+	return out
+}
+
+func TestPlanApply_lifecycle(t *testing.T) {
+	h := newHarness(t, labSource)
+	p, _ := h.plan(PlanOptions{})
+	want := map[string]plans.Action{"facility.lab": plans.Create, "hardware.n[0]": plans.Create, "hardware.n[1]": plans.Create,
+		"hardware.n[2]": plans.Create, "fabric.lan": plans.Create}
+	if d := cmp.Diff(want, actions(p)); d != "" {
+		t.Fatalf("first plan (-want +got):\n%s", d)
+	}
+	st, sum, errs := h.apply(p)
+	if errs != "" || sum.Added != 5 || st.Len() != 5 {
+		t.Fatalf("apply: %+v, %d instances, errors %q", sum, st.Len(), errs)
+	}
+
+	// Nothing changed: no-op everywhere and no provider Plan call.
+	before := h.fake.PlanItems
+	p, _ = h.plan(PlanOptions{})
+	if p.HasChanges() || h.fake.PlanItems != before {
+		t.Fatalf("second plan has changes %v or planned %d items", actions(p), h.fake.PlanItems-before)
+	}
+
+	// Drift is seen and planned as an in-place update of that attribute.
+	h.fake.Set("hardware.n[1]", "rack", "r9")
+	p, _ = h.plan(PlanOptions{})
+	rc := findChange(p, "hardware.n[1]")
+	if rc.Action != plans.Update || rc.Reason != "drift" || !cmp.Equal(rc.ChangedAttributes, []string{"rack"}) {
+		t.Fatalf("drift: %s %s %v", rc.Action, rc.Reason, rc.ChangedAttributes)
+	}
+	if _, sum, errs = h.apply(p); errs != "" || sum.Changed != 1 {
+		t.Fatalf("apply drift fix: %+v %q", sum, errs)
+	}
+
+	// Destroy deletes everything; the next plan creates everything again.
+	p, _ = h.plan(PlanOptions{Mode: plans.ModeDestroy})
+	if c := p.Counts(); c.Destroy != 5 {
+		t.Fatalf("destroy plan: %+v", c)
+	}
+	if st, _, errs = h.apply(p); errs != "" || st.Len() != 0 || h.fake.Len() != 0 {
+		t.Fatalf("destroy: %d left in state, %d in world, %q", st.Len(), h.fake.Len(), errs)
+	}
+	p, _ = h.plan(PlanOptions{})
+	if c := p.Counts(); c.Add != 5 {
+		t.Fatalf("plan after destroy: %+v", c)
+	}
+}
+
+func findChange(p *plans.Plan, addr string) *plans.ResourceChange {
+	for _, rc := range p.ResourceChanges {
+		if rc.Address == addr {
+			return rc
+		}
+	}
+	return &plans.ResourceChange{}
+}
+
+func TestApply_failureSkipsDependentsOnly(t *testing.T) {
+	h := newHarness(t, labSource)
+	h.fake.FailOn["hardware.n[1]"] = true
+	p, _ := h.plan(PlanOptions{})
+	st, sum, errs := h.apply(p)
+	if sum.Failed != 1 || sum.Skipped != 1 || sum.Added != 3 {
+		t.Fatalf("summary %+v", sum)
+	}
+	if !strings.Contains(errs, "injected failure of hardware.n[1]") {
+		t.Errorf("errors do not name the failure: %q", errs)
+	}
+	if st.Get("hardware.n[2]") == nil || st.Get("fabric.lan") != nil {
+		t.Errorf("state: want hardware.n[2] applied and fabric.lan skipped, got %v", st.Addresses())
+	}
+	// The next plan retries what failed and was skipped.
+	delete(h.fake.FailOn, "hardware.n[1]")
+	p, _ = h.plan(PlanOptions{})
+	if c := p.Counts(); c.Add != 2 {
+		t.Fatalf("retry plan: %+v", c)
+	}
+}
+
+func TestApply_stalePlanRefused(t *testing.T) {
+	h := newHarness(t, labSource)
+	p, _ := h.plan(PlanOptions{})
+	if _, _, errs := h.apply(p); errs != "" {
+		t.Fatal(errs)
+	}
+	_, _, errs := h.apply(p)
+	if !strings.Contains(errs, "Saved plan is stale") || !strings.Contains(errs, "serial") {
+		t.Fatalf("applying a plan twice: %q", errs)
+	}
+}
+
+func TestPlan_replaceAndCountLowered(t *testing.T) {
+	h := newHarness(t, labSource)
+	h.fake.ReplaceOn = []string{"device_type"}
+	p, _ := h.plan(PlanOptions{})
+	h.apply(p)
+	h.src = strings.Replace(strings.Replace(labSource, "count       = 3", "count       = 2", 1), `"cpu-server"`, `"storage-server"`, 1)
+	p, _ = h.plan(PlanOptions{})
+	got := actions(p)
+	if got["hardware.n[2]"] != plans.Delete || got["hardware.n[0]"] != plans.Replace {
+		t.Fatalf("actions: %v", got)
+	}
+	if rc := findChange(p, "hardware.n[0]"); !cmp.Equal(rc.ReplacePaths, []string{"device_type"}) {
+		t.Errorf("replace paths %v", rc.ReplacePaths)
+	}
+	st, sum, errs := h.apply(p)
+	if errs != "" || st.Len() != 4 || sum.Destroyed != 3 || sum.Added != 2 {
+		t.Fatalf("apply: %+v, %d instances, %q", sum, st.Len(), errs)
+	}
+}
+
+func TestPlan_targetsAndExcludes(t *testing.T) {
+	h := newHarness(t, labSource)
+	p, _ := h.plan(PlanOptions{Refresh: true, Targets: []string{"hardware.n[1]"}})
+	if d := cmp.Diff(map[string]plans.Action{"facility.lab": plans.Create, "hardware.n[1]": plans.Create}, actions(p)); d != "" {
+		t.Errorf("target (-want +got):\n%s", d)
+	}
+	p, _ = h.plan(PlanOptions{Refresh: true, Excludes: []string{"hardware.n"}})
+	if d := cmp.Diff(map[string]plans.Action{"facility.lab": plans.Create}, actions(p)); d != "" {
+		t.Errorf("exclude (-want +got):\n%s", d)
+	}
+}

@@ -1,0 +1,100 @@
+package planner
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+
+	"github.com/fabrica-iac/fabrica/providers"
+	"github.com/fabrica-iac/fabrica/schema/diag"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// ProviderSource starts providers by name. The CLI launches them as plugins; tests pass
+// in-process fakes. The planner owns this interface (the consumer owns the interface).
+type ProviderSource interface {
+	Start(ctx context.Context, name string) (providers.Provider, error)
+}
+
+// Providers starts and configures each provider once, on first use, with its provider
+// block's configuration.
+type Providers struct {
+	source  ProviderSource
+	configs map[string]json.RawMessage
+	workDir string
+
+	mu      sync.Mutex
+	started map[string]providers.Provider
+	failed  map[string]error
+}
+
+// NewProviders prepares providers for a configuration. configs holds each provider
+// block's evaluated arguments (see Evaluated.ProviderConfigs).
+func NewProviders(source ProviderSource, configs map[string]json.RawMessage, workDir string) *Providers {
+	return &Providers{source: source, configs: configs, workDir: workDir,
+		started: map[string]providers.Provider{}, failed: map[string]error{}}
+}
+
+// Get returns the configured provider of that name.
+func (p *Providers) Get(ctx context.Context, name string) (providers.Provider, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if prov, ok := p.started[name]; ok {
+		return prov, nil
+	}
+	if err, ok := p.failed[name]; ok {
+		return nil, err
+	}
+	prov, err := p.start(ctx, name)
+	if err != nil {
+		p.failed[name] = err
+		return nil, err
+	}
+	p.started[name] = prov
+	return prov, nil
+}
+
+func (p *Providers) start(ctx context.Context, name string) (providers.Provider, error) {
+	prov, err := p.source.Start(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	cfg := p.configs[name]
+	if cfg == nil {
+		cfg = json.RawMessage("{}")
+	}
+	resp := prov.Configure(ctx, providers.ConfigureRequest{Config: cfg, WorkDir: p.workDir})
+	if providers.HasErrors(resp.Diagnostics) {
+		d := resp.Diagnostics[0]
+		return nil, fmt.Errorf("provider %q rejected its configuration: %s: %s", name, d.Summary, d.Detail)
+	}
+	return prov, nil
+}
+
+// ProviderConfigs evaluates every provider block's arguments (with variables and locals
+// in scope) as JSON objects keyed by provider name.
+func (e *Evaluated) ProviderConfigs() (map[string]json.RawMessage, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	out := map[string]json.RawMessage{}
+	ctx := &hcl.EvalContext{Variables: map[string]cty.Value{"var": e.varObject, "local": cty.ObjectVal(e.Locals)}, Functions: functions}
+	for _, p := range e.Config.Providers {
+		attrs, hd := p.Config.JustAttributes()
+		diags = diags.Append(hd)
+		m := map[string]cty.Value{}
+		for name, a := range attrs {
+			v, hd := a.Expr.Value(ctx)
+			diags = diags.Append(hd)
+			if !hd.HasErrors() {
+				m[name] = v
+			}
+		}
+		key := p.Name
+		if p.Alias != "" {
+			key += "." + p.Alias
+		}
+		out[key] = valueJSON(cty.ObjectVal(m))
+	}
+	return out, diags
+}
