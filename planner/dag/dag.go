@@ -34,14 +34,14 @@ func (g *Graph[V]) Has(v V) bool { _, ok := g.index[v]; return ok }
 // Len returns the number of vertices.
 func (g *Graph[V]) Len() int { return len(g.vertices) }
 
-// Connect records that from depends on to; both are added when missing.
+// Connect records that from depends on to; both are added when missing. Connecting a
+// pair twice is harmless (the order and the walk count it consistently), so callers
+// with thousands of edges per vertex need not pay for a duplicate check.
 func (g *Graph[V]) Connect(from, to V) {
 	g.Add(from)
 	g.Add(to)
 	f, t := g.index[from], g.index[to]
-	if !slices.Contains(g.deps[f], t) {
-		g.deps[f] = append(g.deps[f], t)
-	}
+	g.deps[f] = append(g.deps[f], t)
 }
 
 // DependenciesOf returns the direct dependencies of v.
@@ -50,9 +50,13 @@ func (g *Graph[V]) DependenciesOf(v V) []V {
 	if !ok {
 		return nil
 	}
-	out := make([]V, len(g.deps[i]))
-	for k, d := range g.deps[i] {
-		out[k] = g.vertices[d]
+	out := make([]V, 0, len(g.deps[i]))
+	seen := make(map[int]bool, len(g.deps[i]))
+	for _, d := range g.deps[i] {
+		if !seen[d] {
+			seen[d] = true
+			out = append(out, g.vertices[d])
+		}
 	}
 	return out
 }
