@@ -254,3 +254,13 @@ func resourceDependencies(g *dag.Graph[node]) map[addrs.Resource][]string {
 	}
 	return out
 }
+
+// ResourceGraph returns each resource's dependencies on other resources (through local
+// values too), as addresses.
+func (e *Evaluated) ResourceGraph() map[string][]string {
+	out := make(map[string][]string, len(e.resourceDeps))
+	for r, deps := range e.resourceDeps {
+		out[r.String()] = deps
+	}
+	return out
+}

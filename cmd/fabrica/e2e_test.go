@@ -13,7 +13,12 @@ import (
 // drives the real CLI in its own process.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"fabrica": func() { os.Exit(command.Main(os.Args[1:], command.SystemStreams())) },
+		"fabrica": func() {
+			if code, ok := command.MaybeServe(os.Args[1:]); ok {
+				os.Exit(code)
+			}
+			os.Exit(command.Main(os.Args[1:], command.SystemStreams()))
+		},
 	})
 }
 

@@ -83,6 +83,18 @@ times) before anything is built.`,
 		newVersionCmd(streams),
 		newValidateCmd(streams, g),
 		newFmtCmd(streams, g),
+		newInitCmd(streams, g),
+		newPlanCmd(streams, g),
+		newApplyCmd(streams, g, false),
+		newApplyCmd(streams, g, true),
+		newShowCmd(streams, g),
+		newOutputCmd(streams, g),
+		newStateCmd(streams, g),
+		newForceUnlockCmd(streams, g),
+		newImportCmd(streams, g),
+		newGraphCmd(streams, g),
+		newProvidersCmd(streams, g),
+		newSimCmd(streams, g),
 	)
 	return root
 }

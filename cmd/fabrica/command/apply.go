@@ -1,0 +1,150 @@
+package command
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/fabrica-iac/fabrica/cmd/fabrica/command/views"
+	"github.com/fabrica-iac/fabrica/planner"
+	"github.com/fabrica-iac/fabrica/planner/plans"
+	"github.com/fabrica-iac/fabrica/planner/states"
+	"github.com/spf13/cobra"
+)
+
+type applyFlags struct {
+	planFlags
+	autoApprove bool
+}
+
+func newApplyCmd(streams *views.Streams, g *globals, destroy bool) *cobra.Command {
+	f := &applyFlags{}
+	cmd := &cobra.Command{
+		Use:   "apply [PLANFILE]",
+		Short: "Make the infrastructure match the configuration",
+		Long: `Plans (or reads the saved PLANFILE), asks for confirmation unless --auto-approve, then
+applies the changes in dependency order, --parallelism at a time, recording each finished
+instance in state as it completes. Ctrl-C stops starting new changes and lets the ones in
+flight finish; a second Ctrl-C kills the providers.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := f.check(); err != nil {
+				return err
+			}
+			if destroy {
+				f.destroy = true
+			}
+			planFile := ""
+			if len(args) == 1 {
+				planFile = args[0]
+			}
+			return exitCode(runApply(cmd.Context(), streams, g, f, planFile))
+		},
+	}
+	if destroy {
+		cmd.Use, cmd.Short = "destroy", "Destroy everything fabrica manages in this configuration"
+		cmd.Long = "The same as apply --destroy: plans the deletion of every instance in state, asks for confirmation and applies it."
+		cmd.Args = cobra.NoArgs
+	}
+	f.planFlags.register(cmd, false)
+	cmd.Flags().BoolVar(&f.autoApprove, "auto-approve", false, "apply without asking for confirmation")
+	return cmd
+}
+
+func runApply(ctx context.Context, streams *views.Streams, g *globals, f *applyFlags, planFile string) int {
+	ctx, interrupted := interruptible(ctx, streams)
+	p, diags := openProject(streams, g)
+	defer p.close()
+	if !diags.HasErrors() {
+		diags = diags.Append(p.evaluate(f.inputs(streams)))
+	}
+	if diags.HasErrors() {
+		return reportDiags(streams, p, diags, false)
+	}
+	interrupted.source = p.source
+	unlock, err := lockState(ctx, p.backend, "apply", f.lockTimeout)
+	if err != nil {
+		return reportDiags(streams, p, diags.Append(stateError(err)), false)
+	}
+	defer unlock()
+	base, err := p.backend.Load(ctx)
+	if err != nil {
+		return reportDiags(streams, p, diags.Append(stateError(err)), false)
+	}
+	var pl *plans.Plan
+	if planFile != "" {
+		if pl, err = plans.ReadFile(planFile); err != nil {
+			return reportDiags(streams, p, diags.Append(err), false)
+		}
+		if err := planner.CheckStale(pl, base); err != nil {
+			fmt.Fprintf(streams.Err, "Error: Saved plan is stale\n\n%s.\n", err)
+			return ExitError
+		}
+	} else {
+		var d = diags
+		pl, d = planner.Plan(ctx, p.ev, base, p.provs, f.options())
+		diags = diags.Append(d)
+		if diags.HasErrors() {
+			return reportDiags(streams, p, diags, false)
+		}
+		views.Diagnostics(streams.Err, diags, p.sources(), streams.Color)
+		views.PlanText(streams.Out, pl, streams.Color)
+	}
+	if !pl.HasChanges() {
+		return ExitOK
+	}
+	if planFile == "" && !f.autoApprove && !confirm(streams) {
+		fmt.Fprintln(streams.Out, "\nApply cancelled.")
+		return ExitError
+	}
+	fmt.Fprintln(streams.Out)
+	progress := views.NewProgress(streams.Out)
+	_, sum, d := planner.Apply(ctx, pl, p.backend, base, p.provs, planner.ApplyOptions{
+		Parallelism: f.parallelism, Progress: progress.Event,
+	})
+	progress.Flush()
+	views.Diagnostics(streams.Err, d, p.sources(), streams.Color)
+	views.ApplySummary(streams.Out, sum, pl.Mode == plans.ModeDestroy)
+	if d.HasErrors() {
+		return ExitError
+	}
+	return ExitOK
+}
+
+// confirm asks for "yes" on the streams' input.
+func confirm(streams *views.Streams) bool {
+	fmt.Fprint(streams.Out, "\nDo you want to perform these actions? Only 'yes' will be accepted.\n  Enter a value: ")
+	line, _ := bufio.NewReader(streams.In).ReadString('\n')
+	return strings.TrimSpace(line) == "yes"
+}
+
+// interruptState lets the signal handler reach the providers once they exist.
+type interruptState struct{ source *pluginSource }
+
+// interruptible cancels ctx on the first SIGINT/SIGTERM (apply then finishes what is in
+// flight) and kills the providers and exits on the second.
+func interruptible(ctx context.Context, streams *views.Streams) (context.Context, *interruptState) {
+	ctx, cancel := context.WithCancel(ctx)
+	st := &interruptState{}
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sig
+		fmt.Fprintln(streams.Err, "\nInterrupt received: no new changes will start; waiting for the ones in flight. Press Ctrl-C again to abort at once.")
+		cancel()
+		<-sig
+		fmt.Fprintln(streams.Err, "Aborting: providers killed. Changes in flight may be incomplete; run fabrica plan to see where things stand.")
+		if st.source != nil {
+			st.source.Kill()
+		}
+		os.Exit(ExitError)
+	}()
+	return ctx, st
+}
+
+func asLocked(err error, target **states.LockedError) bool { return errors.As(err, target) }

@@ -1,0 +1,182 @@
+package command
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/fabrica-iac/fabrica/cmd/fabrica/command/views"
+	"github.com/fabrica-iac/fabrica/planner"
+	"github.com/fabrica-iac/fabrica/planner/plans"
+	"github.com/fabrica-iac/fabrica/planner/states"
+	"github.com/fabrica-iac/fabrica/schema/diag"
+	"github.com/spf13/cobra"
+)
+
+// planFlags are the flags plan, apply and destroy share (DESIGN.md §4).
+type planFlags struct {
+	varFlags
+	out              string
+	json             bool
+	format           string
+	detailedExitcode bool
+	targets          []string
+	excludes         []string
+	replace          []string
+	refresh          bool
+	refreshOnly      bool
+	destroy          bool
+	parallelism      int
+	lockTimeout      time.Duration
+}
+
+func (f *planFlags) register(cmd *cobra.Command, withOut bool) {
+	f.varFlags.register(cmd)
+	fl := cmd.Flags()
+	if withOut {
+		fl.StringVar(&f.out, "out", "", "write the plan to `FILE` for a later apply")
+		fl.BoolVar(&f.json, "json", false, "print the plan as one JSON document (same as --format json)")
+		fl.BoolVar(&f.detailedExitcode, "detailed-exitcode", false, "exit 2 when the plan has changes, 0 when it has none")
+	}
+	fl.StringVar(&f.format, "format", "text", "output format: text, json or markdown")
+	fl.StringArrayVar(&f.targets, "target", nil, "limit to `ADDR` and what it depends on (repeatable)")
+	fl.StringArrayVar(&f.excludes, "exclude", nil, "leave out `ADDR` and what depends on it (repeatable)")
+	fl.StringArrayVar(&f.replace, "replace", nil, "force the replacement of `ADDR` (repeatable)")
+	fl.BoolVar(&f.refresh, "refresh", true, "read the actual state from providers first")
+	fl.BoolVar(&f.refreshOnly, "refresh-only", false, "only record changes made outside fabrica")
+	fl.BoolVar(&f.destroy, "destroy", false, "plan to destroy everything in state")
+	fl.IntVar(&f.parallelism, "parallelism", 10, "how many changes apply runs at once")
+	fl.DurationVar(&f.lockTimeout, "lock-timeout", 0, "wait this long for the state lock (e.g. 30s)")
+}
+
+func (f *planFlags) options() planner.PlanOptions {
+	mode := plans.ModeNormal
+	switch {
+	case f.destroy:
+		mode = plans.ModeDestroy
+	case f.refreshOnly:
+		mode = plans.ModeRefreshOnly
+	}
+	return planner.PlanOptions{Mode: mode, Refresh: f.refresh || f.refreshOnly, Targets: f.targets, Excludes: f.excludes, Replace: f.replace}
+}
+
+func (f *planFlags) check() error {
+	if f.json {
+		f.format = "json"
+	}
+	switch f.format {
+	case "text", "json", "markdown":
+	default:
+		return fmt.Errorf("--format must be text, json or markdown, not %q", f.format)
+	}
+	if f.destroy && f.refreshOnly {
+		return fmt.Errorf("--destroy and --refresh-only cannot be used together")
+	}
+	if f.parallelism < 1 {
+		return fmt.Errorf("--parallelism must be at least 1")
+	}
+	return nil
+}
+
+func newPlanCmd(streams *views.Streams, g *globals) *cobra.Command {
+	f := &planFlags{}
+	cmd := &cobra.Command{
+		Use:   "plan",
+		Short: "Show what apply would change, and its physical impact",
+		Long: `Refreshes the actual state from the providers, compares it with the configuration and
+shows each change, a count line and, per facility, the physical impact before → after.
+Takes no lock and changes nothing; --out FILE saves the plan for apply FILE.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := f.check(); err != nil {
+				return err
+			}
+			return exitCode(runPlan(cmd.Context(), streams, g, f))
+		},
+	}
+	f.register(cmd, true)
+	return cmd
+}
+
+func runPlan(ctx context.Context, streams *views.Streams, g *globals, f *planFlags) int {
+	p, diags := openProject(streams, g)
+	defer p.close()
+	if !diags.HasErrors() {
+		diags = diags.Append(p.evaluate(f.inputs(streams)))
+	}
+	if diags.HasErrors() {
+		return reportDiags(streams, p, diags, f.format == "json")
+	}
+	prior, err := p.backend.Load(ctx)
+	if err != nil {
+		return reportDiags(streams, p, diags.Append(stateError(err)), f.format == "json")
+	}
+	pl, d := planner.Plan(ctx, p.ev, prior, p.provs, f.options())
+	diags = diags.Append(d)
+	pl.Diagnostics = planDiagnostics(diags)
+	if diags.HasErrors() {
+		return reportDiags(streams, p, diags, f.format == "json")
+	}
+	if f.out != "" {
+		if err := plans.WriteFile(f.out, pl); err != nil {
+			return reportDiags(streams, p, diags.Append(err), f.format == "json")
+		}
+	}
+	renderPlan(streams, p, pl, diags, f.format)
+	if f.out != "" && f.format == "text" {
+		fmt.Fprintf(streams.Out, "\nSaved the plan to %s. Apply exactly this plan with: fabrica apply %s\n", f.out, f.out)
+	}
+	if f.detailedExitcode && pl.HasChanges() {
+		return ExitChanges
+	}
+	return ExitOK
+}
+
+func renderPlan(streams *views.Streams, p *project, pl *plans.Plan, diags diag.Diagnostics, format string) {
+	switch format {
+	case "json":
+		_ = views.PlanJSON(streams.Out, pl)
+	case "markdown":
+		views.Diagnostics(streams.Err, diags, p.sources(), false)
+		views.PlanMarkdown(streams.Out, pl)
+	default:
+		views.Diagnostics(streams.Err, diags, p.sources(), streams.Color)
+		views.PlanText(streams.Out, pl, streams.Color)
+	}
+}
+
+// reportDiags prints diagnostics (as a JSON document when asked) and returns exit 1.
+func reportDiags(streams *views.Streams, p *project, diags diag.Diagnostics, asJSON bool) int {
+	if asJSON {
+		views.ValidateJSON(streams.Out, nil, diags)
+	} else {
+		views.Diagnostics(streams.Err, diags, p.sources(), streams.Color)
+	}
+	if diags.HasErrors() {
+		return ExitError
+	}
+	return ExitOK
+}
+
+func planDiagnostics(diags diag.Diagnostics) []plans.Diagnostic {
+	out := []plans.Diagnostic{}
+	for _, d := range views.DiagnosticsJSON(diags) {
+		pd := plans.Diagnostic{Severity: d.Severity, Summary: d.Summary, Detail: d.Detail, Address: d.Address}
+		if d.Range != nil {
+			pd.Range = &plans.Range{Filename: d.Range.Filename,
+				Start: plans.Pos{Line: d.Range.Start.Line, Column: d.Range.Start.Column, Byte: d.Range.Start.Byte},
+				End:   plans.Pos{Line: d.Range.End.Line, Column: d.Range.End.Column, Byte: d.Range.End.Byte}}
+		}
+		out = append(out, pd)
+	}
+	return out
+}
+
+func stateError(err error) diag.Diagnostic {
+	var locked *states.LockedError
+	summary := "Cannot read state"
+	if asLocked(err, &locked) {
+		summary = "State is locked"
+	}
+	return diag.Diagnostic{Severity: diag.Error, Summary: summary, Detail: err.Error()}
+}

@@ -1,0 +1,128 @@
+package command
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/fabrica-iac/fabrica/cmd/fabrica/command/views"
+	"github.com/fabrica-iac/fabrica/planner"
+	"github.com/fabrica-iac/fabrica/planner/states"
+	"github.com/fabrica-iac/fabrica/planner/states/local"
+	"github.com/fabrica-iac/fabrica/schema"
+	"github.com/fabrica-iac/fabrica/schema/diag"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// project is a configuration directory opened for a command: its configuration, its
+// state backend and, once needed, its evaluation and providers.
+type project struct {
+	streams *views.Streams
+	dir     string
+	cfg     *schema.Config
+	ev      *planner.Evaluated
+	backend states.Backend
+	source  *pluginSource
+	provs   *planner.Providers
+}
+
+// openProject loads the configuration and its backend (no evaluation yet).
+func openProject(streams *views.Streams, g *globals) (*project, diag.Diagnostics) {
+	cfg, diags := schema.LoadDir(g.dir)
+	if diags.HasErrors() {
+		return &project{streams: streams, dir: g.dir, cfg: cfg}, diags
+	}
+	p := &project{streams: streams, dir: g.dir, cfg: cfg}
+	b, d := backendFor(cfg, g.dir)
+	p.backend = b
+	return p, diags.Append(d)
+}
+
+// evaluate evaluates the configuration and prepares its providers.
+func (p *project) evaluate(vars planner.InputVars) diag.Diagnostics {
+	ev, diags := planner.Evaluate(p.cfg, vars)
+	p.ev = ev
+	if diags.HasErrors() {
+		return diags
+	}
+	configs, d := ev.ProviderConfigs()
+	diags = diags.Append(d)
+	src, err := newPluginSource(p.dir, environ(p.streams))
+	if err != nil {
+		return diags.Append(err)
+	}
+	p.source = src
+	abs, _ := filepath.Abs(p.dir)
+	p.provs = planner.NewProviders(src, configs, abs)
+	return diags
+}
+
+// close ends the providers.
+func (p *project) close() {
+	if p.source != nil {
+		p.source.Close()
+	}
+}
+
+// sources returns the configuration files' contents, for diagnostic snippets.
+func (p *project) sources() map[string][]byte {
+	if p == nil || p.cfg == nil {
+		return nil
+	}
+	return p.cfg.Sources
+}
+
+// fabricaDir is where fabrica keeps its files in a configuration directory.
+func fabricaDir(dir string) string { return filepath.Join(dir, ".fabrica") }
+
+// backendFor returns the configured state backend: `backend "local" { path = ... }` or
+// the default, .fabrica/state.json.
+func backendFor(cfg *schema.Config, dir string) (states.Backend, diag.Diagnostics) {
+	path := filepath.Join(fabricaDir(dir), "state.json")
+	if cfg.Settings == nil || cfg.Settings.Backend == nil {
+		return local.New(path), nil
+	}
+	b := cfg.Settings.Backend
+	attrs, hd := b.Config.JustAttributes()
+	diags := diag.Diagnostics{}.Append(hd)
+	switch b.Type {
+	case "local":
+		if a := attrs["path"]; a != nil {
+			v, hd := a.Expr.Value(nil)
+			diags = diags.Append(hd)
+			if !hd.HasErrors() {
+				if v.Type() != cty.String || v.IsNull() {
+					return nil, diags.Append(diag.Errorf(a.Expr.Range(), "Invalid backend path", "path must be a literal string, such as path = \".fabrica/state.json\"."))
+				}
+				path = v.AsString()
+				if !filepath.IsAbs(path) {
+					path = filepath.Join(dir, path)
+				}
+			}
+		}
+		return local.New(path), diags
+	}
+	return nil, diags.Append(diag.Errorf(b.DeclRange, "Unsupported backend",
+		"The %q backend is not available in this build of fabrica; use backend \"local\".", b.Type))
+}
+
+// lockState takes the state lock for a writing command, waiting up to timeout.
+func lockState(ctx context.Context, b states.Backend, op string, timeout time.Duration) (func(), error) {
+	lctx := ctx
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		lctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	id, err := b.Lock(lctx, states.NewLockInfo(op))
+	if err != nil {
+		return nil, err
+	}
+	return func() {
+		if err := b.Unlock(context.WithoutCancel(ctx), id); err != nil {
+			fmt.Fprintf(os.Stderr, "Warning: could not release the state lock %s: %s\n", id, err)
+		}
+	}, nil
+}

@@ -1,0 +1,308 @@
+package views
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/fabrica-iac/fabrica/planner/plans"
+	"github.com/fabrica-iac/fabrica/schema"
+)
+
+// groupMin is the number of like changes of one resource above which human output
+// shows them as one group, so a 100,000-node plan stays reviewable.
+const groupMin = 4
+
+// PlanText renders a plan for a terminal: each change with its symbol and changed
+// attributes only, the count line, and the physical impact per facility.
+func PlanText(w io.Writer, p *plans.Plan, color bool) {
+	entries := groupChanges(p.ResourceChanges)
+	if len(entries) == 0 {
+		fmt.Fprintln(w, "No changes. The infrastructure matches the configuration.")
+	} else {
+		fmt.Fprintln(w, "fabrica will perform these actions:")
+		fmt.Fprintln(w)
+		for _, e := range entries {
+			writeEntry(w, e, color)
+		}
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, CountLine(p))
+	if len(p.Aggregates) > 0 {
+		fmt.Fprintln(w)
+		ImpactText(w, p.Aggregates)
+	}
+}
+
+// CountLine is "Plan: 12 to add, 1 to change, 0 to replace, 2 to destroy."
+func CountLine(p *plans.Plan) string {
+	c := p.Counts()
+	line := fmt.Sprintf("Plan: %d to add, %d to change, %d to replace, %d to destroy.", c.Add, c.Change, c.Replace, c.Destroy)
+	if c.Read > 0 {
+		line += fmt.Sprintf(" %d changed outside fabrica.", c.Read)
+	}
+	return line
+}
+
+// entry is one change, or a group of like changes of one resource.
+type entry struct {
+	first *plans.ResourceChange
+	last  *plans.ResourceChange
+	n     int
+	attrs []string // the attribute names the group changes
+}
+
+func groupChanges(cs []*plans.ResourceChange) []entry {
+	var out []entry
+	for _, rc := range cs {
+		if rc.Action == plans.NoOp {
+			continue
+		}
+		names := shownAttributes(rc)
+		if k := len(out) - 1; k >= 0 {
+			e := &out[k]
+			if resourceOf(e.first.Address) == resourceOf(rc.Address) && e.first.Action == rc.Action &&
+				e.first.Reason == rc.Reason && slices.Equal(e.attrs, names) && rc.Address != resourceOf(rc.Address) {
+				e.last, e.n = rc, e.n+1
+				continue
+			}
+		}
+		out = append(out, entry{first: rc, last: rc, n: 1, attrs: names})
+	}
+	// Small groups are clearer written out one by one.
+	var flat []entry
+	for _, e := range out {
+		if e.n >= groupMin {
+			flat = append(flat, e)
+			continue
+		}
+		for _, rc := range between(cs, e.first, e.last) {
+			flat = append(flat, entry{first: rc, last: rc, n: 1, attrs: e.attrs})
+		}
+	}
+	return flat
+}
+
+func between(cs []*plans.ResourceChange, first, last *plans.ResourceChange) []*plans.ResourceChange {
+	i, j := slices.Index(cs, first), slices.Index(cs, last)
+	var out []*plans.ResourceChange
+	for _, rc := range cs[i : j+1] {
+		if rc.Action != plans.NoOp {
+			out = append(out, rc)
+		}
+	}
+	return out
+}
+
+func resourceOf(addr string) string {
+	if i := strings.IndexByte(addr, '['); i >= 0 {
+		return addr[:i]
+	}
+	return addr
+}
+
+// shownAttributes are the attributes human output lists: the changed ones for update and
+// replace, the arguments (not derived figures) for create.
+func shownAttributes(rc *plans.ResourceChange) []string {
+	switch rc.Action {
+	case plans.Update, plans.Replace, plans.Read:
+		return rc.ChangedAttributes
+	case plans.Create:
+		var m map[string]json.RawMessage
+		_ = json.Unmarshal(rc.After, &m)
+		var names []string
+		for k := range m {
+			if !slices.Contains(rc.Derived, k) {
+				names = append(names, k)
+			}
+		}
+		names = append(names, rc.AfterUnknown...)
+		sort.Strings(names)
+		return slices.Compact(names)
+	}
+	return nil
+}
+
+func writeEntry(w io.Writer, e entry, color bool) {
+	rc := e.first
+	sym := rc.Action.Symbol()
+	head := rc.Address
+	if e.n > 1 {
+		head = fmt.Sprintf("%s … %s (%d instances)", rc.Address, e.last.Address, e.n)
+	}
+	note := reasonNote(rc)
+	if color {
+		sym = colorFor(rc.Action) + sym + ansiReset
+	}
+	fmt.Fprintf(w, "  %s %s%s\n", sym, head, note)
+	if e.n > 1 {
+		if len(e.attrs) > 0 {
+			fmt.Fprintf(w, "      %s\n", strings.Join(e.attrs, ", "))
+		}
+		return
+	}
+	var before, after map[string]json.RawMessage
+	_ = json.Unmarshal(rc.Before, &before)
+	_ = json.Unmarshal(rc.After, &after)
+	for _, name := range e.attrs {
+		switch {
+		case slices.Contains(rc.AfterUnknown, name):
+			fmt.Fprintf(w, "      %s = (known after apply)\n", name)
+		case rc.Action == plans.Create:
+			fmt.Fprintf(w, "      %s = %s\n", name, shortValue(after[name]))
+		default:
+			fmt.Fprintf(w, "      %s: %s → %s\n", name, shortValue(before[name]), shortValue(after[name]))
+		}
+	}
+}
+
+func reasonNote(rc *plans.ResourceChange) string {
+	switch {
+	case rc.Action == plans.Replace && len(rc.ReplacePaths) > 0:
+		return fmt.Sprintf("  (%s forces replacement)", strings.Join(rc.ReplacePaths, ", "))
+	case rc.Action == plans.Replace:
+		return "  (" + rc.Reason + ")"
+	case rc.Reason == "drift" || rc.Reason == "gone" || rc.Reason == "removed from configuration":
+		return "  (" + rc.Reason + ")"
+	}
+	return ""
+}
+
+func colorFor(a plans.Action) string {
+	switch a {
+	case plans.Create:
+		return ansiGreen
+	case plans.Delete, plans.Replace:
+		return ansiRed
+	}
+	return ansiYellow
+}
+
+// shortValue renders a JSON value compactly, cut at 80 characters.
+func shortValue(v json.RawMessage) string {
+	if v == nil {
+		return "(none)"
+	}
+	var buf bytes.Buffer
+	if json.Compact(&buf, v) != nil {
+		return string(v)
+	}
+	s := buf.String()
+	if r := []rune(s); len(r) > 80 {
+		s = string(r[:77]) + "…"
+	}
+	return s
+}
+
+// ImpactText prints each facility's figures before → after.
+func ImpactText(w io.Writer, impacts []*plans.FacilityImpact) {
+	fmt.Fprintln(w, "Physical impact:")
+	for _, fi := range impacts {
+		fmt.Fprintf(w, "\n  %s\n", fi.Address)
+		for _, row := range impactRows(fi) {
+			fmt.Fprintf(w, "    %-20s %12s → %-12s%s\n", row.label, row.before, row.after, row.delta)
+		}
+	}
+}
+
+type impactRow struct{ label, before, after, delta string }
+
+func impactRows(fi *plans.FacilityImpact) []impactRow {
+	b, a := fi.Before, fi.After
+	if b == nil {
+		b = &schema.FacilitySummary{}
+	}
+	if a == nil {
+		a = &schema.FacilitySummary{}
+	}
+	row := func(label string, x, y float64) impactRow {
+		r := impactRow{label: label, before: num(x), after: num(y)}
+		if d := y - x; d > 0.005 || d < -0.005 {
+			sign := "+"
+			if d < 0 {
+				sign = ""
+			}
+			r.delta = fmt.Sprintf(" (%s%s)", sign, num(d))
+		}
+		return r
+	}
+	return []impactRow{
+		row("IT load kW", b.ITLoadKW, a.ITLoadKW),
+		row("Facility load kW", b.FacilityKW, a.FacilityKW),
+		row("Power headroom kW", b.HeadroomKW, a.HeadroomKW),
+		row("Energy MWh/yr", b.AnnualMWh, a.AnnualMWh),
+		row("CO2 t/yr", b.AnnualCO2T, a.AnnualCO2T),
+		row("GPUs", float64(b.GPUs), float64(a.GPUs)),
+		row("Racks", float64(b.Racks), float64(a.Racks)),
+		row("Switches", float64(b.Switches), float64(a.Switches)),
+		row("Usable storage TB", b.UsableTB, a.UsableTB),
+	}
+}
+
+// PlanMarkdown renders a plan for a pull-request comment: the count line, the physical
+// impact as a table, and the per-resource detail folded.
+func PlanMarkdown(w io.Writer, p *plans.Plan) {
+	fmt.Fprintf(w, "### fabrica plan\n\n**%s**\n\n", CountLine(p))
+	if len(p.Aggregates) > 0 {
+		fmt.Fprintln(w, "| facility | figure | before | after | change |")
+		fmt.Fprintln(w, "|---|---|---:|---:|---:|")
+		for _, fi := range p.Aggregates {
+			for _, r := range impactRows(fi) {
+				fmt.Fprintf(w, "| `%s` | %s | %s | %s | %s |\n", fi.Address, r.label, r.before, r.after, strings.Trim(r.delta, " ()"))
+			}
+		}
+		fmt.Fprintln(w)
+	}
+	entries := groupChanges(p.ResourceChanges)
+	if len(entries) == 0 {
+		fmt.Fprintln(w, "No changes. The infrastructure matches the configuration.")
+		return
+	}
+	fmt.Fprintf(w, "<details><summary>Resource changes (%d)</summary>\n\n```diff\n", countChanged(p))
+	for _, e := range entries {
+		var buf bytes.Buffer
+		writeEntry(&buf, e, false)
+		lines := strings.Split(strings.TrimRight(buf.String(), "\n"), "\n")
+		// The diff marker replaces the action symbol, so GitHub colours the line.
+		lines[0] = strings.TrimPrefix(lines[0], "  "+e.first.Action.Symbol()+" ")
+		if e.first.Action == plans.Replace {
+			lines[0] += "  (replace)"
+		}
+		for _, line := range lines {
+			fmt.Fprintln(w, diffPrefix(e.first.Action)+line)
+		}
+	}
+	fmt.Fprintln(w, "```\n\n</details>")
+}
+
+func countChanged(p *plans.Plan) int {
+	n := 0
+	for _, rc := range p.ResourceChanges {
+		if rc.Action != plans.NoOp {
+			n++
+		}
+	}
+	return n
+}
+
+// diffPrefix makes GitHub colour each line: + green, - red, ! orange.
+func diffPrefix(a plans.Action) string {
+	switch a {
+	case plans.Create:
+		return "+ "
+	case plans.Delete:
+		return "- "
+	}
+	return "! "
+}
+
+// PlanJSON writes the plan document.
+func PlanJSON(w io.Writer, p *plans.Plan) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(p)
+}
