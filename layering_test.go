@@ -20,6 +20,8 @@ var layers = map[string]int{
 	"schema":                    4,
 	"providers":                 4,
 	"planner/states":            5,
+	"planner/states/statefile":  6,
+	"planner/states/local":      7,
 	"providers/proto/v1":        2,
 	"providers/plugin":          5,
 	"providers/sim":             5,
@@ -27,12 +29,12 @@ var layers = map[string]int{
 	"providers/slurm":           5,
 	"providers/providertest":    5,
 	"planner/plans":             5,
-	"planner":                   6,
-	"cmd/fabrica/command/views": 7,
-	"cmd/fabrica/command":       8,
-	"cmd/fabrica":               9,
-	"bench":                     9,
-	"cmd/fabrica-gen":           10,
+	"planner":                   8,
+	"cmd/fabrica/command/views": 9,
+	"cmd/fabrica/command":       10,
+	"cmd/fabrica":               11,
+	"bench":                     11,
+	"cmd/fabrica-gen":           12,
 }
 
 func TestLayering(t *testing.T) {

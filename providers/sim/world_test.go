@@ -1,0 +1,258 @@
+package sim
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fabrica-iac/fabrica/providers"
+)
+
+// seeded applies n server creates in dir and returns their Done events by address.
+func seeded(t *testing.T, dir string, n int) map[string]providers.Event {
+	t.Helper()
+	events, err := runApply(context.Background(), configured(t, dir, `{}`), createHardware(n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return finals(t, events)
+}
+
+func addresses(t *testing.T, dir string) []string {
+	t.Helper()
+	objs, err := List(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range objs {
+		got = append(got, o.Address+"="+o.ID)
+	}
+	return got
+}
+
+func TestJournal_crashRecovery(t *testing.T) {
+	dir := t.TempDir()
+	created := seeded(t, dir, 2)
+	journal := strings.Join([]string{
+		`{"op":"apply","n":7}`,
+		`{"op":"put","id":"sim-facility-10","kind":"facility","address":"facility.dc1","attrs":{"id":"sim-facility-10","it_power_kw":5}}`,
+		`{"op":"delete","id":"` + created[addr(1)].ID + `"}`,
+		`{"op":"put","id":"sim-facility-11","kind":"faci`, // torn by the crash
+	}, "\n")
+	jpath := filepath.Join(dir, ".fabrica", journalName)
+	if err := os.WriteFile(jpath, []byte(journal), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := "[facility.dc1=sim-facility-10 hardware.gpu[0]=" + created[addr(0)].ID + "]"
+	if got := fmt.Sprint(addresses(t, dir)); got != want { // List replays without writing
+		t.Errorf("List = %s, want %s", got, want)
+	}
+	p := configured(t, dir, `{}`) // folds the journal
+	if _, err := os.Stat(jpath); !os.IsNotExist(err) {
+		t.Errorf("journal not folded: %v", err)
+	}
+	if got := fmt.Sprint(addresses(t, dir)); got != want {
+		t.Errorf("after fold = %s, want %s", got, want)
+	}
+	// IDs are not reused, and the apply number carries on.
+	events, _ := runApply(context.Background(), p, createHardware(1))
+	if id := finals(t, events)[addr(0)].ID; id != "sim-hardware-11" {
+		t.Errorf("next ID = %s, want sim-hardware-11", id)
+	}
+	var doc worldDoc
+	data, _ := os.ReadFile(filepath.Join(dir, ".fabrica", worldName))
+	if err := json.Unmarshal(data, &doc); err != nil || doc.Applies != 8 {
+		t.Errorf("applies = %d (%v), want 8", doc.Applies, err)
+	}
+}
+
+func TestJournal_corruptMiddleLine(t *testing.T) {
+	dir := t.TempDir()
+	seeded(t, dir, 1)
+	bad := "{\"op\":\"apply\",\"n\":2}\nnot json\n{\"op\":\"delete\",\"id\":\"x\"}\n"
+	if err := os.WriteFile(filepath.Join(dir, ".fabrica", journalName), []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	resp := New().Configure(context.Background(), providers.ConfigureRequest{Config: json.RawMessage(`{}`), WorkDir: dir})
+	if !providers.HasErrors(resp.Diagnostics) || !strings.Contains(resp.Diagnostics[0].Detail, journalName+": line 2") {
+		t.Errorf("Configure = %+v, want an error naming the journal's line 2", resp.Diagnostics)
+	}
+}
+
+func TestWorld_corruptFileIsNotOverwritten(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, ".fabrica", worldName)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	const corrupt = `{"format_version":1,"objects":[{"id":`
+	if err := os.WriteFile(path, []byte(corrupt), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := New()
+	resp := p.Configure(context.Background(), providers.ConfigureRequest{Config: json.RawMessage(`{}`), WorkDir: dir})
+	if !providers.HasErrors(resp.Diagnostics) || !strings.Contains(resp.Diagnostics[0].Detail, path) {
+		t.Fatalf("Configure = %+v, want an error naming %s", resp.Diagnostics, path)
+	}
+	events, _ := runApply(context.Background(), p, createHardware(1))
+	if e := finals(t, events)[addr(0)]; e.Type != providers.EventFailed {
+		t.Errorf("apply on a corrupt world = %+v, want failed", e)
+	}
+	if err := Drift(dir, addr(0), "rack", "r2"); err == nil {
+		t.Error("Drift on a corrupt world succeeded")
+	}
+	if data, _ := os.ReadFile(path); string(data) != corrupt {
+		t.Errorf("world file changed to %q", data)
+	}
+}
+
+func TestWorld_handEditShowsAsDrift(t *testing.T) {
+	dir := t.TempDir()
+	done := seeded(t, dir, 1)[addr(0)]
+	path := filepath.Join(dir, ".fabrica", worldName)
+	data, _ := os.ReadFile(path)
+	edited := strings.Replace(string(data), `"rack":"r1"`, `"rack": "r7"`, 1)
+	if err := os.WriteFile(path, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	resp := configured(t, dir, `{}`).Read(context.Background(), providers.ReadRequest{Items: []providers.ReadItem{
+		{Address: addr(0), Kind: "hardware", ID: done.ID, PriorHash: providers.AttrsHash(done.New)}}})
+	r := resp.Results[0]
+	if r.Unchanged || attr(t, r.Attrs, "rack") != `"r7"` || !strings.Contains(string(r.Attrs), `"rack":"r7"`) {
+		t.Errorf("Read after a hand edit = %+v", r)
+	}
+}
+
+func TestDrift(t *testing.T) {
+	dir := t.TempDir()
+	seeded(t, dir, 2)
+	tests := []struct {
+		attr, value, want, err string
+	}{
+		{attr: "rack", value: "r5", want: `"r5"`},
+		{attr: "power_kw", value: "10.5", want: `10.5`},
+		{attr: "maintenance", value: "true", want: `true`},
+		{attr: "role", value: `"42"`, want: `"42"`},
+		{attr: "tags", value: `{"b":1,"a":2}`, want: `{"a":2,"b":1}`},
+		{attr: "id", value: "x", err: "identity"},
+		{attr: "", value: "x", err: "ATTR=VALUE"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.attr+"="+tt.value, func(t *testing.T) {
+			err := Drift(dir, addr(1), tt.attr, tt.value)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("err = %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			objs, _ := List(dir)
+			o := objs[1]
+			if got := attr(t, o.Attrs, tt.attr); got != tt.want || o.Hash != providers.AttrsHash(o.Attrs) {
+				t.Errorf("%s = %s, want %s (hash %s)", tt.attr, got, tt.want, o.Hash)
+			}
+		})
+	}
+}
+
+func TestDrift_unknownAddress(t *testing.T) {
+	dir := t.TempDir()
+	if err := Remove(dir, "hardware.x"); err == nil || !strings.Contains(err.Error(), "empty") {
+		t.Errorf("Remove in an empty world: %v", err)
+	}
+	seeded(t, dir, 3)
+	err := Drift(dir, "hardware.gpu[7]", "rack", "r2")
+	if err == nil || !strings.Contains(err.Error(), "did you mean hardware.gpu[0]?") {
+		t.Errorf("err = %v, want a near match", err)
+	}
+	err = Remove(dir, "storage.lake")
+	if err == nil || strings.Contains(err.Error(), "did you mean") {
+		t.Errorf("err = %v, want no near match", err)
+	}
+}
+
+func TestDrift_waitsForApply(t *testing.T) {
+	dir := t.TempDir()
+	seeded(t, dir, 1)
+	lk, err := lockWorld(context.Background(), filepath.Join(dir, ".fabrica"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lk.Unlock()
+	defer func(d time.Duration) { oobLockWait = d }(oobLockWait)
+	oobLockWait = 30 * time.Millisecond
+	if err := Remove(dir, addr(0)); err == nil || !strings.Contains(err.Error(), "in use by another fabrica process") {
+		t.Errorf("Remove while locked: %v", err)
+	}
+}
+
+// TestApply_killed kills a process in the middle of an apply and checks that every
+// change it reported done is in the world.
+func TestApply_killed(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "SIM_KILL_DIR="+dir)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(stdout)
+	var done []string
+	for len(done) < 10 && lines.Scan() {
+		done = append(done, lines.Text())
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if len(done) < 10 {
+		t.Fatalf("child reported %d changes done", len(done))
+	}
+	have := map[string]bool{}
+	for _, a := range addresses(t, dir) {
+		have[a] = true
+	}
+	for _, d := range done {
+		if !have[d] {
+			t.Errorf("%s was reported done but is not in the world", d)
+		}
+	}
+}
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv("SIM_KILL_DIR"); dir != "" {
+		killedChild(dir)
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// killedChild applies creates one at a time, printing "address=id" for each Done,
+// until it is killed.
+func killedChild(dir string) {
+	p := New()
+	p.Configure(context.Background(), providers.ConfigureRequest{Config: json.RawMessage(`{"latency":"2ms"}`), WorkDir: dir})
+	in, out := make(chan providers.Change), make(chan providers.Event)
+	go p.Apply(context.Background(), in, out)
+	for _, c := range createHardware(10000) {
+		in <- c
+		for e := range out {
+			if e.Type == providers.EventDone {
+				fmt.Printf("%s=%s\n", e.Address, e.ID)
+				break
+			}
+		}
+	}
+}
