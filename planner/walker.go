@@ -202,6 +202,8 @@ func (w *walker) dispatch(o *op) {
 	ch := providers.Change{Address: o.rc.Address, Kind: o.rc.Kind, Action: o.action}
 	if o.action != providers.ActionCreate {
 		ch.ID, ch.Prior = o.rc.PriorID, o.rc.Before
+	} else if o.rc.Action == plans.Replace {
+		ch.Replacing = o.rc.PriorID
 	}
 	if o.action != providers.ActionDelete {
 		ch.Planned = o.rc.After

@@ -148,6 +148,11 @@ type Change struct {
 	ID      string // empty for create
 	Prior   Attrs  // nil for create
 	Planned Attrs  // nil for delete
+	// Replacing is, for the create half of a replacement, the ID of the object being
+	// replaced. A create must be idempotent by address: when an object already exists
+	// for Address (created by an apply whose answer was lost, e.g. fabrica was killed)
+	// the provider adopts it instead of making a duplicate, unless it is Replacing.
+	Replacing string
 }
 
 // EventType says what an Event reports.

@@ -200,7 +200,14 @@ func (s *session) create(ctx context.Context, ch providers.Change, spec *kindSpe
 	if err != nil {
 		return failed(fmt.Sprintf("planned attributes of %s: %v", ch.Address, err))
 	}
-	id := s.w.newID(ch.Kind)
+	// Creates are idempotent by address: an object made by an apply whose answer was
+	// lost (fabrica killed) is adopted, not duplicated.
+	var id string
+	if old, ok := s.w.newestAt(ch.Address); ok && old.Kind == ch.Kind && old.ID != ch.Replacing {
+		id = old.ID
+	} else {
+		id = s.w.newID(ch.Kind)
+	}
 	set := append([]field{stringField("id", id)}, spec.onCreate...)
 	if spec.staged {
 		set = append(set, stringField("serial_number", serialNumber(id)))

@@ -115,21 +115,11 @@ func parseValue(value string) (json.RawMessage, error) {
 // byAddress returns the newest object created for address, or an error naming the
 // closest address there is.
 func (w *world) byAddress(address string) (*Object, error) {
+	if o, ok := w.newestAt(address); ok {
+		return o, nil
+	}
 	w.mu.RLock()
 	defer w.mu.RUnlock()
-	var found *Object
-	var foundN uint64
-	for _, o := range w.objects {
-		if o.Address != address {
-			continue
-		}
-		if n, _ := idNumber(o.ID); found == nil || n > foundN {
-			found, foundN = o, n
-		}
-	}
-	if found != nil {
-		return found, nil
-	}
 	if len(w.objects) == 0 {
 		return nil, fmt.Errorf("no sim object was created for %s: the sim world in %s is empty (run fabrica apply first)", address, w.dir)
 	}

@@ -59,12 +59,14 @@ type world struct {
 	mu      sync.RWMutex
 	serial  uint64 // of the world file; each save increments it
 	objects map[string]*Object
+	// byAddr maps an address to the ID of its newest object.
+	byAddr  map[string]string
 	nextID  uint64 // the number of the next object ID
 	applies uint64 // Apply calls that changed something, for the failure draw
 }
 
 func newWorld(dir string) *world {
-	return &world{dir: dir, objects: map[string]*Object{}, nextID: 1}
+	return &world{dir: dir, objects: map[string]*Object{}, byAddr: map[string]string{}, nextID: 1}
 }
 
 func (w *world) path() string        { return filepath.Join(w.dir, worldName) }
@@ -87,6 +89,9 @@ func (w *world) put(o *Object) {
 
 func (w *world) putLocked(o *Object) {
 	w.objects[o.ID] = o
+	if cur, ok := w.objects[w.byAddr[o.Address]]; !ok || idLess(cur.ID, o.ID) || cur.ID == o.ID {
+		w.byAddr[o.Address] = o.ID
+	}
 	if n, ok := idNumber(o.ID); ok && n >= w.nextID {
 		w.nextID = n + 1
 	}
@@ -95,8 +100,31 @@ func (w *world) putLocked(o *Object) {
 // del removes an object; removing a missing one is not an error.
 func (w *world) del(id string) {
 	w.mu.Lock()
+	if o, ok := w.objects[id]; ok && w.byAddr[o.Address] == id {
+		delete(w.byAddr, o.Address)
+		// Another object may still carry the address (a create-before-destroy pair).
+		for _, other := range w.objects {
+			if other.Address == o.Address && other.ID != id && (w.byAddr[o.Address] == "" || idLess(w.byAddr[o.Address], other.ID)) {
+				w.byAddr[o.Address] = other.ID
+			}
+		}
+	}
 	delete(w.objects, id)
 	w.mu.Unlock()
+}
+
+// newestAt returns the newest object created for an address.
+func (w *world) newestAt(addr string) (*Object, bool) {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	o, ok := w.objects[w.byAddr[addr]]
+	return o, ok
+}
+
+func idLess(a, b string) bool {
+	x, _ := idNumber(a)
+	y, _ := idNumber(b)
+	return x < y
 }
 
 // newID reserves the ID of a new object of the given kind.

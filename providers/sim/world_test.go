@@ -62,10 +62,14 @@ func TestJournal_crashRecovery(t *testing.T) {
 	if got := fmt.Sprint(addresses(t, dir)); got != want {
 		t.Errorf("after fold = %s, want %s", got, want)
 	}
-	// IDs are not reused, and the apply number carries on.
-	events, _ := runApply(context.Background(), p, createHardware(1))
-	if id := finals(t, events)[addr(0)].ID; id != "sim-hardware-11" {
+	// IDs are not reused, a create for an address that has an object adopts it, and the
+	// apply number carries on.
+	events, _ := runApply(context.Background(), p, createHardware(2))
+	if id := finals(t, events)[addr(1)].ID; id != "sim-hardware-11" {
 		t.Errorf("next ID = %s, want sim-hardware-11", id)
+	}
+	if id := finals(t, events)[addr(0)].ID; id != created[addr(0)].ID {
+		t.Errorf("create of existing %s made %s, want it to adopt %s", addr(0), id, created[addr(0)].ID)
 	}
 	var doc worldDoc
 	data, _ := os.ReadFile(filepath.Join(dir, ".fabrica", worldName))
