@@ -2,6 +2,8 @@ package planner
 
 import (
 	"fmt"
+
+	"github.com/fabrica-iac/fabrica/planner/plans"
 	"math/big"
 	"sort"
 	"sync"
@@ -30,10 +32,11 @@ type Evaluated struct {
 	// Aggregates is the running sum behind Facilities, for plans to derive "before".
 	Aggregates *schema.Aggregator
 
-	limit   int
-	cacheMu sync.Mutex
-	scopeMu sync.Mutex
-	scopes  map[string]*hcl.EvalContext
+	limit      int
+	cacheMu    sync.Mutex
+	scopeMu    sync.Mutex
+	scopes     map[string]*hcl.EvalContext
+	attrRanges map[*schema.Resource]map[string]*plans.Range
 	// resourceDeps lists, per resource, the resources it depends on.
 	resourceDeps map[addrs.Resource][]string
 	varObject    cty.Value

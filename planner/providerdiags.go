@@ -5,6 +5,7 @@ import (
 
 	"github.com/fabrica-iac/fabrica/planner/plans"
 	"github.com/fabrica-iac/fabrica/providers"
+	"github.com/fabrica-iac/fabrica/schema"
 	"github.com/fabrica-iac/fabrica/schema/diag"
 	"github.com/hashicorp/hcl/v2"
 )
@@ -56,4 +57,29 @@ func rangeJSON(r hcl.Range) *plans.Range {
 	return &plans.Range{Filename: r.Filename,
 		Start: plans.Pos{Line: r.Start.Line, Column: r.Start.Column, Byte: r.Start.Byte},
 		End:   plans.Pos{Line: r.End.Line, Column: r.End.Column, Byte: r.End.Byte}}
+}
+
+// attributeRanges returns, once per resource block, the range of each argument it sets
+// (nested block arguments as "block.argument"); instances of a block share the map.
+func (e *Evaluated) attributeRanges(res *schema.Resource) map[string]*plans.Range {
+	e.cacheMu.Lock()
+	defer e.cacheMu.Unlock()
+	if m, ok := e.attrRanges[res]; ok {
+		return m
+	}
+	m := map[string]*plans.Range{}
+	for name, a := range res.Body.Attrs {
+		m[name] = rangeJSON(a.Expr.Range())
+	}
+	for name, nb := range res.Body.Blocks {
+		m[name] = rangeJSON(nb.DeclRange)
+		for inner, a := range nb.Body.Attrs {
+			m[name+"."+inner] = rangeJSON(a.Expr.Range())
+		}
+	}
+	if e.attrRanges == nil {
+		e.attrRanges = map[*schema.Resource]map[string]*plans.Range{}
+	}
+	e.attrRanges[res] = m
+	return m
 }

@@ -188,6 +188,11 @@ func (a *Aggregator) Summaries() []*FacilitySummary {
 }
 
 func (f *FacilitySummary) finish(carbon float64) {
+	loads := make(map[string]float64, len(f.RackLoadKW))
+	for rack, kw := range f.RackLoadKW {
+		loads[rack] = round4(kw)
+	}
+	f.RackLoadKW = loads
 	f.Racks = len(f.RackLoadKW)
 	f.MaxRackKW, f.MaxRack = 0, ""
 	for rack, kw := range f.RackLoadKW {

@@ -19,6 +19,8 @@ func TestMain(m *testing.M) {
 			}
 			os.Exit(command.Main(os.Args[1:], command.SystemStreams()))
 		},
+		// An external provider that crashes on its third change, for the fault tests.
+		"fabrica-provider-crashy": serveCrashyProvider,
 	})
 }
 

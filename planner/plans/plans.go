@@ -102,6 +102,9 @@ type ResourceChange struct {
 	// After (for update and replace).
 	ChangedAttributes []string `json:"changed_attributes,omitempty"`
 	DeclRange         *Range   `json:"decl_range,omitempty"`
+	// AttributeRanges locates each argument set in the configuration, so a policy
+	// finding about one attribute lands on its line.
+	AttributeRanges map[string]*Range `json:"attribute_ranges,omitempty"`
 
 	// Fields apply needs.
 	PriorID             string   `json:"prior_id,omitempty"`

@@ -88,6 +88,7 @@ func (s *pluginSource) Start(ctx context.Context, name string) (providers.Provid
 			name, strings.Join(builtinNames(), ", "))
 	}
 	cmd.Env = os.Environ()
+	dieWithParent(cmd)
 	c, err := plugin.Launch(ctx, name, cmd, s.logger)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,30 @@
+// Package local is the embedded default state backend: the state of a configuration in
+// one file, .fabrica/state.json unless configured otherwise, in the format of
+// planner/states/statefile. It implements states.Backend.
+//
+// Files, next to the state file:
+//
+//	state.json            the state, replaced atomically by Persist
+//	state.json.backup     the state before the last Persist (a hard link to the old file)
+//	state.json.journal    apply's records since the last Persist (see Journal)
+//	state.json.lock       the flock(2) target of the write lock; always empty
+//	state.json.lock.info  who holds the lock (JSON LockInfo), for others' messages
+//
+// Guarantees:
+//
+//   - The state file is never half-written: Persist writes a temporary file, syncs it,
+//     links the old file to state.json.backup, renames the new one over state.json and
+//     syncs the directory. A crash at any point leaves the old or the new state.
+//   - A file that cannot be parsed is never overwritten: Load reports it (naming the file
+//     and saying it was not modified) and Persist, Push and Journal refuse to run.
+//   - Persist refuses to overwrite a state of another lineage or of a newer serial than
+//     the one it writes: someone changed the file since it was read.
+//   - Each journal record is written to the operating system before Put returns, so a
+//     killed process (SIGKILL included) loses no completed record; records reach stable
+//     storage within SyncInterval (100 ms by default), so a power loss loses at most that.
+//     A torn last record is ignored when the journal is read.
+//   - The lock is released by the kernel when its holder exits, however it exits. The
+//     info file it leaves behind is ignored; the next Lock replaces it.
+//   - Load, used by read-only commands, takes no lock and never waits: it reads whichever
+//     complete state file is in place, plus the journal.
+package local

@@ -1,0 +1,57 @@
+package states
+
+import "strings"
+
+// CompareAddresses orders instance addresses for output and for the state file: byte
+// by byte, except that runs of digits compare by their numeric value, so
+// `hardware.node[2]` comes before `hardware.node[10]`. Addresses whose digit runs differ
+// only in leading zeros fall back to plain string order, so the order is total.
+func CompareAddresses(a, b string) int {
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		ca, cb := a[i], b[j]
+		if isDigit(ca) && isDigit(cb) {
+			si, sj := i, j
+			for i < len(a) && isDigit(a[i]) {
+				i++
+			}
+			for j < len(b) && isDigit(b[j]) {
+				j++
+			}
+			if c := compareDigits(a[si:i], b[sj:j]); c != 0 {
+				return c
+			}
+			continue
+		}
+		if ca != cb {
+			if ca < cb {
+				return -1
+			}
+			return 1
+		}
+		i++
+		j++
+	}
+	switch {
+	case i < len(a):
+		return 1
+	case j < len(b):
+		return -1
+	}
+	return strings.Compare(a, b)
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// compareDigits compares two runs of digits by value.
+func compareDigits(x, y string) int {
+	x = strings.TrimLeft(x, "0")
+	y = strings.TrimLeft(y, "0")
+	if len(x) != len(y) {
+		if len(x) < len(y) {
+			return -1
+		}
+		return 1
+	}
+	return strings.Compare(x, y)
+}
