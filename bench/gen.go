@@ -66,6 +66,9 @@ type Options struct {
 	Style Style
 	// DeviceType is one of DeviceTypes(); another name means DefaultDeviceType.
 	DeviceType string
+	// NoJobs leaves out the training jobs, for plan/apply benchmarks that run only the
+	// sim provider.
+	NoJobs bool
 }
 
 // DeviceTypes lists the device types Generate lays out: the built-in GPU servers (not
@@ -112,6 +115,9 @@ func (o Options) Shape() Shape {
 	// Per facility: the facility, its storage servers, Ceph and the storage fabric; per
 	// pod: a compute fabric, a cluster and a job.
 	s.Instances = s.ComputeNodes + s.StorageServers + 3*s.Facilities + 3*s.Pods
+	if o.NoJobs {
+		s.Instances -= s.Pods
+	}
 	return s
 }
 
@@ -405,6 +411,9 @@ func (l *layout) writeFacility(b *bytes.Buffer, f facilityLayout) {
 		l.writeRefs(b, refs)
 		b.WriteString("}\n\n")
 
+		if l.o.NoJobs {
+			continue
+		}
 		gpus := max(dt.GPUs, 1)
 		tensor := gpus
 		if dt.NVLinkDomain > 0 {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"sort"
+	"sync"
 
 	"github.com/fabrica-iac/fabrica/providers"
 	"github.com/fabrica-iac/fabrica/schema"
@@ -46,42 +47,75 @@ func (e *Evaluated) DesiredInstances() []*Desired {
 }
 
 // instanceJSON writes an instance's non-null arguments and derived figures as one
-// canonical JSON object.
+// canonical JSON object, walking the spec's precomputed key order.
 func instanceJSON(inst *schema.Instance) json.RawMessage {
-	spec := inst.Resource.Spec
-	fields := make(map[string]cty.Value, len(spec.Attrs)+len(inst.Derived))
-	for i, a := range spec.Attrs {
-		if v := inst.Values[i]; v != cty.NilVal && !v.IsNull() {
-			fields[a.Name] = v
+	order := keyOrder(inst.Resource.Spec)
+	var buf bytes.Buffer
+	buf.Grow(32 * len(order.keys))
+	buf.WriteByte('{')
+	first := true
+	for _, k := range order.keys {
+		var v cty.Value
+		if k.attr >= 0 {
+			v = inst.Values[k.attr]
+		} else {
+			if inst.Kind() == schema.KindFacility && facilityAggregates[k.name] {
+				continue
+			}
+			v = inst.Derived[k.name]
 		}
-	}
-	for k, v := range inst.Derived {
-		if inst.Kind() == schema.KindFacility && facilityAggregates[k] {
+		if v == cty.NilVal || v.IsNull() {
 			continue
 		}
-		if v != cty.NilVal && !v.IsNull() {
-			fields[k] = v
-		}
-	}
-	keys := make([]string, 0, len(fields))
-	for k := range fields {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var buf bytes.Buffer
-	buf.Grow(64 * len(keys))
-	buf.WriteByte('{')
-	for i, k := range keys {
-		if i > 0 {
+		if !first {
 			buf.WriteByte(',')
 		}
-		b, _ := json.Marshal(k)
-		buf.Write(b)
-		buf.WriteByte(':')
-		appendJSON(&buf, fields[k])
+		first = false
+		buf.Write(k.quoted)
+		appendJSON(&buf, v)
 	}
 	buf.WriteByte('}')
 	return buf.Bytes()
+}
+
+// specKeys is a kind's attribute names (arguments and derived figures) in sorted order,
+// with each name's JSON key prefix, built once per kind.
+type specKeys struct {
+	keys []specKey
+}
+
+type specKey struct {
+	name   string
+	quoted []byte // "name":
+	attr   int    // index in Spec.Attrs, or -1 for a derived figure
+}
+
+var (
+	keyOrders sync.Map // *schema.KindSpec → *specKeys
+)
+
+func keyOrder(spec *schema.KindSpec) *specKeys {
+	if o, ok := keyOrders.Load(spec); ok {
+		return o.(*specKeys)
+	}
+	o := &specKeys{}
+	seen := map[string]bool{}
+	for i, a := range spec.Attrs {
+		o.keys = append(o.keys, specKey{name: a.Name, attr: i})
+		seen[a.Name] = true
+	}
+	for _, d := range spec.Derived {
+		if !seen[d] {
+			o.keys = append(o.keys, specKey{name: d, attr: -1})
+		}
+	}
+	sort.Slice(o.keys, func(i, j int) bool { return o.keys[i].name < o.keys[j].name })
+	for i := range o.keys {
+		q, _ := json.Marshal(o.keys[i].name)
+		o.keys[i].quoted = append(q, ':')
+	}
+	keyOrders.Store(spec, o)
+	return o
 }
 
 // Default providers per kind; training jobs go to their cluster's scheduler.

@@ -69,6 +69,7 @@ func Plan(ctx context.Context, ev *Evaluated, prior *states.State, provs *Provid
 	p.Aggregates = impact(ev, p, refreshed.state)
 	p.Outputs = outputsJSON(ev)
 	p.Variables = variablesJSON(ev)
+	p.ProviderConfigs = provs.Configs()
 	return p, diags
 }
 

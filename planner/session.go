@@ -37,6 +37,9 @@ func NewProviders(source ProviderSource, configs map[string]json.RawMessage, wor
 		started: map[string]providers.Provider{}, failed: map[string]error{}}
 }
 
+// Configs returns the provider blocks' configurations.
+func (p *Providers) Configs() map[string]json.RawMessage { return p.configs }
+
 // Get returns the configured provider of that name.
 func (p *Providers) Get(ctx context.Context, name string) (providers.Provider, error) {
 	p.mu.Lock()

@@ -42,6 +42,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.RacksPerFacility, "racks-per-facility", bench.DefaultRacksPerFacility, "racks in one facility (one file)")
 	fs.IntVar(&o.StorageServers, "storage-servers", bench.DefaultStorageServers, "storage servers per facility (at least 3)")
 	fs.StringVar(&o.DeviceType, "device-type", bench.DefaultDeviceType, "built-in device type of the compute nodes")
+	fs.BoolVar(&o.NoJobs, "no-jobs", false, "leave out the training jobs (for plan/apply with the sim provider only)")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return 0

@@ -2,13 +2,14 @@ package plans
 
 import (
 	"bufio"
-	"compress/gzip"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"sync"
 )
 
 // planMagic starts every plan file; a file without it is not a plan.
@@ -28,12 +29,11 @@ func WriteFile(path string, p *Plan) error {
 		tmp.Close()
 		return err
 	}
-	zw := gzip.NewWriter(bw)
-	if err := json.NewEncoder(zw).Encode(p); err != nil {
+	if err := Encode(bw, p); err != nil {
 		tmp.Close()
 		return fmt.Errorf("cannot encode plan: %w", err)
 	}
-	if err := errors.Join(zw.Close(), bw.Flush(), tmp.Sync(), tmp.Close()); err != nil {
+	if err := errors.Join(bw.Flush(), tmp.Sync(), tmp.Close()); err != nil {
 		return fmt.Errorf("cannot write plan file: %w", err)
 	}
 	return os.Rename(tmp.Name(), path)
@@ -42,26 +42,77 @@ func WriteFile(path string, p *Plan) error {
 // ReadFile reads a plan written by WriteFile; anything else gets an error saying the
 // file is not a fabrica plan.
 func ReadFile(path string) (*Plan, error) {
-	f, err := os.Open(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	br := bufio.NewReaderSize(f, 1<<20)
-	head := make([]byte, len(planMagic))
-	if _, err := io.ReadFull(br, head); err != nil || string(head) != planMagic {
+	if !bytes.HasPrefix(data, []byte(planMagic)) {
 		return nil, fmt.Errorf("%s is not a fabrica plan file (write one with fabrica plan --out FILE)", path)
 	}
-	zr, err := gzip.NewReader(br)
+	p, err := Decode(data[len(planMagic):])
 	if err != nil {
-		return nil, fmt.Errorf("%s is not a valid fabrica plan file: %w", path, err)
-	}
-	var p Plan
-	if err := json.NewDecoder(zr).Decode(&p); err != nil {
 		return nil, fmt.Errorf("%s is damaged: %w", path, err)
 	}
 	if p.FormatVersion != FormatVersion {
 		return nil, fmt.Errorf("%s has plan format %q; this fabrica reads format %q", path, p.FormatVersion, FormatVersion)
+	}
+	return p, nil
+}
+
+// Decode reads a plan document. Documents written by Encode (one resource change per
+// line) are decoded on every core; any other valid plan JSON is decoded in one piece.
+func Decode(data []byte) (*Plan, error) {
+	start := bytes.Index(data, []byte("\n\"resource_changes\":[\n"))
+	end := bytes.LastIndex(data, []byte("\n]"))
+	if start < 0 || end < start {
+		var p Plan
+		if err := json.Unmarshal(data, &p); err != nil {
+			return nil, err
+		}
+		return &p, nil
+	}
+	var body []byte
+	if bodyStart := start + len("\n\"resource_changes\":[\n"); end >= bodyStart {
+		body = data[bodyStart:end]
+	}
+	// The rest of the document, with an empty resource_changes list.
+	var outer bytes.Buffer
+	outer.Write(data[:start])
+	outer.WriteString("\n\"resource_changes\":[")
+	outer.Write(data[end+1:])
+	var p Plan
+	if err := json.Unmarshal(outer.Bytes(), &p); err != nil {
+		return nil, err
+	}
+	lines := bytes.Split(body, []byte(",\n"))
+	if len(body) == 0 {
+		lines = nil
+	}
+	p.ResourceChanges = make([]*ResourceChange, len(lines))
+	errs := make([]error, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	chunk := (len(lines) + len(errs) - 1) / max(len(errs), 1)
+	for w := range errs {
+		lo, hi := w*chunk, min((w+1)*chunk, len(lines))
+		if lo >= hi {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				rc := &ResourceChange{}
+				if err := json.Unmarshal(lines[i], rc); err != nil {
+					errs[w] = fmt.Errorf("resource change %d: %w", i+1, err)
+					return
+				}
+				p.ResourceChanges[i] = rc
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	return &p, nil
 }

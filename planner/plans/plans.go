@@ -69,10 +69,14 @@ type Plan struct {
 	// ResourceChanges holds one entry per instance, sorted by address; no-ops included.
 	ResourceChanges []*ResourceChange `json:"resource_changes"`
 	// Aggregates is the physical impact per facility, before and after.
-	Aggregates  []*FacilityImpact          `json:"aggregates"`
-	Outputs     map[string]json.RawMessage `json:"outputs"`
-	Variables   map[string]json.RawMessage `json:"variables,omitempty"`
-	Diagnostics []Diagnostic               `json:"diagnostics"`
+	Aggregates []*FacilityImpact          `json:"aggregates"`
+	Outputs    map[string]json.RawMessage `json:"outputs"`
+	Variables  map[string]json.RawMessage `json:"variables,omitempty"`
+	// ProviderConfigs are the evaluated provider blocks, so apply FILE needs no
+	// configuration evaluation. Like Terraform's, a plan file can hold credentials:
+	// treat it as a secret.
+	ProviderConfigs map[string]json.RawMessage `json:"provider_configs,omitempty"`
+	Diagnostics     []Diagnostic               `json:"diagnostics"`
 	// Policy holds the policy findings, filled in by the policy stage.
 	Policy json.RawMessage `json:"policy,omitempty"`
 }

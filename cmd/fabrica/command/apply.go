@@ -60,7 +60,15 @@ func runApply(ctx context.Context, streams *views.Streams, g *globals, f *applyF
 	ctx, interrupted := interruptible(ctx, streams)
 	p, diags := openProject(streams, g)
 	defer p.close()
-	if !diags.HasErrors() {
+	var saved *plans.Plan
+	if planFile != "" && !diags.HasErrors() {
+		// A saved plan carries everything apply needs: the configuration is not evaluated.
+		var err error
+		if saved, err = plans.ReadFile(planFile); err != nil {
+			return reportDiags(streams, p, diags.Append(err), false)
+		}
+		diags = diags.Append(p.startProviders(saved.ProviderConfigs))
+	} else if !diags.HasErrors() {
 		diags = diags.Append(p.evaluate(f.inputs(streams)))
 	}
 	if diags.HasErrors() {
@@ -76,11 +84,8 @@ func runApply(ctx context.Context, streams *views.Streams, g *globals, f *applyF
 	if err != nil {
 		return reportDiags(streams, p, diags.Append(stateError(err)), false)
 	}
-	var pl *plans.Plan
-	if planFile != "" {
-		if pl, err = plans.ReadFile(planFile); err != nil {
-			return reportDiags(streams, p, diags.Append(err), false)
-		}
+	pl := saved
+	if pl != nil {
 		if err := planner.CheckStale(pl, base); err != nil {
 			fmt.Fprintf(streams.Err, "Error: Saved plan is stale\n\n%s.\n", err)
 			return ExitError

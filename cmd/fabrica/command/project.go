@@ -2,6 +2,7 @@ package command
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -49,14 +50,19 @@ func (p *project) evaluate(vars planner.InputVars) diag.Diagnostics {
 	}
 	configs, d := ev.ProviderConfigs()
 	diags = diags.Append(d)
+	return diags.Append(p.startProviders(configs))
+}
+
+// startProviders prepares the providers with their blocks' configurations.
+func (p *project) startProviders(configs map[string]json.RawMessage) error {
 	src, err := newPluginSource(p.dir, environ(p.streams))
 	if err != nil {
-		return diags.Append(err)
+		return err
 	}
 	p.source = src
 	abs, _ := filepath.Abs(p.dir)
 	p.provs = planner.NewProviders(src, configs, abs)
-	return diags
+	return nil
 }
 
 // close ends the providers.

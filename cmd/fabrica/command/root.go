@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/pprof"
 
 	"github.com/fabrica-iac/fabrica/cmd/fabrica/command/views"
 	"github.com/fabrica-iac/fabrica/schema"
@@ -40,6 +41,13 @@ func SystemStreams() *views.Streams { return views.System() }
 
 // Main runs fabrica with args and returns the process exit code.
 func Main(args []string, streams *views.Streams) int {
+	// FABRICA_CPUPROFILE=FILE writes a CPU profile, for performance work.
+	if path := lookupEnv(environ(streams), "FABRICA_CPUPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			_ = pprof.StartCPUProfile(f)
+			defer func() { pprof.StopCPUProfile(); f.Close() }()
+		}
+	}
 	root := NewRoot(streams)
 	root.SetArgs(args)
 	err := root.Execute()

@@ -159,6 +159,7 @@ func (b *Backend) journalPrefix(lineage string, serial uint64) (int64, uint64, e
 type journal struct {
 	b        *Backend
 	f        *os.File
+	out      sink
 	interval time.Duration
 
 	// gate is held shared by Put and Remove, exclusively by Close and Persist.
@@ -167,19 +168,13 @@ type journal struct {
 	// recorded is set once this session has written a record since it started or
 	// was rebased.
 	recorded atomic.Bool
+	// failed holds the first write or sync error; the journal is then unusable.
+	failed atomic.Pointer[error]
 
-	mu      sync.Mutex
-	cond    sync.Cond
-	buf     []byte // records not yet written
-	spare   []byte
-	seq     uint64 // records appended to buf
-	written uint64 // records written to f
-	writing bool   // a goroutine is writing
-	err     error  // first write or sync error; the journal is then unusable
-
-	kick chan struct{} // wakes the syncer after a write
-	done chan struct{}
-	wg   sync.WaitGroup
+	dirty atomic.Bool   // records were written since the last sync
+	kick  chan struct{} // wakes the syncer after a write
+	done  chan struct{}
+	wg    sync.WaitGroup
 }
 
 var linePool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
@@ -188,13 +183,17 @@ func newJournal(b *Backend, f *os.File, interval time.Duration) *journal {
 	if interval <= 0 {
 		interval = DefaultSyncInterval
 	}
-	j := &journal{b: b, f: f, interval: interval, kick: make(chan struct{}, 1), done: make(chan struct{})}
-	j.cond.L = &j.mu
-	return j
+	return &journal{b: b, f: f, interval: interval, kick: make(chan struct{}, 1), done: make(chan struct{})}
 }
 
-// start truncates the file to keep bytes, appends an open record and starts the syncer.
+// start keeps the first keep bytes of the file, appends an open record and starts
+// the syncer.
 func (j *journal) start(keep int64, lineage string, serial uint64) error {
+	out, err := newMmapSink(j.f, keep)
+	if err != nil {
+		out = newFileSink(j.f) // no mmap here: write(2) for each group of records
+	}
+	j.out = out
 	if err := j.reset(keep, lineage, serial); err != nil {
 		return err
 	}
@@ -208,18 +207,24 @@ func (j *journal) reset(keep int64, lineage string, serial uint64) error {
 	line, err := statefile.AppendJournalRecord(nil, &statefile.JournalRecord{
 		Op: statefile.JournalOpen, Lineage: lineage, BaseSerial: serial})
 	if err == nil {
-		err = j.f.Truncate(keep)
+		err = j.out.truncate(keep)
 	}
 	if err == nil {
-		_, err = j.f.Write(line)
+		err = j.out.append(line)
 	}
 	if err == nil {
 		err = j.f.Sync()
 	}
 	if err != nil {
-		return fmt.Errorf("writing the journal: %w", err)
+		return j.fail(fmt.Errorf("writing the journal: %w", err))
 	}
 	return nil
+}
+
+// fail records err as the journal's first error and returns the first error.
+func (j *journal) fail(err error) error {
+	j.failed.CompareAndSwap(nil, &err)
+	return *j.failed.Load()
 }
 
 // Put records inst.
@@ -238,58 +243,30 @@ func (j *journal) record(r *statefile.JournalRecord) error {
 	if j.closed {
 		return errors.New("the journal is closed")
 	}
+	if err := j.failed.Load(); err != nil {
+		return *err
+	}
 	bp := linePool.Get().(*[]byte)
 	line, err := statefile.AppendJournalRecord((*bp)[:0], r)
-	if err == nil {
-		err = j.append(line)
+	if err != nil {
+		return err // an invalid instance; the journal is fine
 	}
-	if err == nil {
-		j.recorded.Store(true)
+	if err := j.out.append(line); err != nil {
+		return j.fail(fmt.Errorf("writing the journal: %w", err))
 	}
-	if cap(line) <= 64<<10 {
-		*bp = line
-		linePool.Put(bp)
-	}
-	return err
-}
-
-// append adds line to the journal and returns once it is written to the file. The
-// first goroutine to find no write in progress writes everything gathered so far;
-// the others wait for it (group commit).
-func (j *journal) append(line []byte) error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.err != nil {
-		return j.err
-	}
-	j.buf = append(j.buf, line...)
-	j.seq++
-	mine := j.seq
-	for j.written < mine && j.err == nil {
-		if j.writing {
-			j.cond.Wait()
-			continue
-		}
-		j.writing = true
-		data, upto := j.buf, j.seq
-		j.buf = j.spare[:0]
-		j.mu.Unlock()
-		_, err := j.f.Write(data)
-		j.mu.Lock()
-		j.spare = data
-		j.writing = false
-		if err != nil {
-			j.err = fmt.Errorf("writing the journal: %w", err)
-		} else {
-			j.written = upto
-		}
-		j.cond.Broadcast()
+	j.recorded.Store(true)
+	if !j.dirty.Load() {
+		j.dirty.Store(true)
 		select {
 		case j.kick <- struct{}{}:
 		default:
 		}
 	}
-	return j.err
+	if cap(line) <= 64<<10 {
+		*bp = line
+		linePool.Put(bp)
+	}
+	return nil
 }
 
 // syncer flushes written records to stable storage, at most once per interval.
@@ -301,12 +278,9 @@ func (j *journal) syncer() {
 		case <-j.done:
 			return
 		}
+		j.dirty.Store(false)
 		if err := j.f.Sync(); err != nil {
-			j.mu.Lock()
-			if j.err == nil {
-				j.err = fmt.Errorf("syncing the journal: %w", err)
-			}
-			j.mu.Unlock()
+			j.fail(fmt.Errorf("syncing the journal: %w", err))
 		}
 		select {
 		case <-time.After(j.interval):
@@ -324,9 +298,6 @@ func (j *journal) resume() { j.gate.Unlock() }
 // are now in the stored state of the given serial.
 func (j *journal) rebase(lineage string, serial uint64) error {
 	if err := j.reset(0, lineage, serial); err != nil {
-		j.mu.Lock()
-		j.err = err
-		j.mu.Unlock()
 		return err
 	}
 	j.recorded.Store(false)
@@ -350,7 +321,13 @@ func (j *journal) closeLocked() error {
 	j.closed = true
 	close(j.done)
 	j.wg.Wait()
-	err := j.err
+	var err error
+	if e := j.failed.Load(); e != nil {
+		err = *e
+	}
+	if ferr := j.out.finish(); err == nil && ferr != nil {
+		err = fmt.Errorf("closing the journal: %w", ferr)
+	}
 	if serr := j.f.Sync(); err == nil && serr != nil {
 		err = fmt.Errorf("syncing the journal: %w", serr)
 	}

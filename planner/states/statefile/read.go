@@ -169,6 +169,9 @@ func (p *parser) resources() (*states.State, bool) {
 	// Instances are written one per line: estimate their number to size the map.
 	rest := p.data[p.pos:]
 	n := min(bytes.Count(rest, []byte{'\n'}), len(rest)/64)
+	if st, ok := p.resourcesParallel(n); ok {
+		return st, true
+	}
 	b := states.NewBuilder(n)
 	var slab []states.Instance
 	ok := p.elements(func() bool {

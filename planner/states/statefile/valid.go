@@ -1,6 +1,9 @@
 package statefile
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // validValue checks the JSON value that starts at d[i] (after any whitespace) and
 // returns the index just after it. It is the hot path of reading and writing states:
@@ -137,19 +140,22 @@ func validStringEsc(d []byte, i int) (end int, esc bool, msg string) {
 	start := i
 	i++
 	for {
-		// Eight bytes at a time while none is a quote, a backslash or a control byte.
+		// Eight bytes at a time: the lowest flagged byte of the mask is the first quote,
+		// backslash or control byte (false positives only occur above a true one).
 		for i+8 <= len(d) {
 			x := binary.LittleEndian.Uint64(d[i:])
 			q := x ^ (lo8 * '"')
 			b := x ^ (lo8 * '\\')
-			if ((q-lo8)&^q|(b-lo8)&^b|(x-lo8*0x20)&^x)&hi8 != 0 {
-				break
+			if m := ((q-lo8)&^q | (b-lo8)&^b | (x-lo8*0x20)&^x) & hi8; m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				goto special
 			}
 			i += 8
 		}
 		for i < len(d) && !special[d[i]] {
 			i++
 		}
+	special:
 		if i >= len(d) {
 			return start, esc, "unterminated string"
 		}

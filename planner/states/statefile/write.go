@@ -4,20 +4,41 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"runtime"
 	"slices"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/fabrica-iac/fabrica/planner/states"
 )
 
-// Write writes s to w in the current format. See Marshal.
+// Write writes s to w in the current format (see Marshal). Instances are encoded in
+// chunks, on several cores when there are many, and each chunk is written as soon as
+// it and those before it are ready, so a large state is never held whole in memory.
 func Write(w io.Writer, s *states.State) error {
-	b, err := Marshal(s)
+	head, err := appendHead(make([]byte, 0, 1024), s)
 	if err != nil {
 		return err
 	}
-	_, err = w.Write(b)
+	insts := slices.Collect(s.Instances())
+	if _, err := w.Write(head); err != nil {
+		return err
+	}
+	err = encodeChunks(insts, func(chunk []byte) error {
+		_, err := w.Write(chunk)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	tail := "]\n}\n"
+	if len(insts) > 0 {
+		tail = "\n  ]\n}\n"
+	}
+	_, err = io.WriteString(w, tail)
 	return err
 }
 
@@ -28,19 +49,22 @@ func Write(w io.Writer, s *states.State) error {
 // Every Attrs and output value is validated, so Marshal never produces a file that
 // Parse would refuse.
 func Marshal(s *states.State) ([]byte, error) {
-	return Append(nil, s)
+	var w appendWriter
+	if err := Write(&w, s); err != nil {
+		return nil, err
+	}
+	return w.b, nil
 }
 
-// Append is Marshal that appends to dst, so a writer can reuse one buffer.
-func Append(dst []byte, s *states.State) ([]byte, error) {
-	size := 256
-	for inst := range s.Instances() {
-		size += len(inst.Attrs) + 2*len(inst.Address) + 256
-	}
-	for k, v := range s.Outputs {
-		size += len(k) + len(v) + 16
-	}
-	b := slices.Grow(dst, size)
+type appendWriter struct{ b []byte }
+
+func (w *appendWriter) Write(p []byte) (int, error) {
+	w.b = append(w.b, p...)
+	return len(p), nil
+}
+
+// appendHead appends everything before the first instance.
+func appendHead(b []byte, s *states.State) ([]byte, error) {
 	b = append(b, "{\n  \"format_version\": "...)
 	b = strconv.AppendInt(b, currentVersion, 10)
 	b = append(b, ",\n  \"fabrica_version\": "...)
@@ -50,11 +74,7 @@ func Append(dst []byte, s *states.State) ([]byte, error) {
 	b = append(b, ",\n  \"lineage\": "...)
 	b = appendString(b, s.Lineage)
 	b = append(b, ",\n  \"outputs\": {"...)
-	names := make([]string, 0, len(s.Outputs))
-	for k := range s.Outputs {
-		names = append(names, k)
-	}
-	slices.Sort(names)
+	names := slices.Sorted(maps.Keys(s.Outputs))
 	for i, k := range names {
 		if i > 0 {
 			b = append(b, ',')
@@ -70,24 +90,86 @@ func Append(dst []byte, s *states.State) ([]byte, error) {
 	if len(names) > 0 {
 		b = append(b, "\n  "...)
 	}
-	b = append(b, "},\n  \"resources\": ["...)
-	first := true
-	for inst := range s.Instances() {
-		if !first {
-			b = append(b, ',')
-		}
-		first = false
-		b = append(b, "\n    "...)
+	return append(b, "},\n  \"resources\": ["...), nil
+}
+
+// chunkSize is the number of instances encoded together: about 1.5 MB.
+const chunkSize = 2048
+
+var chunkPool = sync.Pool{New: func() any { return new([]byte) }}
+
+// encodeChunks encodes insts in chunks and passes them to emit in order. Chunks are
+// encoded concurrently, at most a few ahead of the one being emitted.
+func encodeChunks(insts []*states.Instance, emit func([]byte) error) error {
+	n := (len(insts) + chunkSize - 1) / chunkSize
+	encode := func(c int, buf []byte) ([]byte, error) {
+		lo, hi := c*chunkSize, min((c+1)*chunkSize, len(insts))
 		var err error
-		if b, err = appendInstance(b, inst); err != nil {
-			return nil, err
+		for g := lo; g < hi; g++ {
+			if g > 0 {
+				buf = append(buf, ',')
+			}
+			buf = append(buf, "\n    "...)
+			if buf, err = appendInstance(buf, insts[g]); err != nil {
+				return buf[:0], err
+			}
 		}
+		return buf, nil
 	}
-	if !first {
-		b = append(b, "\n  "...)
+	workers := min(runtime.GOMAXPROCS(0), n, 8)
+	if workers <= 1 {
+		bp := chunkPool.Get().(*[]byte)
+		defer chunkPool.Put(bp)
+		for c := range n {
+			buf, err := encode(c, (*bp)[:0])
+			*bp = buf
+			if err == nil {
+				err = emit(buf)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
 	}
-	b = append(b, "]\n}\n"...)
-	return b, nil
+	type result struct {
+		bp  *[]byte
+		err error
+	}
+	slots := make([]chan result, n)
+	for c := range slots {
+		slots[c] = make(chan result, 1)
+	}
+	ahead := make(chan struct{}, 2*workers) // chunks encoded but not yet emitted
+	var next atomic.Int64
+	for range workers {
+		go func() {
+			for {
+				ahead <- struct{}{}
+				c := int(next.Add(1) - 1)
+				if c >= n {
+					<-ahead
+					return
+				}
+				bp := chunkPool.Get().(*[]byte)
+				buf, err := encode(c, (*bp)[:0])
+				*bp = buf
+				slots[c] <- result{bp, err}
+			}
+		}()
+	}
+	var err error
+	for c := range n {
+		r := <-slots[c]
+		if err == nil {
+			if err = r.err; err == nil {
+				err = emit(*r.bp)
+			}
+		}
+		chunkPool.Put(r.bp)
+		<-ahead
+	}
+	return err
 }
 
 // appendInstance appends inst as one line of JSON.

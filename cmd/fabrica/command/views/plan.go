@@ -53,46 +53,41 @@ type entry struct {
 	first *plans.ResourceChange
 	last  *plans.ResourceChange
 	n     int
-	attrs []string // the attribute names the group changes
+	attrs []string // the attribute names the group (its first change) shows
+	from  int      // index of first in the change list
+	to    int      // index of last
 }
 
+// groupChanges folds runs of changes to one resource with the same action and reason
+// into one entry; runs shorter than groupMin are written out one by one. One pass, and
+// attribute names are read only for what is shown.
 func groupChanges(cs []*plans.ResourceChange) []entry {
-	var out []entry
-	for _, rc := range cs {
+	var runs []entry
+	for i, rc := range cs {
 		if rc.Action == plans.NoOp {
 			continue
 		}
-		names := shownAttributes(rc)
-		if k := len(out) - 1; k >= 0 {
-			e := &out[k]
-			if resourceOf(e.first.Address) == resourceOf(rc.Address) && e.first.Action == rc.Action &&
-				e.first.Reason == rc.Reason && slices.Equal(e.attrs, names) && rc.Address != resourceOf(rc.Address) {
-				e.last, e.n = rc, e.n+1
+		if k := len(runs) - 1; k >= 0 {
+			e := &runs[k]
+			if e.first.Action == rc.Action && e.first.Reason == rc.Reason && rc.Address != resourceOf(rc.Address) &&
+				resourceOf(e.first.Address) == resourceOf(rc.Address) {
+				e.last, e.to, e.n = rc, i, e.n+1
 				continue
 			}
 		}
-		out = append(out, entry{first: rc, last: rc, n: 1, attrs: names})
+		runs = append(runs, entry{first: rc, last: rc, n: 1, from: i, to: i})
 	}
-	// Small groups are clearer written out one by one.
-	var flat []entry
-	for _, e := range out {
-		if e.n >= groupMin {
-			flat = append(flat, e)
+	var out []entry
+	for _, e := range runs {
+		if e.n >= groupMin && e.first.Action != plans.Update && e.first.Action != plans.Replace {
+			e.attrs = shownAttributes(e.first)
+			out = append(out, e)
 			continue
 		}
-		for _, rc := range between(cs, e.first, e.last) {
-			flat = append(flat, entry{first: rc, last: rc, n: 1, attrs: e.attrs})
-		}
-	}
-	return flat
-}
-
-func between(cs []*plans.ResourceChange, first, last *plans.ResourceChange) []*plans.ResourceChange {
-	i, j := slices.Index(cs, first), slices.Index(cs, last)
-	var out []*plans.ResourceChange
-	for _, rc := range cs[i : j+1] {
-		if rc.Action != plans.NoOp {
-			out = append(out, rc)
+		for i := e.from; i <= e.to; i++ {
+			if rc := cs[i]; rc.Action != plans.NoOp {
+				out = append(out, entry{first: rc, last: rc, n: 1, attrs: shownAttributes(rc), from: i, to: i})
+			}
 		}
 	}
 	return out
@@ -300,9 +295,5 @@ func diffPrefix(a plans.Action) string {
 	return "! "
 }
 
-// PlanJSON writes the plan document.
-func PlanJSON(w io.Writer, p *plans.Plan) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(p)
-}
+// PlanJSON writes the plan document, one resource change per line.
+func PlanJSON(w io.Writer, p *plans.Plan) error { return plans.Encode(w, p) }

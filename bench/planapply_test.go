@@ -1,0 +1,100 @@
+package bench
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	buildOnce sync.Once
+	fabBin    string
+	buildErr  error
+)
+
+// fabricaBinary builds the CLI once per test process.
+func fabricaBinary(b *testing.B) string {
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "fabrica-bench-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		fabBin = filepath.Join(dir, "fabrica")
+		out, err := exec.Command("go", "build", "-o", fabBin, "../cmd/fabrica").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		b.Fatal(buildErr)
+	}
+	return fabBin
+}
+
+// timed runs fabrica and returns its wall time and peak RSS (MiB); the providers run as
+// separate processes, whose memory is reported by the child's rusage too.
+func timed(b *testing.B, bin, dir string, wantCode int, args ...string) (time.Duration, float64, float64) {
+	b.Helper()
+	cmd := exec.Command(bin, append([]string{"-C", dir}, args...)...)
+	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	logf, _ := os.Create(filepath.Join(dir, "out.log"))
+	defer logf.Close()
+	cmd.Stdout, cmd.Stderr = logf, logf
+	start := time.Now()
+	err := cmd.Run()
+	wall := time.Since(start)
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		b.Fatal(err)
+	}
+	if code != wantCode {
+		out, _ := os.ReadFile(filepath.Join(dir, "out.log"))
+		if len(out) > 4000 {
+			out = out[len(out)-4000:]
+		}
+		b.Fatalf("fabrica %v: exit %d, want %d\n%s", args, code, wantCode, out)
+	}
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	self := float64(ru.Maxrss) / 1024
+	var kids syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_CHILDREN, &kids)
+	return wall, self, float64(kids.Maxrss) / 1024
+}
+
+// BenchmarkPlanApply drives the real CLI (providers as plugins, state on disk) through
+// plan from empty state, apply of that plan, and a plan with nothing changed (refresh
+// included), on generated configurations with the sim provider at zero latency.
+func BenchmarkPlanApply(b *testing.B) {
+	bin := fabricaBinary(b)
+	for _, sz := range benchSizes {
+		b.Run(sz.name, func(b *testing.B) {
+			o := Options{Nodes: sz.nodes, Style: StyleCountPerRack, NoJobs: true}
+			for range b.N {
+				dir := b.TempDir()
+				for name, src := range Generate(o) {
+					if err := os.WriteFile(filepath.Join(dir, name), src, 0o644); err != nil {
+						b.Fatal(err)
+					}
+				}
+				planEmpty, rss1, _ := timed(b, bin, dir, 2, "plan", "--detailed-exitcode", "--out", filepath.Join(dir, "p.plan"))
+				apply, rss2, _ := timed(b, bin, dir, 0, "apply", filepath.Join(dir, "p.plan"))
+				planSame, rss3, _ := timed(b, bin, dir, 0, "plan", "--detailed-exitcode")
+				st, _ := os.Stat(filepath.Join(dir, ".fabrica", "state.json"))
+				b.ReportMetric(float64(planEmpty.Milliseconds()), "plan-empty-ms")
+				b.ReportMetric(float64(apply.Milliseconds()), "apply-ms")
+				b.ReportMetric(float64(planSame.Milliseconds()), "plan-nochange-ms")
+				b.ReportMetric(max(rss1, rss2, rss3), "peak-rss-MiB")
+				b.ReportMetric(float64(st.Size())/(1<<20), "state-MiB")
+				b.ReportMetric(float64(o.Shape().Instances), "instances")
+			}
+		})
+	}
+}

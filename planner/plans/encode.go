@@ -1,0 +1,205 @@
+package plans
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"io"
+	"strings"
+)
+
+// Encode writes the plan document as JSON, one resource change per line. Attribute
+// objects are written as they are (they are canonical JSON already), so a plan of
+// 100,000 instances costs a copy, not a re-encoding; the small parts go through
+// encoding/json.
+func Encode(w io.Writer, p *Plan) error {
+	bw := bufio.NewWriterSize(w, 1<<20)
+	e := &encoder{w: bw}
+	e.raw("{")
+	e.field("format_version", p.FormatVersion, true)
+	e.field("fabrica_version", p.FabricaVersion, false)
+	e.field("mode", p.Mode, false)
+	e.field("lineage", p.Lineage, false)
+	e.field("prior_serial", p.PriorSerial, false)
+	e.field("config_hash", p.ConfigHash, false)
+	e.raw(",\n\"resource_changes\":[")
+	for i, rc := range p.ResourceChanges {
+		if i > 0 {
+			e.raw(",")
+		}
+		e.raw("\n")
+		e.change(rc)
+	}
+	e.raw("\n]")
+	e.raw(",\n")
+	e.field("aggregates", nonNil(p.Aggregates), true)
+	e.raw(",\n")
+	e.field("outputs", nonNilMap(p.Outputs), true)
+	if len(p.Variables) > 0 {
+		e.raw(",\n")
+		e.field("variables", p.Variables, true)
+	}
+	if len(p.ProviderConfigs) > 0 {
+		e.raw(",\n")
+		e.field("provider_configs", p.ProviderConfigs, true)
+	}
+	e.raw(",\n")
+	e.field("diagnostics", nonNil(p.Diagnostics), true)
+	if len(p.Policy) > 0 {
+		e.raw(",\n\"policy\":")
+		e.raw(string(p.Policy))
+	}
+	e.raw("\n}\n")
+	if e.err != nil {
+		return e.err
+	}
+	return bw.Flush()
+}
+
+type encoder struct {
+	w   *bufio.Writer
+	err error
+}
+
+func (e *encoder) raw(s string) {
+	if e.err == nil {
+		_, e.err = e.w.WriteString(s)
+	}
+}
+
+func (e *encoder) bytes(b []byte) {
+	if e.err == nil {
+		_, e.err = e.w.Write(b)
+	}
+}
+
+// field writes "name":value, with a leading comma unless first.
+func (e *encoder) field(name string, v any, first bool) {
+	if !first {
+		e.raw(",")
+	}
+	b, err := json.Marshal(name)
+	if err == nil {
+		e.bytes(b)
+		e.raw(":")
+		b, err = json.Marshal(v)
+		e.bytes(b)
+	}
+	if err != nil && e.err == nil {
+		e.err = err
+	}
+}
+
+// change writes one ResourceChange with the keys and omissions encoding/json would use
+// (a test checks they agree).
+func (e *encoder) change(rc *ResourceChange) {
+	e.raw("{")
+	e.str("address", rc.Address, false, true)
+	e.str("kind", rc.Kind, false, false)
+	e.str("name", rc.Name, false, false)
+	if rc.Index != nil {
+		e.field("index", rc.Index, false)
+	}
+	e.str("provider", rc.Provider, false, false)
+	e.str("action", string(rc.Action), false, false)
+	e.str("reason", rc.Reason, true, false)
+	e.rawField("before", rc.Before)
+	e.rawField("after", rc.After)
+	e.list("after_unknown", rc.AfterUnknown)
+	e.list("derived", rc.Derived)
+	e.list("replace_paths", rc.ReplacePaths)
+	e.list("changed_attributes", rc.ChangedAttributes)
+	if rc.DeclRange != nil {
+		e.field("decl_range", rc.DeclRange, false)
+	}
+	if len(rc.AttributeRanges) > 0 {
+		e.field("attribute_ranges", rc.AttributeRanges, false)
+	}
+	e.str("prior_id", rc.PriorID, true, false)
+	e.str("config_hash", rc.ConfigHash, true, false)
+	e.list("dependencies", rc.Dependencies)
+	if rc.CreateBeforeDestroy {
+		e.raw(`,"create_before_destroy":true`)
+	}
+	if rc.PreventDestroy {
+		e.raw(`,"prevent_destroy":true`)
+	}
+	if rc.RecordOnly {
+		e.raw(`,"record_only":true`)
+	}
+	e.raw("}")
+}
+
+func (e *encoder) str(name, v string, omitEmpty, first bool) {
+	if omitEmpty && v == "" {
+		return
+	}
+	if !first {
+		e.raw(",")
+	}
+	e.raw(`"` + name + `":`)
+	e.quoted(v)
+}
+
+// quoted writes a JSON string, directly when it needs no escaping.
+func (e *encoder) quoted(v string) {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			b, _ := json.Marshal(v)
+			e.bytes(b)
+			return
+		}
+	}
+	e.raw(`"`)
+	e.raw(v)
+	e.raw(`"`)
+}
+
+func (e *encoder) rawField(name string, v json.RawMessage) {
+	e.raw(`,"` + name + `":`)
+	if v == nil {
+		e.raw("null")
+		return
+	}
+	// A provider may send indented JSON; one line per change keeps Decode parallel.
+	if bytes.IndexByte(v, '\n') >= 0 {
+		var buf bytes.Buffer
+		if json.Compact(&buf, v) == nil {
+			v = buf.Bytes()
+		}
+	}
+	e.bytes(v)
+}
+
+func (e *encoder) list(name string, vs []string) {
+	if len(vs) == 0 {
+		return
+	}
+	e.raw(`,"` + name + `":[`)
+	for i, v := range vs {
+		if i > 0 {
+			e.raw(",")
+		}
+		e.quoted(v)
+	}
+	e.raw("]")
+}
+
+func jsonName(tag string) (string, bool) {
+	name, opts, _ := strings.Cut(tag, ",")
+	return name, strings.Contains(opts, "omitempty")
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func nonNilMap(m map[string]json.RawMessage) map[string]json.RawMessage {
+	if m == nil {
+		return map[string]json.RawMessage{}
+	}
+	return m
+}

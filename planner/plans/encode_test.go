@@ -1,0 +1,63 @@
+package plans
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestEncode_matchesEncodingJSON checks the hand-written encoder against encoding/json.
+func TestEncode_matchesEncodingJSON(t *testing.T) {
+	p := &Plan{FormatVersion: FormatVersion, Mode: ModeNormal, Lineage: "l", PriorSerial: 3,
+		Aggregates: []*FacilityImpact{}, Outputs: map[string]json.RawMessage{}, Diagnostics: []Diagnostic{},
+		ResourceChanges: []*ResourceChange{
+			{Address: `hardware.x["a<b"]`, Kind: "hardware", Name: "x", Index: "a<b", Provider: "sim", Action: Replace,
+				Reason: "config changed", Before: json.RawMessage(`{"a":1}`), After: json.RawMessage(`{"a":"é\n"}`),
+				AfterUnknown: []string{"id"}, Derived: []string{"gpus"}, ReplacePaths: []string{"a"}, ChangedAttributes: []string{"a"},
+				DeclRange:       &Range{Filename: "m.fab.hcl", Start: Pos{1, 1, 0}, End: Pos{1, 5, 4}},
+				AttributeRanges: map[string]*Range{"a": {Filename: "m.fab.hcl"}}, PriorID: "id-1", ConfigHash: "h",
+				Dependencies: []string{"facility.f"}, CreateBeforeDestroy: true, PreventDestroy: true, RecordOnly: true},
+			{Address: "facility.f", Kind: "facility", Name: "f", Provider: "sim", Action: Delete, Before: json.RawMessage(`{}`)},
+			{Address: "hardware.n[2]", Kind: "hardware", Name: "n", Index: 2, Provider: "sim", Action: Create, After: json.RawMessage(`{}`)},
+		}}
+	var got bytes.Buffer
+	if err := Encode(&got, p); err != nil {
+		t.Fatal(err)
+	}
+	var a, b any
+	if err := json.Unmarshal(got.Bytes(), &a); err != nil {
+		t.Fatalf("Encode wrote invalid JSON: %v\n%s", err, got.String())
+	}
+	want, _ := json.Marshal(p)
+	_ = json.Unmarshal(want, &b)
+	if d := cmp.Diff(b, a); d != "" {
+		t.Errorf("Encode differs from encoding/json (-json +Encode):\n%s", d)
+	}
+}
+
+func TestDecode_roundTrip(t *testing.T) {
+	p := &Plan{FormatVersion: FormatVersion, Mode: ModeNormal, Lineage: "l",
+		Outputs: map[string]json.RawMessage{"x": json.RawMessage(`1`)}}
+	for i := range 50 {
+		p.ResourceChanges = append(p.ResourceChanges, &ResourceChange{Address: "hardware.n[" + string(rune('0'+i%10)) + "]",
+			Kind: "hardware", Action: Create, After: json.RawMessage(`{"a":"x,\n"}`), Index: i})
+	}
+	for _, tc := range []*Plan{p, {FormatVersion: FormatVersion}} {
+		var b bytes.Buffer
+		if err := Encode(&b, tc); err != nil {
+			t.Fatal(err)
+		}
+		got, err := Decode(b.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var w1, w2 bytes.Buffer
+		_ = Encode(&w1, tc)
+		_ = Encode(&w2, got)
+		if w1.String() != w2.String() {
+			t.Errorf("round trip differs:\n%s\n---\n%s", w1.String(), w2.String())
+		}
+	}
+}
