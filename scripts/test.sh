@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (make test): installs what is missing, checks
+# formatting, vet and generated code, runs every test and a bounded fuzz run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="/usr/local/go/bin:$PATH"
+GO=${GO:-go}
+FUZZTIME=${FUZZTIME:-30s}
+
+scripts/install-deps.sh
+
+echo "== vet and gofmt"
+$GO vet ./...
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*'))
+if [ -n "$unformatted" ]; then
+	echo "gofmt needs to run on:"; echo "$unformatted"; exit 1
+fi
+
+echo "== generated code is up to date"
+make -s generate
+if ! git diff --exit-code --stat -- providers/proto docs/language-reference.md; then
+	echo "generated files differ from the committed ones: run make generate and commit"
+	exit 1
+fi
+
+echo "== tests"
+$GO test -vet=off -count=1 ./...
+
+echo "== fuzz (loader and evaluator, $FUZZTIME)"
+$GO test -run='^$' -fuzz=FuzzLoad -fuzztime="$FUZZTIME" -fuzzminimizetime=1x ./planner/
