@@ -35,9 +35,13 @@ generate:
 	$(GO) generate ./providers/proto/...
 	$(GO) test ./schema -run TestReference -update
 
-# The README quickstart's main job on the embedded default example.
+# The README quickstart's main job: plan and apply examples/quickstart with the embedded
+# default providers, which trains a model with examples/trainer on this machine.
 quickstart: build
-	./$(BIN) -C examples/quickstart validate
+	$(GO) build -o bin/trainer ./examples/trainer
+	PATH="$(CURDIR)/bin:$$PATH" ./$(BIN) -C examples/quickstart init
+	PATH="$(CURDIR)/bin:$$PATH" ./$(BIN) -C examples/quickstart apply --auto-approve
+	PATH="$(CURDIR)/bin:$$PATH" ./$(BIN) -C examples/quickstart jobs
 
 clean:
 	rm -rf bin

@@ -135,6 +135,9 @@ func (df *differ) planBatch(ctx context.Context, name string, items []*pending) 
 			// Same attributes, new configuration hash: record it so the next plan is fast.
 			p.rc.Action, p.rc.RecordOnly, p.rc.After = plans.NoOp, true, p.prior.Attrs
 		}
+		if pc.Reason != "" && p.rc.Action != plans.NoOp {
+			p.rc.Reason = pc.Reason
+		}
 	}
 	return diags
 }

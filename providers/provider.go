@@ -121,7 +121,10 @@ type PlannedChange struct {
 	Unknown []string
 	// RequiresReplace lists the attributes whose change forces a replacement.
 	RequiresReplace []string
-	Diagnostics     []Diagnostic
+	// Reason, when set, tells a reviewer why the instance changes beyond its
+	// configuration, e.g. "job failed: rank 2 exited with code 1".
+	Reason      string
+	Diagnostics []Diagnostic
 }
 
 // PlanResponse holds one change per item, in request order.

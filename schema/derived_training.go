@@ -93,6 +93,13 @@ func deriveJob(inst *Instance, l Lookup) diag.Diagnostics {
 	}
 	world := nodes * ppn
 	inst.Derived["world_size"] = cty.NumberIntVal(int64(world))
+	// The defaults come from the cluster; recording them makes the job's attributes a
+	// complete launch, so schedulers need not know the cluster.
+	setDefault(inst, "nodes", nodes)
+	setDefault(inst, "processes_per_node", ppn)
+	if gpn > 0 {
+		setDefault(inst, "gpus_per_node", gpn)
+	}
 	if world == 0 {
 		return diags.Append(diag.Errorf(inst.Range("cluster"), "Cluster has no nodes",
 			"%s has no hardware, so the job has nowhere to run. Add hardware to the cluster, or point cluster at one that has some.", cluster.Addr))
@@ -238,4 +245,11 @@ func rtoHint(mode string) string {
 		return "Pre-seed the secondary (mode = \"warm_standby\") or raise link_gbps."
 	}
 	return fmt.Sprintf("Check the figures for mode %q.", mode)
+}
+
+// setDefault fills an unset whole-number argument with a value derived from elsewhere.
+func setDefault(inst *Instance, name string, v int) {
+	if i := inst.Resource.Spec.Index(name); i >= 0 && inst.Values[i].IsNull() {
+		inst.Values[i] = cty.NumberIntVal(int64(v))
+	}
 }

@@ -10,8 +10,9 @@ import (
 )
 
 // Backend stores states: the local file backend (planner/states/local) and, later,
-// PostgreSQL. Every method is safe to call from one goroutine at a time; separate
-// Backend values, in one process or several, coordinate through Lock.
+// PostgreSQL. A Backend's methods are safe for concurrent use, and an open Journal's
+// Put and Remove may run while Persist checkpoints; separate Backend values, in one
+// process or several, coordinate through Lock.
 //
 // A writing operation runs: Lock, Load, then Journal and Persist as it goes, Unlock.
 // Read-only operations (plan, show, output, state list, state pull) only Load.

@@ -27,8 +27,8 @@
 //	s, err := b.Load(ctx)
 //	j, err := b.Journal(ctx, s)
 //	// for each completed change: s.Put(inst) and j.Put(inst) (or Remove)
+//	err = b.Persist(ctx, s)  // atomic write, backup, journal emptied
 //	err = j.Close()
-//	err = b.Persist(ctx, s)  // atomic write, backup, journal cleared
 //	err = b.Unlock(ctx, id)
 //
 // Read-only commands call Load alone and never wait for a lock.

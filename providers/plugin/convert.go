@@ -163,7 +163,7 @@ func plannedToProto(cs []providers.PlannedChange) []*pb.PlannedChange {
 	out := make([]*pb.PlannedChange, len(cs))
 	for i, c := range cs {
 		m := &msgs[i]
-		m.Address, m.Planned, m.Unknown, m.RequiresReplace = c.Address, c.Planned, c.Unknown, c.RequiresReplace
+		m.Address, m.Planned, m.Unknown, m.RequiresReplace, m.Reason = c.Address, c.Planned, c.Unknown, c.RequiresReplace, c.Reason
 		m.Diagnostics = diagsToProto(c.Diagnostics)
 		out[i] = m
 	}
@@ -177,6 +177,7 @@ func plannedFromProto(dst []providers.PlannedChange, cs []*pb.PlannedChange) []p
 			Planned:         attrs(c.GetPlanned()),
 			Unknown:         c.GetUnknown(),
 			RequiresReplace: c.GetRequiresReplace(),
+			Reason:          c.GetReason(),
 			Diagnostics:     diagsFromProto(c.GetDiagnostics()),
 		})
 	}

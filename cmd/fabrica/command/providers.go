@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fabrica-iac/fabrica/providers"
+	"github.com/fabrica-iac/fabrica/providers/local"
 	"github.com/fabrica-iac/fabrica/providers/plugin"
 	"github.com/fabrica-iac/fabrica/providers/sim"
 	"github.com/hashicorp/go-hclog"
@@ -20,7 +21,8 @@ import (
 // builtinProviders are compiled into fabrica and served through the same plugin
 // boundary as external ones, by `fabrica provider serve NAME`.
 var builtinProviders = map[string]func() providers.Provider{
-	sim.Name: sim.New,
+	sim.Name:   sim.New,
+	local.Name: local.New,
 }
 
 // shutdownGrace is how long providers get to finish in-flight work after Stop.
@@ -29,7 +31,15 @@ const shutdownGrace = 10 * time.Second
 // MaybeServe runs `fabrica provider serve NAME` when args ask for it. It must run before
 // anything else writes to stdout, since the plugin handshake goes there.
 func MaybeServe(args []string) (int, bool) {
-	if len(args) != 3 || args[0] != "provider" || args[1] != "serve" {
+	if len(args) != 3 || args[0] != "provider" {
+		return 0, false
+	}
+	switch args[1] {
+	case "supervise":
+		// The local provider's detached job supervisor (see providers/local).
+		return local.Supervise(args[2]), true
+	case "serve":
+	default:
 		return 0, false
 	}
 	newProvider, ok := builtinProviders[args[2]]

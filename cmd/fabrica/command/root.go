@@ -103,6 +103,8 @@ times) before anything is built.`,
 		newGraphCmd(streams, g),
 		newProvidersCmd(streams, g),
 		newSimCmd(streams, g),
+		newJobsCmd(streams, g),
+		newLogsCmd(streams, g),
 	)
 	return root
 }

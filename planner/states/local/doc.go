@@ -19,10 +19,16 @@
 //     and saying it was not modified) and Persist, Push and Journal refuse to run.
 //   - Persist refuses to overwrite a state of another lineage or of a newer serial than
 //     the one it writes: someone changed the file since it was read.
-//   - Each journal record is written to the operating system before Put returns, so a
-//     killed process (SIGKILL included) loses no completed record; records reach stable
-//     storage within SyncInterval (100 ms by default), so a power loss loses at most that.
-//     A torn last record is ignored when the journal is read.
+//   - Each journal record is with the operating system before Put returns (copied into
+//     a shared mapping of the file on 64-bit Linux, write(2) elsewhere), so a killed
+//     process, SIGKILL included, loses no completed record. No Put waits for the disk:
+//     a background fsync every SyncInterval (100 ms by default), Close and Persist make
+//     records durable, so a power loss or kernel crash loses at most the last
+//     SyncInterval. Each record carries a CRC; a torn last record is ignored when the
+//     journal is read, and the next journal of the run cuts it off.
+//   - A journal belongs to the state file it was opened on (lineage and serial in its
+//     "open" records): Persist empties it, and a journal left from before a Persist
+//     (a crash between the rename and the emptying) is ignored.
 //   - The lock is released by the kernel when its holder exits, however it exits. The
 //     info file it leaves behind is ignored; the next Lock replaces it.
 //   - Load, used by read-only commands, takes no lock and never waits: it reads whichever

@@ -22,7 +22,36 @@ func loadFresh(t *testing.T, path string) *states.State {
 	return s
 }
 
-func TestJournal_replayAfterCrash(t *testing.T) {
+// bothSinks runs a test with the mmap sink and with the write(2) sink.
+func bothSinks(t *testing.T, test func(t *testing.T)) {
+	t.Run("mmap", test)
+	t.Run("write", func(t *testing.T) {
+		useMmap = false
+		defer func() { useMmap = true }()
+		test(t)
+	})
+}
+
+// tear makes the journal end with a record cut short, as a crash in the middle of an
+// append leaves it: the partial line replaces the first bytes after the last complete
+// line (zeros with the mmap sink, nothing with the write(2) sink).
+func tear(t *testing.T, path, partial string) {
+	t.Helper()
+	data := readFile(t, path)
+	end := bytes.LastIndexByte(data, '\n') + 1
+	torn := append([]byte(nil), data[:end]...)
+	torn = append(torn, partial...)
+	if len(data) > len(torn) {
+		torn = append(torn, data[len(torn):]...)
+	}
+	if err := os.WriteFile(path, torn, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestJournal_replayAfterCrash(t *testing.T) { bothSinks(t, testReplayAfterCrash) }
+
+func testReplayAfterCrash(t *testing.T) {
 	base := states.NewState()
 	base.Put(newInstance("hardware.a"))
 	b, id := lockedBackend(t, base) // serial 1
@@ -42,13 +71,15 @@ func TestJournal_replayAfterCrash(t *testing.T) {
 	if err := j.Remove("hardware.a"); err != nil {
 		t.Fatal(err)
 	}
-	// The run crashes here: no Close, no Persist. A write was cut short, too.
-	f, err := os.OpenFile(b.journalPath(), os.O_WRONLY|os.O_APPEND, 0)
-	if err != nil {
+	// The run crashes here: no Close, no Persist, and a record was being written.
+	crashed := readFile(t, b.journalPath())
+	if err := b.Unlock(ctx, id); err != nil { // the kernel would release the lock
 		t.Fatal(err)
 	}
-	f.WriteString(`0badc0de {"op":"put","instance":{"address":"hardware.torn",`)
-	f.Close()
+	if err := os.WriteFile(b.journalPath(), crashed, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tear(t, b.journalPath(), `0badc0de {"op":"put","instance":{"address":"hardware.torn",`)
 
 	got := loadFresh(t, b.Path())
 	if diff := cmp.Diff([]string{"hardware.b", "hardware.c"}, got.Addresses()); diff != "" {
@@ -62,9 +93,6 @@ func TestJournal_replayAfterCrash(t *testing.T) {
 	}
 
 	// The next run continues the journal: the torn line goes, the records stay.
-	if err := b.Unlock(ctx, id); err != nil {
-		t.Fatal(err)
-	}
 	b2 := New(b.Path())
 	id2, err := b2.Lock(ctx, states.NewLockInfo("apply"))
 	if err != nil {
@@ -110,7 +138,9 @@ func TestJournal_replayAfterCrash(t *testing.T) {
 	b2.Unlock(ctx, id2)
 }
 
-func TestJournal_persistRebases(t *testing.T) {
+func TestJournal_persistRebases(t *testing.T) { bothSinks(t, testJournal_persistRebases) }
+
+func testJournal_persistRebases(t *testing.T) {
 	b, _ := lockedBackend(t, states.NewState())
 	s, _ := b.Load(ctx)
 	j, err := b.Journal(ctx, s)
@@ -134,7 +164,9 @@ func TestJournal_persistRebases(t *testing.T) {
 	}
 }
 
-func TestJournal_firstApply(t *testing.T) {
+func TestJournal_firstApply(t *testing.T) { bothSinks(t, testJournal_firstApply) }
+
+func testJournal_firstApply(t *testing.T) {
 	b, _ := lockedBackend(t, nil)
 	s, _ := b.Load(ctx)
 	j, err := b.Journal(ctx, s)
@@ -155,7 +187,9 @@ func TestJournal_firstApply(t *testing.T) {
 	}
 }
 
-func TestJournal_staleIsIgnored(t *testing.T) {
+func TestJournal_staleIsIgnored(t *testing.T) { bothSinks(t, testJournal_staleIsIgnored) }
+
+func testJournal_staleIsIgnored(t *testing.T) {
 	b, _ := lockedBackend(t, states.NewState())
 	s, _ := b.Load(ctx)
 	j, _ := b.Journal(ctx, s)
@@ -183,7 +217,9 @@ func TestJournal_staleIsIgnored(t *testing.T) {
 	}
 }
 
-func TestJournal_concurrentPuts(t *testing.T) {
+func TestJournal_concurrentPuts(t *testing.T) { bothSinks(t, testJournal_concurrentPuts) }
+
+func testJournal_concurrentPuts(t *testing.T) {
 	b, _ := lockedBackend(t, states.NewState())
 	s, _ := b.Load(ctx)
 	j, err := b.Journal(ctx, s)
@@ -201,8 +237,15 @@ func TestJournal_concurrentPuts(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	// An instance that cannot be recorded is refused, and the journal goes on.
+	if err := j.Put(&states.Instance{Address: "hardware.nokind"}); err == nil {
+		t.Error("Put of an instance without kind succeeded")
+	}
 	if got := loadFresh(t, b.Path()); got.Len() != 1000 {
 		t.Errorf("%d instances replayed before Close, want 1000", got.Len())
+	}
+	if err := j.Put(newInstance("hardware.n0[0]")); err != nil {
+		t.Errorf("Put after a refused instance = %v", err)
 	}
 	if err := j.Close(); err != nil {
 		t.Fatal(err)

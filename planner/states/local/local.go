@@ -32,6 +32,8 @@ type Backend struct {
 	// cache before it is flushed to disk (fsync); see Journal. Set it before the first
 	// Journal call.
 	SyncInterval time.Duration
+	// Version is stamped as fabrica_version into every state written, unless empty.
+	Version string
 
 	mu      sync.Mutex
 	flock   *flock.Flock // held lock, or nil
@@ -133,8 +135,11 @@ func emptyState() *states.State { return states.NewBuilder(0).State() }
 
 // CorruptError is returned for a state file that cannot be read as a state.
 type CorruptError struct {
+	// Path is the state file.
 	Path string
-	Err  error
+	// Err is what is wrong with it: a *statefile.Error with the position, or a
+	// *statefile.VersionError.
+	Err error
 }
 
 func (e *CorruptError) Error() string {
@@ -241,11 +246,14 @@ func (b *Backend) write(s *states.State, serial uint64, disk diskState) error {
 	if s.Lineage == "" {
 		s.Lineage = states.NewLineage()
 	}
-	old := s.Serial
+	old, oldVersion := s.Serial, s.FabricaVersion
 	s.Serial = serial
+	if b.Version != "" {
+		s.FabricaVersion = b.Version
+	}
 	err := writeFile(b.path, b.backupPath(), func(w io.Writer) error { return statefile.Write(w, s) }, disk.exists)
 	if err != nil {
-		s.Serial = old
+		s.Serial, s.FabricaVersion = old, oldVersion
 		b.disk = diskState{}
 		return fmt.Errorf("writing state %s: %w", b.path, err)
 	}

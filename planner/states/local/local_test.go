@@ -225,3 +225,15 @@ func TestLoad_emptyFile(t *testing.T) {
 		t.Errorf("Persist over an empty file = %v", err)
 	}
 }
+
+func TestPersist_version(t *testing.T) {
+	b, _ := lockedBackend(t, nil)
+	b.Version = "1.2.3"
+	s := states.NewState()
+	if err := b.Persist(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	if s.FabricaVersion != "1.2.3" || !bytes.Contains(readFile(t, b.Path()), []byte(`"fabrica_version": "1.2.3"`)) {
+		t.Errorf("version not stamped: %q\n%s", s.FabricaVersion, readFile(t, b.Path()))
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/fabrica-iac/fabrica/planner/states"
 )
@@ -43,6 +44,7 @@ func helperMain(mode, path string) {
 	}
 	fmt.Println("locked", id)
 	if mode == "journal" {
+		useMmap = os.Getenv("FABRICA_STATES_NOMMAP") == ""
 		n, _ := strconv.Atoi(os.Getenv("FABRICA_STATES_N"))
 		s, err := b.Load(ctx)
 		if err != nil {
@@ -59,6 +61,29 @@ func helperMain(mode, path string) {
 		}
 		fmt.Println("journaled")
 	}
+	if mode == "forever" { // persist and journal until killed
+		s, err := b.Load(ctx)
+		if err != nil {
+			fail(err)
+		}
+		j, err := b.Journal(ctx, s)
+		if err != nil {
+			fail(err)
+		}
+		fmt.Println("started")
+		for i := 0; ; i++ {
+			inst := newInstance(fmt.Sprintf("hardware.node[%d]", i))
+			s.Put(inst)
+			if err := j.Put(inst); err != nil {
+				fail(err)
+			}
+			if i%50 == 0 {
+				if err := b.Persist(ctx, s); err != nil {
+					fail(err)
+				}
+			}
+		}
+	}
 	io.Copy(io.Discard, os.Stdin) // until the parent kills us or closes stdin
 }
 
@@ -72,6 +97,9 @@ func startHelper(t *testing.T, path, mode string, n int) (*exec.Cmd, *bufio.Read
 	cmd := exec.Command(exe, "-test.run=^$")
 	cmd.Env = append(os.Environ(), "FABRICA_STATES_HELPER="+mode, "FABRICA_STATES_PATH="+path,
 		"FABRICA_STATES_N="+strconv.Itoa(n))
+	if !useMmap {
+		cmd.Env = append(cmd.Env, "FABRICA_STATES_NOMMAP=1")
+	}
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -156,7 +184,9 @@ func TestForceUnlock_killedHolder(t *testing.T) {
 
 // TestJournal_sigkill kills a process right after its journal Puts returned: every
 // record must be there.
-func TestJournal_sigkill(t *testing.T) {
+func TestJournal_sigkill(t *testing.T) { bothSinks(t, testJournalSigkill) }
+
+func testJournalSigkill(t *testing.T) {
 	const n = 500
 	path := t.TempDir() + "/state.json"
 	cmd, r, _ := startHelper(t, path, "journal", n)
@@ -170,5 +200,31 @@ func TestJournal_sigkill(t *testing.T) {
 	}
 	if s.Len() != n || s.Serial != 1 || s.Lineage == "" {
 		t.Errorf("after SIGKILL: %d instances (want %d), serial %d, lineage %q", s.Len(), n, s.Serial, s.Lineage)
+	}
+}
+
+// TestKilledMidRun kills a process that persists and journals in a loop, at several
+// moments: the state must always load, and hold an unbroken run of instances.
+func TestKilledMidRun(t *testing.T) { bothSinks(t, testKilledMidRun) }
+
+func testKilledMidRun(t *testing.T) {
+	for _, delay := range []time.Duration{5, 20, 60} {
+		path := t.TempDir() + "/state.json"
+		cmd, r, _ := startHelper(t, path, "forever", 0)
+		if line, err := r.ReadString('\n'); strings.TrimSpace(line) != "started" {
+			t.Fatalf("helper said %q, %v", line, err)
+		}
+		time.Sleep(delay * time.Millisecond)
+		kill(t, cmd)
+		s, err := New(path).Load(ctx)
+		if err != nil {
+			t.Fatalf("Load after a kill at %v ms: %v", delay, err)
+		}
+		for i := range s.Len() {
+			if s.Get(fmt.Sprintf("hardware.node[%d]", i)) == nil {
+				t.Fatalf("after a kill at %v ms: %d instances but hardware.node[%d] is missing", delay, s.Len(), i)
+			}
+		}
+		t.Logf("killed after %v ms: %d instances, serial %d", delay, s.Len(), s.Serial)
 	}
 }

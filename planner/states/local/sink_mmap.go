@@ -30,22 +30,21 @@ type mmapSink struct {
 }
 
 const (
-	mmapReserve = 1 << 36  // 64 GiB of address space; only what the file holds is used
-	mmapGrow    = 16 << 20 // the file grows by this much at a time
+	mmapReserve = 1 << 36 // 64 GiB of address space; only what the file holds is used
+	mmapGrow    = 4 << 20 // the file grows by this much at a time
 )
 
-func newMmapSink(f *os.File, keep int64) (sink, error) {
+// newMmapSink maps f. The journal then truncates it to where it appends.
+func newMmapSink(f *os.File) (sink, error) {
+	// Not every file system has fallocate: probe it without changing the file's size.
+	if err := unix.Fallocate(int(f.Fd()), unix.FALLOC_FL_KEEP_SIZE, 0, 1); err != nil {
+		return nil, err
+	}
 	mem, err := unix.Mmap(int(f.Fd()), 0, mmapReserve, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {
 		return nil, err
 	}
-	s := &mmapSink{f: f, mem: mem}
-	// Probe fallocate, which not every file system has.
-	if err := s.truncate(keep); err != nil {
-		unix.Munmap(mem)
-		return nil, err
-	}
-	return s, nil
+	return &mmapSink{f: f, mem: mem}, nil
 }
 
 // reserve makes the file at least n bytes long; the caller holds s.mu.
@@ -60,6 +59,9 @@ func (s *mmapSink) reserve(n int64) error {
 	if err := unix.Fallocate(int(s.f.Fd()), 0, s.alloc, size-s.alloc); err != nil {
 		return err
 	}
+	// Map the new pages now, in one call, rather than by a fault on each first write
+	// (Linux 5.14 and later; older kernels fault them in as usual).
+	_ = unix.Madvise(s.mem[s.alloc:size], unix.MADV_POPULATE_WRITE)
 	s.alloc = size
 	return nil
 }

@@ -8,6 +8,6 @@ import (
 )
 
 // newMmapSink is available on 64-bit Linux only; elsewhere the journal uses write(2).
-func newMmapSink(f *os.File, keep int64) (sink, error) {
+func newMmapSink(f *os.File) (sink, error) {
 	return nil, errors.New("no mmap journal on this platform")
 }

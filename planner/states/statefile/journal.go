@@ -48,6 +48,7 @@ func (o JournalOp) String() string {
 
 // JournalRecord is one record of a journal.
 type JournalRecord struct {
+	// Op says which of the fields below are set.
 	Op JournalOp
 	// Lineage and BaseSerial are set for JournalOpen.
 	Lineage    string

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"unicode/utf8"
 )
 
 // Error is a problem at a position in a state file or journal.
@@ -120,18 +121,20 @@ func (s *scanner) consume(c byte, want string) bool {
 }
 
 // str reads a string and returns its raw content (between the quotes) and whether it
-// has escapes.
+// must be decoded: it has escapes, or bytes that are not UTF-8 (which decoding
+// replaces with U+FFFD, as encoding/json does, so what is read is what is written).
 func (s *scanner) str() (raw []byte, esc bool, ok bool) {
 	if s.peek() != '"' {
 		return nil, false, s.failHere("a string")
 	}
 	start := s.pos
-	end, esc, msg := validStringEsc(s.data, start)
+	end, esc, high, msg := validStringEsc(s.data, start)
 	if msg != "" {
 		return nil, false, s.fail(end, "%s", msg)
 	}
 	s.pos = end
-	return s.data[start+1 : end-1], esc, true
+	raw = s.data[start+1 : end-1]
+	return raw, esc || high && !utf8.Valid(raw), true
 }
 
 func isHex(c byte) bool {

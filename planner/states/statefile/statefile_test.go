@@ -98,6 +98,14 @@ func TestMarshal_deterministic(t *testing.T) {
 	}
 }
 
+func TestMarshal_timestampOutOfRange(t *testing.T) {
+	s := &states.State{Lineage: "l"}
+	s.Put(&states.Instance{Address: "hardware.a", Kind: "hardware", CreatedAt: time.Date(12345, 1, 1, 0, 0, 0, 0, time.UTC)})
+	if _, err := Marshal(s); err == nil || !strings.Contains(err.Error(), "outside the years") {
+		t.Errorf("Marshal = %v", err)
+	}
+}
+
 func TestMarshal_invalidAttrs(t *testing.T) {
 	for _, attrs := range []string{`{"a":}`, `[1]`, `{"a":1} x`, "{\"a\":\"\x01\"}"} {
 		s := &states.State{Lineage: "l"}
@@ -216,6 +224,74 @@ func FuzzValidValue(f *testing.F) {
 		ok := msg == "" && end == len(b)
 		if ok != json.Valid(b) && len(b) > 0 && !isSpace(b[0]) && !isSpace(b[len(b)-1]) {
 			t.Errorf("validValue(%q) = %v, json.Valid disagrees", b, ok)
+		}
+	})
+}
+
+func TestPlainASCII(t *testing.T) {
+	cases := []string{"", "a", "hardware.node[12]", "0123456789abcdef0123456789abcdef", "é", "abcdefgh\x01", "abcdefghij\"", `abcdefghijk\`, "abcdefgh\x7f", "abc\x80defghijkl"}
+	rnd := uint32(1)
+	for range 5000 { // random strings over the bytes that matter
+		b := make([]byte, rnd%24)
+		for i := range b {
+			rnd = rnd*1664525 + 1013904223
+			b[i] = []byte{'a', 'z', ' ', '"', '\\', 0x1f, 0x20, 0x7f, 0x80, 0xff, '0'}[rnd>>16%11]
+		}
+		cases = append(cases, string(b))
+	}
+	for _, s := range cases {
+		want := true
+		for _, r := range []byte(s) {
+			if r < 0x20 || r == '"' || r == '\\' || r >= 0x80 {
+				want = false
+			}
+		}
+		if got := plainASCII(s); got != want {
+			t.Errorf("plainASCII(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+func TestAppendTime(t *testing.T) {
+	loc := time.FixedZone("x", 3600+1800)
+	for _, tm := range []time.Time{
+		time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC),
+		time.Date(2026, 3, 1, 12, 0, 0, 500_000_000, time.UTC),
+		time.Date(1999, 12, 31, 23, 59, 59, 123_456_789, loc),
+		time.Date(2000, 2, 29, 0, 0, 1, 1, time.UTC),
+		time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2026, 7, 4, 5, 6, 7, 80_000, time.UTC),
+	} {
+		want := `"` + tm.UTC().Format(time.RFC3339Nano) + `"`
+		if got, _ := appendTime(nil, tm); string(got) != want {
+			t.Errorf("appendTime(%v) = %s, want %s", tm, got, want)
+		}
+		p := &parser{scanner: scanner{data: []byte(want)}}
+		if back, ok := p.timestamp(); !ok || !back.Equal(tm) {
+			t.Errorf("timestamp(%s) = %v, %v", want, back, p.err)
+		}
+	}
+}
+
+// FuzzParse checks that Parse never panics and that whatever it accepts writes back to
+// a file it reads the same.
+func FuzzParse(f *testing.F) {
+	data, _ := Marshal(sample())
+	f.Add(data)
+	f.Add([]byte(`{"format_version":1,"lineage":"l","resources":[{"address":"a.b","kind":"a","attrs":{"x":[1,2]}}]}`))
+	f.Add([]byte("{\"format_version\":1,\"lineage\":\"l\xff\",\"resources\":[{\"address\":\"a.\xfe\",\"kind\":\"a\"}]}"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := Parse(data)
+		if err != nil {
+			return
+		}
+		out, err := Marshal(s)
+		if err != nil {
+			t.Fatalf("Marshal of a parsed state: %v", err)
+		}
+		again, err := Parse(out)
+		if err != nil || !again.SameContent(s) || again.Serial != s.Serial || again.Lineage != s.Lineage {
+			t.Fatalf("round trip: %v\n%s", err, out)
 		}
 	})
 }

@@ -131,14 +131,17 @@ const (
 // validString checks the string whose opening quote is d[i] and returns the index after
 // its closing quote.
 func validString(d []byte, i int) (int, string) {
-	end, _, msg := validStringEsc(d, i)
+	end, _, _, msg := validStringEsc(d, i)
 	return end, msg
 }
 
-// validStringEsc is validString that also reports whether the string has escapes.
-func validStringEsc(d []byte, i int) (end int, esc bool, msg string) {
+// validStringEsc is validString that also reports whether the string has escapes and
+// whether it has bytes outside ASCII.
+func validStringEsc(d []byte, i int) (end int, esc, high bool, msg string) {
 	start := i
 	i++
+	var or uint64 // the bytes seen, or-ed together, to find any above 0x7f
+	defer func() { high = or&hi8 != 0 }()
 	for {
 		// Eight bytes at a time: the lowest flagged byte of the mask is the first quote,
 		// backslash or control byte (false positives only occur above a true one).
@@ -147,39 +150,43 @@ func validStringEsc(d []byte, i int) (end int, esc bool, msg string) {
 			q := x ^ (lo8 * '"')
 			b := x ^ (lo8 * '\\')
 			if m := ((q-lo8)&^q | (b-lo8)&^b | (x-lo8*0x20)&^x) & hi8; m != 0 {
-				i += bits.TrailingZeros64(m) >> 3
+				k := bits.TrailingZeros64(m) >> 3
+				or |= x & (1<<(8*k) - 1)
+				i += k
 				goto special
 			}
+			or |= x
 			i += 8
 		}
 		for i < len(d) && !special[d[i]] {
+			or |= uint64(d[i])
 			i++
 		}
 	special:
 		if i >= len(d) {
-			return start, esc, "unterminated string"
+			return start, esc, false, "unterminated string"
 		}
 		switch c := d[i]; {
 		case c == '"':
-			return i + 1, esc, ""
+			return i + 1, esc, false, ""
 		case c == '\\':
 			esc = true
 			if i+1 >= len(d) {
-				return start, esc, "unterminated string"
+				return start, esc, false, "unterminated string"
 			}
 			switch d[i+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				i += 2
 			case 'u':
 				if i+6 > len(d) || !isHex(d[i+2]) || !isHex(d[i+3]) || !isHex(d[i+4]) || !isHex(d[i+5]) {
-					return i, esc, "invalid \\u escape in string"
+					return i, esc, false, "invalid \\u escape in string"
 				}
 				i += 6
 			default:
-				return i, esc, "invalid escape \\" + string(d[i+1]) + " in string"
+				return i, esc, false, "invalid escape \\" + string(d[i+1]) + " in string"
 			}
 		default:
-			return i, esc, "control character " + quoteByte(c) + " in string (it must be escaped)"
+			return i, esc, false, "control character " + quoteByte(c) + " in string (it must be escaped)"
 		}
 	}
 }

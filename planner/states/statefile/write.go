@@ -172,13 +172,24 @@ func encodeChunks(insts []*states.Instance, emit func([]byte) error) error {
 	return err
 }
 
+// InvalidInstanceError is returned for an instance that cannot be written: no address
+// or kind, or attributes that are not a valid JSON object.
+type InvalidInstanceError struct {
+	// Address is the instance's address, if it has one.
+	Address string
+	// Msg says what is wrong.
+	Msg string
+}
+
+func (e *InvalidInstanceError) Error() string { return e.Msg }
+
 // appendInstance appends inst as one line of JSON.
 func appendInstance(b []byte, inst *states.Instance) ([]byte, error) {
 	if inst.Address == "" {
-		return nil, fmt.Errorf("a resource instance has no address")
+		return nil, &InvalidInstanceError{Msg: "a resource instance has no address"}
 	}
 	if inst.Kind == "" {
-		return nil, fmt.Errorf("resource instance %s has no kind", inst.Address)
+		return nil, &InvalidInstanceError{Address: inst.Address, Msg: "resource instance " + inst.Address + " has no kind"}
 	}
 	b = append(b, `{"address":`...)
 	b = appendString(b, inst.Address)
@@ -190,11 +201,11 @@ func appendInstance(b []byte, inst *states.Instance) ([]byte, error) {
 	b = appendString(b, inst.ID)
 	b = append(b, `,"attrs":`...)
 	if len(inst.Attrs) > 0 && inst.Attrs[0] != '{' && inst.Attrs[0] != 'n' {
-		return nil, fmt.Errorf("attributes of %s: not a JSON object", inst.Address)
+		return nil, &InvalidInstanceError{Address: inst.Address, Msg: "attributes of " + inst.Address + ": not a JSON object"}
 	}
 	var err error
 	if b, err = appendJSON(b, inst.Attrs); err != nil {
-		return nil, fmt.Errorf("attributes of %s: %w", inst.Address, err)
+		return nil, &InvalidInstanceError{Address: inst.Address, Msg: "attributes of " + inst.Address + ": " + err.Error()}
 	}
 	if inst.AttrsHash != "" {
 		b = append(b, `,"attrs_hash":`...)
@@ -214,13 +225,17 @@ func appendInstance(b []byte, inst *states.Instance) ([]byte, error) {
 		}
 		b = append(b, ']')
 	}
+	ok := true
 	if !inst.CreatedAt.IsZero() {
 		b = append(b, `,"created_at":`...)
-		b = appendTime(b, inst.CreatedAt)
+		b, ok = appendTime(b, inst.CreatedAt)
 	}
-	if !inst.UpdatedAt.IsZero() {
+	if !inst.UpdatedAt.IsZero() && ok {
 		b = append(b, `,"updated_at":`...)
-		b = appendTime(b, inst.UpdatedAt)
+		b, ok = appendTime(b, inst.UpdatedAt)
+	}
+	if !ok {
+		return nil, &InvalidInstanceError{Address: inst.Address, Msg: "resource instance " + inst.Address + " has a timestamp outside the years 0 to 9999"}
 	}
 	if inst.Tainted {
 		b = append(b, `,"tainted":true`...)
@@ -242,13 +257,32 @@ func appendJSON(b, v []byte) ([]byte, error) {
 
 // appendString appends s as a JSON string.
 func appendString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
-			q, _ := json.Marshal(s) // a string always marshals
-			return append(b, q...)
-		}
+	if !plainASCII(s) {
+		q, _ := json.Marshal(s) // a string always marshals
+		return append(b, q...)
 	}
 	b = append(b, '"')
 	b = append(b, s...)
 	return append(b, '"')
+}
+
+// plainASCII reports whether s is printable ASCII with no quote or backslash, so it
+// needs no escaping. It checks eight bytes at a time.
+func plainASCII(s string) bool {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		q := x ^ (lo8 * '"')
+		bs := x ^ (lo8 * '\\')
+		if (x|(q-lo8)&^q|(bs-lo8)&^bs|(x-lo8*0x20)&^x)&hi8 != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }

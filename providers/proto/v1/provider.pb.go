@@ -967,8 +967,10 @@ type PlannedChange struct {
 	Unknown         []string               `protobuf:"bytes,3,rep,name=unknown,proto3" json:"unknown,omitempty"`
 	RequiresReplace []string               `protobuf:"bytes,4,rep,name=requires_replace,json=requiresReplace,proto3" json:"requires_replace,omitempty"`
 	Diagnostics     []*Diagnostic          `protobuf:"bytes,5,rep,name=diagnostics,proto3" json:"diagnostics,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// reason tells a reviewer why the instance changes beyond its configuration.
+	Reason        string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PlannedChange) Reset() {
@@ -1034,6 +1036,13 @@ func (x *PlannedChange) GetDiagnostics() []*Diagnostic {
 		return x.Diagnostics
 	}
 	return nil
+}
+
+func (x *PlannedChange) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
 }
 
 // PlanResponse is one chunk of a providers.PlanResponse.
@@ -1623,13 +1632,14 @@ const file_v1_provider_proto_rawDesc = "" +
 	"\vPlanRequest\x123\n" +
 	"\x05items\x18\x01 \x03(\v2\x1d.fabrica.provider.v1.PlanItemR\x05items\x12\x1d\n" +
 	"\n" +
-	"batch_size\x18\x02 \x01(\x03R\tbatchSize\"\xcb\x01\n" +
+	"batch_size\x18\x02 \x01(\x03R\tbatchSize\"\xe3\x01\n" +
 	"\rPlannedChange\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x18\n" +
 	"\aplanned\x18\x02 \x01(\fR\aplanned\x12\x18\n" +
 	"\aunknown\x18\x03 \x03(\tR\aunknown\x12)\n" +
 	"\x10requires_replace\x18\x04 \x03(\tR\x0frequiresReplace\x12A\n" +
-	"\vdiagnostics\x18\x05 \x03(\v2\x1f.fabrica.provider.v1.DiagnosticR\vdiagnostics\"\x8f\x01\n" +
+	"\vdiagnostics\x18\x05 \x03(\v2\x1f.fabrica.provider.v1.DiagnosticR\vdiagnostics\x12\x16\n" +
+	"\x06reason\x18\x06 \x01(\tR\x06reason\"\x8f\x01\n" +
 	"\fPlanResponse\x12<\n" +
 	"\achanges\x18\x01 \x03(\v2\".fabrica.provider.v1.PlannedChangeR\achanges\x12A\n" +
 	"\vdiagnostics\x18\x02 \x03(\v2\x1f.fabrica.provider.v1.DiagnosticR\vdiagnostics\"\xc9\x01\n" +

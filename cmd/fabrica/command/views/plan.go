@@ -155,8 +155,15 @@ func writeEntry(w io.Writer, e entry, color bool) {
 	}
 }
 
+// genericReasons are the planner's own reasons; anything else came from a provider and
+// says more than the attribute names.
+var genericReasons = map[string]bool{"": true, "new": true, "config changed": true, "drift": true,
+	"gone": true, "removed from configuration": true, "destroy": true, "replace requested": true, "tainted": true}
+
 func reasonNote(rc *plans.ResourceChange) string {
 	switch {
+	case !genericReasons[rc.Reason]:
+		return "  (" + rc.Reason + ")"
 	case rc.Action == plans.Replace && len(rc.ReplacePaths) > 0:
 		return fmt.Sprintf("  (%s forces replacement)", strings.Join(rc.ReplacePaths, ", "))
 	case rc.Action == plans.Replace:

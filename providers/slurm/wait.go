@@ -1,0 +1,238 @@
+package slurm
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fabrica-iac/fabrica/providers"
+	"github.com/fabrica-iac/fabrica/providers/launch"
+)
+
+// Log tail limits: how often new rank-0 lines are sent, how many at most each time, and
+// how much of the log is read at once.
+const (
+	logEvery     = time.Second
+	maxTailLines = 20
+	maxTailBytes = 64 << 10
+)
+
+// observe returns the job's status: the final one recorded in status.json, else Slurm's
+// (one coalesced squeue) combined with what the batch script recorded. A job that
+// reaches a final status has it recorded.
+func (p *provider) observe(ctx context.Context, c *cli, j *jobFile) (jobStatus, error) {
+	if st, ok := readFinal(j.dir); ok {
+		return st, nil
+	}
+	if j.SlurmID == "" {
+		return p.observeByName(ctx, c, j)
+	}
+	p.mu.Lock()
+	poll := p.poll
+	p.mu.Unlock()
+	sj, known, err := poll.query(ctx, j.SlurmID)
+	if err != nil {
+		return jobStatus{Status: StatusPending}, err
+	}
+	return settle(j, sj, known && sj.Name == j.ID), nil
+}
+
+// observeByName finds a job whose submission was not recorded (fabrica stopped while
+// sbatch ran) by its name, the job id.
+func (p *provider) observeByName(ctx context.Context, c *cli, j *jobFile) (jobStatus, error) {
+	if err := c.ping(ctx); err != nil {
+		return jobStatus{Status: StatusPending}, err
+	}
+	found, err := c.squeue(ctx, "--name", []string{j.ID})
+	if err != nil {
+		return jobStatus{Status: StatusPending}, err
+	}
+	for id, sj := range found {
+		j.SlurmID, j.Spec.JobID, j.Spec.MasterPort = id, id, MasterPort(id)
+		_ = writeJob(j)
+		return settle(j, sj, true), nil
+	}
+	st := jobStatus{Status: StatusFailed, Message: "the job never reached Slurm: fabrica stopped before sbatch answered"}
+	_ = writeFinal(j.dir, st)
+	return st, nil
+}
+
+// settle combines Slurm's record (known is false when Slurm no longer has the job) with
+// the batch script's files, and records a final status.
+func settle(j *jobFile, sj slurmJob, known bool) jobStatus {
+	o := readOutcome(j.dir)
+	var st jobStatus
+	if known {
+		st = statusOf(sj, o)
+	} else {
+		st = forgotten(j.SlurmID, o)
+	}
+	if final(st.Status) {
+		_ = writeFinal(j.dir, st)
+	}
+	return st
+}
+
+// await waits for the job as wait says: none returns at once (status pending), running
+// until the job started (or ended), completed until it ended. It sends a progress event
+// on each status change and the new lines of rank 0's log about every second. Stop or
+// the end of ctx detaches: the result is Done with the status as it is, and the job goes
+// on. While slurmctld does not answer it keeps trying for p.grace, then fails with the
+// job's id and attributes so that state keeps it. fromEnd skips what rank 0 logged
+// before (for a job submitted earlier).
+func (p *provider) await(ctx context.Context, j *jobFile, wait string, fromEnd bool, send func(providers.Event)) providers.Event {
+	_, cfg, c, _ := p.configured()
+	st := jobStatus{Status: StatusPending}
+	if wait == launch.WaitNone {
+		if fst, ok := readFinal(j.dir); ok {
+			st = fst
+		}
+		return done(j, st, "")
+	}
+	tail := newTailer(rankLog(j.dir, 0), fromEnd)
+	lastLog, last := time.Now(), ""
+	var downSince time.Time
+	for {
+		obs, err := p.observe(ctx, c, j)
+		switch {
+		case err != nil && ctx.Err() == nil && isUnreachable(err):
+			if downSince.IsZero() {
+				downSince = time.Now()
+				send(providers.Event{Type: providers.EventProgress, Stage: "unreachable",
+					Message: fmt.Sprintf("%v; retrying for %s", err, p.grace)})
+			}
+			if time.Since(downSince) > p.grace {
+				ev := done(j, st, "")
+				ev.Type = providers.EventFailed
+				ev.Message = fmt.Sprintf("%v (for %s); job %s (Slurm job %s) is kept in state: fabrica refresh reads it once slurmctld answers",
+					err, p.grace, j.ID, j.SlurmID)
+				return ev
+			}
+		case err != nil && ctx.Err() == nil:
+			return providers.Event{Type: providers.EventFailed, ID: j.ID, New: attrsOf(j, st), Message: fmt.Sprintf("job %s: %v", j.ID, err)}
+		case err == nil:
+			st, downSince = obs, time.Time{}
+		}
+		if key := st.Status + "/" + strconv.Itoa(st.Restarts); key != last {
+			last = key
+			send(providers.Event{Type: providers.EventProgress, Stage: st.Status, Message: reasonText(j.Address, st)})
+		}
+		if final(st.Status) || (wait == launch.WaitRunning && st.Status != StatusPending) {
+			break
+		}
+		if time.Since(lastLog) >= logEvery {
+			tail.send(send, false)
+			lastLog = time.Now()
+		}
+		select {
+		case <-ctx.Done():
+			tail.send(send, false)
+			return done(j, st, detachMessage(j.Address))
+		case <-p.stopped:
+			tail.send(send, false)
+			return done(j, st, detachMessage(j.Address))
+		case <-time.After(cfg.PollInterval):
+		}
+	}
+	tail.send(send, final(st.Status))
+	return result(j, st)
+}
+
+func detachMessage(address string) string {
+	return fmt.Sprintf("detached: the job keeps running; fabrica logs %s --follow to watch it", address)
+}
+
+func done(j *jobFile, st jobStatus, msg string) providers.Event {
+	return providers.Event{Type: providers.EventDone, ID: j.ID, New: attrsOf(j, st), Message: msg}
+}
+
+// result is the event for a job that reached what apply waited for: Failed (with the job
+// and its attributes, so state keeps it) when it failed or was cancelled, else Done.
+func result(j *jobFile, st jobStatus) providers.Event {
+	ev := done(j, st, fmt.Sprintf("job %s (Slurm job %s) %s", j.ID, j.SlurmID, st.Status))
+	switch st.Status {
+	case StatusFailed:
+		ev.Type, ev.Message = providers.EventFailed, reasonText(j.Address, st)
+		if ev.Message == "" {
+			ev.Message = "job " + j.ID + " failed"
+		}
+	case StatusCancelled:
+		ev.Type, ev.Message = providers.EventFailed, fmt.Sprintf("job %s (Slurm job %s) was cancelled before it finished", j.ID, j.SlurmID)
+	}
+	return ev
+}
+
+// tailer follows a log file, returning the complete lines added since the last call
+// (the local provider's, which is unexported there).
+type tailer struct {
+	path    string
+	off     int64
+	partial []byte
+}
+
+func newTailer(path string, fromEnd bool) *tailer {
+	t := &tailer{path: path}
+	if fromEnd {
+		if fi, err := os.Stat(path); err == nil {
+			t.off = fi.Size()
+		}
+	}
+	return t
+}
+
+// lines returns the new complete lines (and, with flush, a last line without newline)
+// and how many older ones were skipped to keep to maxTailLines.
+func (t *tailer) lines(flush bool) ([]string, int) {
+	f, err := os.Open(t.path)
+	if err != nil {
+		return nil, 0
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil {
+		if fi.Size() < t.off {
+			t.off, t.partial = 0, nil
+		}
+		if fi.Size()-t.off > maxTailBytes {
+			t.off, t.partial = fi.Size()-maxTailBytes, nil
+		}
+	}
+	buf := make([]byte, maxTailBytes)
+	n, err := f.ReadAt(buf, t.off)
+	if err != nil && err != io.EOF {
+		return nil, 0
+	}
+	t.off += int64(n)
+	data := append(t.partial, buf[:n]...)
+	cut := bytes.LastIndexByte(data, '\n')
+	if flush {
+		cut = len(data)
+	}
+	if cut < 0 {
+		t.partial = data
+		return nil, 0
+	}
+	t.partial = append([]byte(nil), data[min(cut+1, len(data)):]...)
+	text := strings.TrimRight(string(data[:cut]), "\n")
+	if text == "" {
+		return nil, 0
+	}
+	lines := strings.Split(text, "\n")
+	skipped := max(len(lines)-maxTailLines, 0)
+	return lines[skipped:], skipped
+}
+
+// send sends the new lines as log events.
+func (t *tailer) send(send func(providers.Event), flush bool) {
+	lines, skipped := t.lines(flush)
+	if skipped > 0 {
+		send(providers.Event{Type: providers.EventLog, Message: fmt.Sprintf("… %d lines of rank 0 skipped", skipped)})
+	}
+	for _, l := range lines {
+		send(providers.Event{Type: providers.EventLog, Message: strings.TrimRight(l, "\r")})
+	}
+}
