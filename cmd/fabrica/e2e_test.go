@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -31,13 +32,27 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	trainerDir := buildTrainer(t)
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("EXAMPLES", examples)
 			env.Setenv("NO_COLOR", "1")
+			env.Setenv("PATH", trainerDir+string(os.PathListSeparator)+env.Getenv("PATH"))
 			return nil
 		},
 		RequireExplicitExec: true,
 	})
+}
+
+// buildTrainer builds examples/trainer, the training program jobs run, into a directory
+// that scripts put on PATH.
+func buildTrainer(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	out, err := exec.Command("go", "build", "-o", filepath.Join(dir, "trainer"), "../../examples/trainer").CombinedOutput()
+	if err != nil {
+		t.Fatalf("building the trainer: %v\n%s", err, out)
+	}
+	return dir
 }

@@ -14,7 +14,13 @@ type rankExit struct {
 	rank int
 	code int    // exit code, 128+signal when killed by a signal
 	desc string // "rank 1 exited with code 3", "rank 0 was killed by signal 9 (killed)"
+	at   time.Time
 }
+
+// failureWindow is how long the supervisor waits, after a rank fails, for other ranks'
+// exits: when one rank's death makes its peers fail too, their exits arrive in any order,
+// and the earliest is the cause to report.
+const failureWindow = 150 * time.Millisecond
 
 // attempt starts every rank, each leading its own process group (so a signal to the
 // group reaches whatever the rank started), and watches them to the end.
@@ -34,7 +40,11 @@ func (s *supervisor) attempt(prog string, base []string, restart int) outcome {
 				return outcome{rank: rank, startErr: fmt.Errorf("cannot start rank %d: %w", rank, err)}
 			}
 			pids = append(pids, cmd.Process.Pid)
-			go func() { exits <- exitOf(rank, cmd.Wait(), cmd.ProcessState) }()
+			go func() {
+				e := exitOf(rank, cmd.Wait(), cmd.ProcessState)
+				e.at = time.Now()
+				exits <- e
+			}()
 		}
 	}
 	s.st.Status, s.st.PIDs, s.st.Restarts = StatusRunning, pids, restart
@@ -93,6 +103,7 @@ func (s *supervisor) watch(pids []int, exits chan rankExit) outcome {
 		case e := <-exits:
 			running--
 			if e.code != 0 {
+				e, running = firstFailure(e, exits, running)
 				logf("%s; stopping the other ranks", e.desc)
 				s.terminate(pids, exits, running)
 				return outcome{rank: e.rank, code: e.code, desc: e.desc}
@@ -158,4 +169,23 @@ func groupsAlive(pgids []int) bool {
 		return member
 	}
 	return liveInGroups(pgids)
+}
+
+// firstFailure collects the exits that follow a failure within failureWindow and returns
+// the earliest failure, with the number of ranks still running.
+func firstFailure(first rankExit, exits <-chan rankExit, running int) (rankExit, int) {
+	timer := time.NewTimer(failureWindow)
+	defer timer.Stop()
+	for running > 0 {
+		select {
+		case e := <-exits:
+			running--
+			if e.code != 0 && e.at.Before(first.at) {
+				first = e
+			}
+		case <-timer.C:
+			return first, running
+		}
+	}
+	return first, running
 }

@@ -143,7 +143,13 @@ func writeEntry(w io.Writer, e entry, color bool) {
 	var before, after map[string]json.RawMessage
 	_ = json.Unmarshal(rc.Before, &before)
 	_ = json.Unmarshal(rc.After, &after)
+	if rc.Kind == "training_job" && rc.Action != plans.Delete {
+		writeLaunch(w, after)
+	}
 	for _, name := range e.attrs {
+		if name == "launch" && rc.Kind == "training_job" {
+			continue
+		}
 		switch {
 		case slices.Contains(rc.AfterUnknown, name):
 			fmt.Fprintf(w, "      %s = (known after apply)\n", name)
@@ -304,3 +310,32 @@ func diffPrefix(a plans.Action) string {
 
 // PlanJSON writes the plan document, one resource change per line.
 func PlanJSON(w io.Writer, p *plans.Plan) error { return plans.Encode(w, p) }
+
+// writeLaunch shows what a training job will run: the layout, world size, rendezvous and
+// memory estimate a reviewer checks before the job starts.
+func writeLaunch(w io.Writer, after map[string]json.RawMessage) {
+	var l struct {
+		Layout      string   `json:"layout"`
+		WorldSize   int      `json:"world_size"`
+		Rendezvous  string   `json:"rendezvous"`
+		MaxRestarts int      `json:"max_restarts"`
+		Command     []string `json:"command"`
+		GPUsPerNode int      `json:"gpus_per_node"`
+	}
+	if json.Unmarshal(after["launch"], &l) != nil || l.WorldSize == 0 {
+		return
+	}
+	line := fmt.Sprintf("      launch: %s, world size %d", l.Layout, l.WorldSize)
+	if l.GPUsPerNode > 0 {
+		line += fmt.Sprintf(", %d GPUs per node", l.GPUsPerNode)
+	}
+	if l.Rendezvous != "" {
+		line += ", rendezvous " + l.Rendezvous
+	}
+	line += fmt.Sprintf(", max restarts %d", l.MaxRestarts)
+	fmt.Fprintln(w, line)
+	var mem float64
+	if json.Unmarshal(after["memory_per_gpu_gb"], &mem) == nil && mem > 0 {
+		fmt.Fprintf(w, "      memory per GPU: about %s GB (estimate)\n", num(mem))
+	}
+}
