@@ -88,7 +88,7 @@ func fabricaDir(dir string) string { return filepath.Join(dir, ".fabrica") }
 func backendFor(cfg *schema.Config, dir string) (states.Backend, diag.Diagnostics) {
 	path := filepath.Join(fabricaDir(dir), "state.json")
 	if cfg.Settings == nil || cfg.Settings.Backend == nil {
-		return local.New(path), nil
+		return newLocal(path), nil
 	}
 	b := cfg.Settings.Backend
 	attrs, hd := b.Config.JustAttributes()
@@ -108,7 +108,7 @@ func backendFor(cfg *schema.Config, dir string) (states.Backend, diag.Diagnostic
 				}
 			}
 		}
-		return local.New(path), diags
+		return newLocal(path), diags
 	}
 	return nil, diags.Append(diag.Errorf(b.DeclRange, "Unsupported backend",
 		"The %q backend is not available in this build of fabrica; use backend \"local\".", b.Type))
@@ -131,4 +131,10 @@ func lockState(ctx context.Context, b states.Backend, op string, timeout time.Du
 			fmt.Fprintf(os.Stderr, "Warning: could not release the state lock %s: %s\n", id, err)
 		}
 	}, nil
+}
+
+func newLocal(path string) *local.Backend {
+	b := local.New(path)
+	b.Version = schema.Version
+	return b
 }

@@ -295,3 +295,14 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestParse_invalidUTF8(t *testing.T) {
+	data := "{\"format_version\":1,\"lineage\":\"l\",\"resources\":[{\"address\":\"hardware.caf\xe9\",\"kind\":\"hardware\",\"id\":\"n\u00e9\"}]}"
+	s, err := Parse([]byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Get("hardware.caf\ufffd") == nil || s.Get("hardware.caf\ufffd").ID != "n\u00e9" {
+		t.Errorf("addresses %q", s.Addresses())
+	}
+}

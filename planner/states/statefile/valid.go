@@ -41,21 +41,10 @@ value:
 			goto value
 		}
 		goto key
-	case 't':
-		if i+4 > n || string(d[i:i+4]) != "true" {
-			return i, space, "invalid literal, expected true"
+	case 't', 'f', 'n':
+		if i, msg = validLiteral(d, i); msg != "" {
+			return i, space, msg
 		}
-		i += 4
-	case 'f':
-		if i+5 > n || string(d[i:i+5]) != "false" {
-			return i, space, "invalid literal, expected false"
-		}
-		i += 5
-	case 'n':
-		if i+4 > n || string(d[i:i+4]) != "null" {
-			return i, space, "invalid literal, expected null"
-		}
-		i += 4
 	default:
 		if c != '-' && !isDigit(c) {
 			return i, space, "unexpected " + quoteByte(c) + ", expected a JSON value"
@@ -114,6 +103,19 @@ key:
 	goto value
 }
 
+// validLiteral checks the true, false or null that starts at d[i].
+func validLiteral(d []byte, i int) (int, string) {
+	for _, lit := range [...]string{"true", "false", "null"} {
+		if lit[0] == d[i] {
+			if len(d)-i < len(lit) || string(d[i:i+len(lit)]) != lit {
+				return i, "invalid literal, expected " + lit
+			}
+			return i + len(lit), ""
+		}
+	}
+	return i, "invalid literal"
+}
+
 func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\t' || c == '\r' }
 
 func skipSpace(d []byte, i int) int {
@@ -141,7 +143,6 @@ func validStringEsc(d []byte, i int) (end int, esc, high bool, msg string) {
 	start := i
 	i++
 	var or uint64 // the bytes seen, or-ed together, to find any above 0x7f
-	defer func() { high = or&hi8 != 0 }()
 	for {
 		// Eight bytes at a time: the lowest flagged byte of the mask is the first quote,
 		// backslash or control byte (false positives only occur above a true one).
@@ -168,7 +169,7 @@ func validStringEsc(d []byte, i int) (end int, esc, high bool, msg string) {
 		}
 		switch c := d[i]; {
 		case c == '"':
-			return i + 1, esc, false, ""
+			return i + 1, esc, or&hi8 != 0, ""
 		case c == '\\':
 			esc = true
 			if i+1 >= len(d) {
