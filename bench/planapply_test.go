@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -96,5 +97,53 @@ func BenchmarkPlanApply(b *testing.B) {
 				b.ReportMetric(float64(o.Shape().Instances), "instances")
 			}
 		})
+	}
+}
+
+// BenchmarkApplyCriticalPath applies a facility, 40 servers and a fabric with the sim
+// provider at latency L and parallelism P, and reports the apply walk's time against the
+// critical-path bound: L (facility) + ⌈40/P⌉·L (servers) + L (fabric).
+func BenchmarkApplyCriticalPath(b *testing.B) {
+	bin := fabricaBinary(b)
+	const nodes, parallelism = 40, 10
+	const latency = 100 * time.Millisecond
+	src := fmt.Sprintf(`
+provider "sim" {
+  latency = "%s"
+}
+facility "f" {
+  it_power_kw = 100
+  design_pue  = 1.2
+}
+hardware "n" {
+  count       = %d
+  facility    = facility.f
+  device_type = "cpu-server"
+  rack        = "r${count.index %% 4}"
+}
+fabric "lan" {
+  facility  = facility.f
+  transport = "ethernet"
+  endpoints = hardware.n
+}
+`, latency, nodes)
+	bound := latency * time.Duration(2+(nodes+parallelism-1)/parallelism)
+	for range b.N {
+		dir := b.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "main.fab.hcl"), []byte(src), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		timed(b, bin, dir, 0, "apply", "--auto-approve", "--parallelism", fmt.Sprint(parallelism))
+		out, _ := os.ReadFile(filepath.Join(dir, "out.log"))
+		var secs float64
+		if i := bytes.LastIndex(out, []byte("Apply complete after ")); i >= 0 {
+			fmt.Sscanf(string(out[i+len("Apply complete after "):]), "%fs", &secs)
+		}
+		if secs == 0 {
+			b.Fatalf("no apply duration in the output:\n%s", out)
+		}
+		b.ReportMetric(secs*1000, "apply-ms")
+		b.ReportMetric(float64(bound.Milliseconds()), "bound-ms")
+		b.ReportMetric(secs/bound.Seconds(), "ratio")
 	}
 }

@@ -66,12 +66,20 @@ func ApplySummary(w io.Writer, s planner.ApplySummary, destroy bool) {
 		counts = fmt.Sprintf("%d destroyed", s.Destroyed)
 	}
 	if s.Failed > 0 || s.Skipped > 0 {
-		fmt.Fprintf(w, "\nApply failed after %.1fs: %d failed, %d skipped; %s.\n", s.Duration.Seconds(), s.Failed, s.Skipped, counts)
+		fmt.Fprintf(w, "\nApply failed after %s: %d failed, %d skipped; %s.\n", seconds(s.Duration), s.Failed, s.Skipped, counts)
 		return
 	}
 	word := "Apply"
 	if destroy {
 		word = "Destroy"
 	}
-	fmt.Fprintf(w, "\n%s complete after %.1fs! Resources: %s.\n", word, s.Duration.Seconds(), counts)
+	fmt.Fprintf(w, "\n%s complete after %s! Resources: %s.\n", word, seconds(s.Duration), counts)
+}
+
+// seconds formats a duration as seconds, with two decimals below ten seconds.
+func seconds(d time.Duration) string {
+	if d < 10*time.Second {
+		return fmt.Sprintf("%.2fs", d.Seconds())
+	}
+	return fmt.Sprintf("%.1fs", d.Seconds())
 }
