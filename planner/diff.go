@@ -71,9 +71,6 @@ func (df *differ) diff(ctx context.Context, desired []*Desired, diags diag.Diagn
 			out = append(out, changeFromState(inst, plans.Delete, "removed from configuration"))
 		}
 	}
-	for _, rc := range out {
-		diags = diags.Append(df.checkPreventDestroy(rc))
-	}
 	return out, diags
 }
 
@@ -151,11 +148,16 @@ func (df *differ) destroyAll() []*plans.ResourceChange {
 	return out
 }
 
-func (df *differ) checkPreventDestroy(rc *plans.ResourceChange) diag.Diagnostics {
+// checkPreventDestroy refuses to delete or replace an instance whose configuration has
+// lifecycle.prevent_destroy, whatever the plan mode.
+func checkPreventDestroy(ev *Evaluated, rc *plans.ResourceChange) diag.Diagnostics {
+	inst := ev.Instance(rc.Address)
+	if inst != nil && inst.Resource.Lifecycle.PreventDestroy {
+		rc.PreventDestroy = true
+	}
 	if !rc.PreventDestroy || (rc.Action != plans.Delete && rc.Action != plans.Replace) {
 		return nil
 	}
-	inst := df.ev.Instance(rc.Address)
 	d := diag.Diagnostic{Severity: diag.Error, Summary: "Instance cannot be destroyed", Address: rc.Address,
 		Detail: fmt.Sprintf("%s has lifecycle.prevent_destroy = true, but this plan would %s it. Remove prevent_destroy (or change the plan) if destroying it is really intended.",
 			rc.Address, rc.Action)}

@@ -65,6 +65,9 @@ func Plan(ctx context.Context, ev *Evaluated, prior *states.State, provs *Provid
 		p.ResourceChanges, diags = d.diff(ctx, desired, diags)
 	}
 	p.ResourceChanges = applyTargeting(p.ResourceChanges, opts)
+	for _, rc := range p.ResourceChanges {
+		diags = diags.Append(checkPreventDestroy(ev, rc))
+	}
 	sortChanges(p.ResourceChanges)
 	p.Aggregates = impact(ev, p, refreshed.state)
 	p.Outputs = outputsJSON(ev)
