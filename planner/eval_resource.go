@@ -92,11 +92,12 @@ type blockScope struct {
 	addrs map[hcl.Expression]*hcl.EvalContext
 	// perInstance records which expressions read count or each.
 	perInstance map[hcl.Expression]bool
+	quotedRefs  map[hcl.Expression]bool
 }
 
 func newBlockScope(e *Evaluated, res *schema.Resource) *blockScope {
 	return &blockScope{e: e, res: res, obj: map[hcl.Expression]*hcl.EvalContext{},
-		addrs: map[hcl.Expression]*hcl.EvalContext{}, perInstance: map[hcl.Expression]bool{}}
+		addrs: map[hcl.Expression]*hcl.EvalContext{}, perInstance: map[hcl.Expression]bool{}, quotedRefs: map[hcl.Expression]bool{}}
 }
 
 func (b *blockScope) context(expr hcl.Expression, addresses bool) *hcl.EvalContext {
@@ -127,6 +128,19 @@ func (b *blockScope) context(expr hcl.Expression, addresses bool) *hcl.EvalConte
 	}
 	cache[expr] = ctx
 	return ctx
+}
+
+// quoted reports, once per block, whether a reference argument was written as a quoted
+// address.
+func (b *blockScope) quoted(expr hcl.Expression) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if q, ok := b.quotedRefs[expr]; ok {
+		return q
+	}
+	q := quotedAddress(expr)
+	b.quotedRefs[expr] = q
+	return q
 }
 
 func (b *blockScope) isPerInstance(expr hcl.Expression) bool {
@@ -205,7 +219,7 @@ func evalBody(body *schema.BodyContent, sc *instanceScope) ([]cty.Value, diag.Di
 			vals[i] = a.DefaultOrNull()
 			continue
 		}
-		if a.Ref != "" && quotedAddress(at.Expr) {
+		if a.Ref != "" && sc.block.quoted(at.Expr) {
 			// A quoted address would give no dependency edge, so it is not a reference.
 			diags = diags.Append(diag.Errorf(at.Expr.Range(), "Reference written as a string",
 				"%s must be a reference such as %s = %s.main, without quotes, so fabrica knows the dependency.", a.Name, a.Name, a.Ref))

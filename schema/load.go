@@ -60,14 +60,8 @@ func LoadDir(dir string) (*Config, diag.Diagnostics) {
 // .json is parsed as HCL's JSON syntax.
 func LoadSources(files map[string][]byte) (*Config, diag.Diagnostics) {
 	var diags diag.Diagnostics
-	cfg := &Config{
-		Sources:       files,
-		Variables:     map[string]*Variable{},
-		Locals:        map[string]*Local{},
-		Outputs:       map[string]*Output{},
-		DeviceTypes:   map[string]*DeviceTypeBlock{},
-		resourceIndex: map[addrs.Resource]*Resource{},
-	}
+	cfg := newConfig()
+	cfg.Sources = files
 	names := make([]string, 0, len(files))
 	for n := range files {
 		names = append(names, n)
@@ -76,21 +70,99 @@ func LoadSources(files map[string][]byte) (*Config, diag.Diagnostics) {
 	parsed := parseFiles(names, files)
 	for i := range names {
 		diags = diags.Append(parsed[i].diags)
-		if parsed[i].file == nil || parsed[i].diags.HasErrors() {
+		if parsed[i].part == nil {
 			continue
 		}
-		diags = diags.Append(cfg.addFile(parsed[i].file))
+		diags = diags.Append(parsed[i].partDiags, cfg.merge(parsed[i].part))
 	}
 	return cfg, diags
+}
+
+func newConfig() *Config {
+	return &Config{
+		Variables:     map[string]*Variable{},
+		Locals:        map[string]*Local{},
+		Outputs:       map[string]*Output{},
+		DeviceTypes:   map[string]*DeviceTypeBlock{},
+		resourceIndex: map[addrs.Resource]*Resource{},
+	}
+}
+
+// merge adds one file's blocks, in file order, reporting names declared in an earlier
+// file.
+func (c *Config) merge(part *Config) diag.Diagnostics {
+	var diags diag.Diagnostics
+	if s := part.Settings; s != nil {
+		if c.Settings != nil {
+			diags = diags.Append(diag.Errorf(s.DeclRange, "Duplicate fabrica block",
+				"The fabrica settings block is already declared at %s; a configuration has one. Merge them.", c.Settings.DeclRange.String()))
+		} else {
+			c.Settings = s
+		}
+	}
+	c.Providers = append(c.Providers, part.Providers...)
+	for _, name := range sortedNames(part.Variables) {
+		v := part.Variables[name]
+		if prev := c.Variables[name]; prev != nil {
+			diags = diags.Append(duplicate("variable", name, v.DeclRange, prev.DeclRange))
+			continue
+		}
+		c.Variables[name] = v
+	}
+	for _, name := range sortedNames(part.Locals) {
+		l := part.Locals[name]
+		if prev := c.Locals[name]; prev != nil {
+			diags = diags.Append(duplicate("local value", name, l.DeclRange, prev.DeclRange))
+			continue
+		}
+		c.Locals[name] = l
+	}
+	for _, name := range sortedNames(part.Outputs) {
+		o := part.Outputs[name]
+		if prev := c.Outputs[name]; prev != nil {
+			diags = diags.Append(duplicate("output", name, o.DeclRange, prev.DeclRange))
+			continue
+		}
+		c.Outputs[name] = o
+	}
+	for _, name := range sortedNames(part.DeviceTypes) {
+		d := part.DeviceTypes[name]
+		if prev := c.DeviceTypes[name]; prev != nil {
+			diags = diags.Append(duplicate("device type", name, d.DeclRange, prev.DeclRange))
+			continue
+		}
+		c.DeviceTypes[name] = d
+	}
+	for _, r := range part.Resources {
+		if prev := c.resourceIndex[r.Addr]; prev != nil {
+			diags = diags.Append(duplicate(r.Addr.Kind+" resource", r.Addr.Name, r.NameRange, prev.DeclRange))
+			continue
+		}
+		c.Resources = append(c.Resources, r)
+		c.resourceIndex[r.Addr] = r
+	}
+	return diags
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 type parsedFile struct {
 	file  *hcl.File
 	diags hcl.Diagnostics
+	// part is the file's blocks, decoded on its own; partDiags the decoding's problems.
+	part      *Config
+	partDiags diag.Diagnostics
 }
 
-// parseFiles parses files on every core; parsing is most of loading a large
-// configuration, and files are independent.
+// parseFiles parses and decodes files on every core; that is most of loading a large
+// configuration, and files are independent until they are merged.
 func parseFiles(names []string, files map[string][]byte) []parsedFile {
 	out := make([]parsedFile, len(names))
 	next := make(chan int, len(names))
@@ -109,6 +181,10 @@ func parseFiles(names []string, files map[string][]byte) []parsedFile {
 					out[i].file, out[i].diags = hcljson.Parse(files[n], n)
 				} else {
 					out[i].file, out[i].diags = hclsyntax.ParseConfig(files[n], n, hcl.InitialPos)
+				}
+				if out[i].file != nil && !out[i].diags.HasErrors() {
+					out[i].part = newConfig()
+					out[i].partDiags = out[i].part.addFile(out[i].file)
 				}
 			}
 		}()

@@ -27,6 +27,9 @@ func (b *Backend) replay(st *states.State, disk diskState) error {
 	if err != nil {
 		return fmt.Errorf("reading the journal: %w", err)
 	}
+	if data, _, err = b.journalText(data); err != nil {
+		return err
+	}
 	active, recorded := false, false
 	var sessions uint64
 	_, err = statefile.ScanJournal(data, func(r *statefile.JournalRecord) error {
@@ -131,6 +134,10 @@ func (b *Backend) journalPrefix(lineage string, serial uint64) (int64, uint64, e
 	if err != nil {
 		return 0, 0, fmt.Errorf("reading the journal: %w", err)
 	}
+	data, ends, err := b.journalText(data)
+	if err != nil {
+		return 0, 0, err
+	}
 	match, recorded := true, false
 	var sessions uint64
 	valid, err := statefile.ScanJournal(data, func(r *statefile.JournalRecord) error {
@@ -156,7 +163,11 @@ func (b *Backend) journalPrefix(lineage string, serial uint64) (int64, uint64, e
 	if !match {
 		return 0, 0, nil
 	}
-	return int64(valid), sessions, nil
+	keep, err := fileOffset(ends, valid)
+	if err != nil {
+		return 0, 0, fmt.Errorf("reading the journal %s: %w", b.journalPath(), err)
+	}
+	return keep, sessions, nil
 }
 
 // journal is the local backend's states.Journal.
@@ -219,6 +230,9 @@ func (j *journal) reset(keep int64, lineage string, serial uint64) error {
 	line, err := statefile.AppendJournalRecord(nil, &statefile.JournalRecord{
 		Op: statefile.JournalOpen, Lineage: lineage, BaseSerial: serial})
 	if err == nil {
+		line, err = j.b.sealLine(nil, line)
+	}
+	if err == nil {
 		err = j.out.truncate(keep)
 	}
 	if err == nil {
@@ -260,11 +274,24 @@ func (j *journal) record(r *statefile.JournalRecord) error {
 	}
 	bp := linePool.Get().(*[]byte)
 	line, err := statefile.AppendJournalRecord((*bp)[:0], r)
-	if err == nil {
-		err = j.out.append(line)
-		if cap(line) <= 64<<10 {
-			*bp = line
+	if err == nil && j.b.Crypt.Encrypts() {
+		sp := linePool.Get().(*[]byte)
+		var sealed []byte
+		if sealed, err = j.b.sealLine((*sp)[:0], line); err == nil {
+			err = j.out.append(sealed)
 		}
+		if cap(sealed) <= 64<<10 {
+			*sp = sealed
+		}
+		linePool.Put(sp)
+		if err != nil {
+			err = fmt.Errorf("encrypting: %w", err)
+		}
+	} else if err == nil {
+		err = j.out.append(line)
+	}
+	if cap(line) <= 64<<10 {
+		*bp = line
 	}
 	linePool.Put(bp)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/fabrica-iac/fabrica/planner/states"
+	"github.com/fabrica-iac/fabrica/planner/states/crypt"
 	"github.com/fabrica-iac/fabrica/planner/states/statefile"
 	"github.com/gofrs/flock"
 )
@@ -34,6 +35,10 @@ type Backend struct {
 	SyncInterval time.Duration
 	// Version is stamped as fabrica_version into every state written, unless empty.
 	Version string
+	// Crypt, when set, encrypts the state file and the journal (see crypt.go) and
+	// decrypts them when read. Set it before the first call. A file that cannot be
+	// decrypted is a *DecryptError and, like a corrupt file, is never overwritten.
+	Crypt *crypt.Keyring
 
 	mu      sync.Mutex
 	flock   *flock.Flock // held lock, or nil
@@ -123,6 +128,9 @@ func (b *Backend) readState() (*states.State, diskState, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		// An empty file holds no state, as in Terraform.
 		return emptyState(), diskState{known: true, fi: fi}, nil
+	}
+	if data, err = b.Crypt.Decrypt(data); err != nil {
+		return nil, diskState{}, &DecryptError{Path: b.path, Err: err}
 	}
 	st, err := statefile.Parse(data)
 	if err != nil {
@@ -251,7 +259,24 @@ func (b *Backend) write(s *states.State, serial uint64, disk diskState) error {
 	if b.Version != "" {
 		s.FabricaVersion = b.Version
 	}
-	err := writeFile(b.path, b.backupPath(), func(w io.Writer) error { return statefile.Write(w, s) }, disk.exists)
+	fill := func(w io.Writer) error { return statefile.Write(w, s) }
+	if b.Crypt.Encrypts() {
+		// The whole file is one envelope: encode, then seal, then write.
+		fill = func(w io.Writer) error {
+			w2 := &bufWriter{b: b.buf[:0]}
+			if err := statefile.Write(w2, s); err != nil {
+				return err
+			}
+			b.buf = w2.b
+			env, err := b.Crypt.Encrypt(w2.b)
+			if err != nil {
+				return fmt.Errorf("encrypting: %w", err)
+			}
+			_, err = w.Write(env)
+			return err
+		}
+	}
+	err := writeFile(b.path, b.backupPath(), fill, disk.exists)
 	if err != nil {
 		s.Serial, s.FabricaVersion = old, oldVersion
 		b.disk = diskState{}
@@ -351,6 +376,14 @@ func (w *flushingWriter) Write(p []byte) (int, error) {
 		w.flushed = w.off
 	}
 	return n, err
+}
+
+// bufWriter collects what is written in b.
+type bufWriter struct{ b []byte }
+
+func (w *bufWriter) Write(p []byte) (int, error) {
+	w.b = append(w.b, p...)
+	return len(p), nil
 }
 
 func copyFile(from, to string) error {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/fabrica-iac/fabrica/planner/states"
+	"github.com/fabrica-iac/fabrica/planner/states/crypt"
 )
 
 // TestMain lets the test binary play a second fabrica process: with
@@ -36,6 +37,13 @@ func helperMain(mode, path string) {
 		os.Exit(1)
 	}
 	b := New(path)
+	if key := os.Getenv("FABRICA_STATES_KEY"); key != "" {
+		k, err := crypt.NewKeyring(crypt.KeySource{Key: key})
+		if err != nil {
+			fail(err)
+		}
+		b.Crypt = k
+	}
 	info := states.NewLockInfo("apply")
 	info.Who = "child@test"
 	id, err := b.Lock(ctx, info)
@@ -227,4 +235,31 @@ func testKilledMidRun(t *testing.T) {
 		}
 		t.Logf("killed after %v ms: %d instances, serial %d", delay, s.Len(), s.Serial)
 	}
+}
+
+// TestJournal_sigkillEncrypted is TestJournal_sigkill with an encrypted journal.
+func TestJournal_sigkillEncrypted(t *testing.T) {
+	bothSinks(t, func(t *testing.T) {
+		const n = 300
+		key := crypt.GenerateKey()
+		t.Setenv("FABRICA_STATES_KEY", key)
+		path := t.TempDir() + "/state.json"
+		cmd, r, _ := startHelper(t, path, "journal", n)
+		if line, err := r.ReadString('\n'); strings.TrimSpace(line) != "journaled" {
+			t.Fatalf("helper said %q, %v", line, err)
+		}
+		kill(t, cmd)
+		b := New(path)
+		b.Crypt, _ = crypt.NewKeyring(crypt.KeySource{Key: key})
+		s, err := b.Load(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Len() != n || s.Serial != 1 {
+			t.Errorf("after SIGKILL: %d instances (want %d), serial %d", s.Len(), n, s.Serial)
+		}
+		if _, err := New(path).Load(ctx); !errors.Is(err, crypt.ErrNoKey) {
+			t.Errorf("Load without the key = %v", err)
+		}
+	})
 }
