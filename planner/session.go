@@ -101,3 +101,14 @@ func (e *Evaluated) ProviderConfigs() (map[string]json.RawMessage, diag.Diagnost
 	}
 	return out, diags
 }
+
+// EvalSetting evaluates an expression of the fabrica settings block (policy bundles,
+// params, waivers) with variables and locals in scope, as JSON.
+func (e *Evaluated) EvalSetting(expr hcl.Expression) (json.RawMessage, diag.Diagnostics) {
+	ctx := &hcl.EvalContext{Variables: map[string]cty.Value{"var": e.varObject, "local": cty.ObjectVal(e.Locals)}, Functions: functions}
+	v, hd := expr.Value(ctx)
+	if hd.HasErrors() {
+		return nil, diag.Diagnostics{}.Append(hd)
+	}
+	return valueJSON(v), nil
+}

@@ -3,7 +3,7 @@
 
 facility "fra" {
   it_power_kw      = 800
-  design_pue       = 1.25
+  design_pue       = 1.2
   region           = "eu-central"
   jurisdiction     = "de"
   latitude         = 50.11

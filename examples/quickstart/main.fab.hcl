@@ -23,7 +23,7 @@ locals {
 
 facility "lab" {
   it_power_kw        = 50
-  design_pue         = 1.25
+  design_pue         = 1.2
   region             = "eu-central"
   jurisdiction       = "de"
   rack_cooling       = "air"
@@ -40,13 +40,13 @@ hardware "node" {
 }
 
 fabric "lan" {
-  facility         = facility.lab
-  transport        = "ethernet"
-  kind             = "compute"
-  topology         = "leaf_spine"
-  switch_radix     = 32
-  endpoints        = hardware.node
-  isolation        = "vlan"
+  facility     = facility.lab
+  transport    = "ethernet"
+  kind         = "compute"
+  topology     = "leaf_spine"
+  switch_radix = 32
+  endpoints    = hardware.node
+  isolation    = "vlan"
 }
 
 storage "scratch" {

@@ -52,17 +52,17 @@ hardware "storage" {
 }
 
 fabric "compute" {
-  facility        = facility.pod
-  kind            = "compute"
-  transport       = "infiniband"
-  topology        = "rail_optimized"
-  switch_radix    = 64
-  port_speed_gbps = 400
+  facility         = facility.pod
+  kind             = "compute"
+  transport        = "infiniband"
+  topology         = "rail_optimized"
+  switch_radix     = 64
+  port_speed_gbps  = 400
   oversubscription = "1:1"
-  endpoints       = hardware.dgx
-  isolation       = "pkey"
-  partitions      = ["training"]
-  subnet_manager  = "ufm"
+  endpoints        = hardware.dgx
+  isolation        = "pkey"
+  partitions       = ["training"]
+  subnet_manager   = "ufm"
 }
 
 fabric "storage" {
@@ -75,6 +75,17 @@ fabric "storage" {
   isolation    = "vrf"
   pfc_priority = 3
   ecn          = true
+}
+
+# Out-of-band management: every server's BMC on its own fabric, separate from compute.
+fabric "oob" {
+  facility     = facility.pod
+  kind         = "oob"
+  transport    = "ethernet"
+  topology     = "leaf_spine"
+  switch_radix = 48
+  endpoints    = concat(hardware.dgx, hardware.storage)
+  isolation    = "vlan"
 }
 
 storage "ceph" {

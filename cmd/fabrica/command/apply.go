@@ -3,6 +3,7 @@ package command
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -90,6 +91,10 @@ func runApply(ctx context.Context, streams *views.Streams, g *globals, f *applyF
 			fmt.Fprintf(streams.Err, "Error: Saved plan is stale\n\n%s.\n", err)
 			return ExitError
 		}
+		if savedPlanDenied(pl) {
+			fmt.Fprintln(streams.Err, "Error: Policy denied\n\nThe saved plan has policy denials (it was made with --policy=warn-only); nothing was applied. Fix the findings or add waivers, then plan again.")
+			return ExitPolicy
+		}
 	} else {
 		var d = diags
 		pl, d = planner.Plan(ctx, p.ev, base, p.provs, f.options())
@@ -97,8 +102,18 @@ func runApply(ctx context.Context, streams *views.Streams, g *globals, f *applyF
 		if diags.HasErrors() {
 			return reportDiags(streams, p, diags, false)
 		}
+		rep, d := checkPlan(ctx, p, pl)
+		diags = diags.Append(d)
+		if diags.HasErrors() {
+			return reportDiags(streams, p, diags, false)
+		}
 		views.Diagnostics(streams.Err, diags, p.sources(), streams.Color)
 		views.PlanText(streams.Out, pl, streams.Color)
+		renderFindings(streams, rep, "text")
+		if rep.Denied() {
+			fmt.Fprintln(streams.Err, "\nError: Policy denied\n\nA policy denies this plan, so nothing was applied. Fix the findings above, or add a waiver with a reason and an expiry.")
+			return ExitPolicy
+		}
 	}
 	if !pl.HasChanges() {
 		return ExitOK
@@ -153,3 +168,11 @@ func interruptible(ctx context.Context, streams *views.Streams) (context.Context
 }
 
 func asLocked(err error, target **states.LockedError) bool { return errors.As(err, target) }
+
+// savedPlanDenied reports whether a saved plan's policy findings include a deny.
+func savedPlanDenied(pl *plans.Plan) bool {
+	var doc struct {
+		Denied bool `json:"denied"`
+	}
+	return len(pl.Policy) > 0 && json.Unmarshal(pl.Policy, &doc) == nil && doc.Denied
+}

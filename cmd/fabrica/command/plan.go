@@ -16,6 +16,7 @@ import (
 // planFlags are the flags plan, apply and destroy share (DESIGN.md §4).
 type planFlags struct {
 	varFlags
+	policy           policyFlags
 	out              string
 	json             bool
 	format           string
@@ -47,6 +48,7 @@ func (f *planFlags) register(cmd *cobra.Command, withOut bool) {
 	fl.BoolVar(&f.destroy, "destroy", false, "plan to destroy everything in state")
 	fl.IntVar(&f.parallelism, "parallelism", 10, "how many changes apply runs at once")
 	fl.DurationVar(&f.lockTimeout, "lock-timeout", 0, "wait this long for the state lock (e.g. 30s)")
+	f.policy.register(cmd)
 }
 
 func (f *planFlags) options() planner.PlanOptions {
@@ -75,7 +77,7 @@ func (f *planFlags) check() error {
 	if f.parallelism < 1 {
 		return fmt.Errorf("--parallelism must be at least 1")
 	}
-	return nil
+	return f.policy.check()
 }
 
 func newPlanCmd(streams *views.Streams, g *globals) *cobra.Command {
@@ -113,6 +115,11 @@ func runPlan(ctx context.Context, streams *views.Streams, g *globals, f *planFla
 	}
 	pl, d := planner.Plan(ctx, p.ev, prior, p.provs, f.options())
 	diags = diags.Append(d)
+	if diags.HasErrors() {
+		return reportDiags(streams, p, diags, f.format == "json")
+	}
+	rep, d := checkPlan(ctx, p, pl)
+	diags = diags.Append(d)
 	pl.Diagnostics = planDiagnostics(diags)
 	if diags.HasErrors() {
 		return reportDiags(streams, p, diags, f.format == "json")
@@ -123,8 +130,12 @@ func runPlan(ctx context.Context, streams *views.Streams, g *globals, f *planFla
 		}
 	}
 	renderPlan(streams, p, pl, diags, f.format)
+	renderFindings(streams, rep, f.format)
 	if f.out != "" && f.format == "text" {
 		fmt.Fprintf(streams.Out, "\nSaved the plan to %s. Apply exactly this plan with: fabrica apply %s\n", f.out, f.out)
+	}
+	if rep.Denied() && f.policy.mode == "enforce" {
+		return ExitPolicy
 	}
 	if f.detailedExitcode && pl.HasChanges() {
 		return ExitChanges

@@ -104,6 +104,7 @@ times) before anything is built.`,
 		newProvidersCmd(streams, g),
 		newSimCmd(streams, g),
 		newJobsCmd(streams, g),
+		newPolicyCmd(streams, g),
 		newLogsCmd(streams, g),
 	)
 	return root

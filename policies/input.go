@@ -1,0 +1,491 @@
+package policies
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"hash/maphash"
+	"slices"
+	"unicode/utf8"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+)
+
+// The plan of 100,000 hardware instances is a JSON document of about 150 MB, almost all
+// of it repeated: every instance of a counted resource has the same decl_range,
+// attribute_ranges, derived list and dependencies, and instances in one rack have the
+// same attributes. ast.ValueFromReader turns such a document into about 3 GB of terms in
+// 15 s; decodeInput reads it in one pass and shares identical subtrees (by their bytes)
+// and repeated strings, which is what makes checking it take well under a second.
+//
+// Sharing terms is safe because evaluation never mutates its input.
+
+const (
+	// internDepth is the depth from which composite values are shared: the fields of a
+	// resource change (document → resource_changes → change → field), down to
+	// maxInternDepth, which bounds how often a nested value's bytes are scanned.
+	internDepth    = 3
+	maxInternDepth = 6
+	// maxInternString bounds the strings kept in the string cache, which has
+	// stringCacheSize slots (a power of two).
+	maxInternString = 96
+	stringCacheSize = 1 << 13
+	// maxDepth guards the recursion against hostile input.
+	maxDepth = 1000
+)
+
+// cachedString is a slot of the string cache.
+type cachedString struct {
+	hash uint64
+	s    string
+	term *ast.Term
+}
+
+type subtree struct {
+	raw  []byte
+	term *ast.Term
+}
+
+// decoder converts JSON into an ast.Value.
+type decoder struct {
+	data []byte
+	pos  int
+	seed maphash.Seed
+	// strs is a direct-mapped cache of string terms: repeated keys and values ("kind",
+	// "create", "facility.pod") share one term, without a growing map.
+	strs     []cachedString
+	subtrees map[uint64]subtree
+	// pairs and elems are stacks of the objects and arrays being read, reused so that
+	// reading a value allocates only the value.
+	pairs [][2]*ast.Term
+	keys  []string // the keys of pairs, as strings
+	elems []*ast.Term
+	// keyCache and valCache remember, per depth and position in an object, the last key
+	// and string value read there: consecutive resource changes have the same keys in
+	// the same order and often the same values ("hardware", "create", "sim"), which are
+	// then shared without hashing.
+	keyCache, valCache [cacheDepth][cacheWidth]*ast.Term
+	// compCache remembers the last composite value per depth and position: when the
+	// bytes at hand start with it, they are that value (a JSON value ends where its
+	// bytes say), so one comparison replaces scanning and hashing.
+	compCache [cacheDepth][cacheWidth]subtree
+}
+
+const (
+	cacheDepth = 8
+	cacheWidth = 32
+)
+
+// slots returns the key and value cache slots of position i of an object at depth.
+func (d *decoder) slots(depth, i int) (key, val **ast.Term, comp *subtree) {
+	if depth >= cacheDepth || i >= cacheWidth {
+		return nil, nil, nil
+	}
+	return &d.keyCache[depth][i], &d.valCache[depth][i], &d.compCache[depth][i]
+}
+
+// SyntaxError is a JSON syntax error with its position.
+type SyntaxError struct {
+	Line, Column int
+	Msg          string
+}
+
+// Error gives the position and the problem.
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("invalid JSON at line %d, column %d: %s", e.Line, e.Column, e.Msg)
+}
+
+// decodeInput parses a JSON document into an ast.Value, equal to what
+// ast.ValueFromReader returns for it.
+func decodeInput(data []byte) (ast.Value, error) {
+	d := &decoder{data: data, seed: maphash.MakeSeed(), strs: make([]cachedString, stringCacheSize), subtrees: map[uint64]subtree{}}
+	t, err := d.value(0)
+	if err != nil {
+		return nil, err
+	}
+	d.skipWS()
+	if d.pos < len(d.data) {
+		return nil, d.errorf("unexpected %q after the top-level value", d.data[d.pos])
+	}
+	return t.Value, nil
+}
+
+func (d *decoder) errorf(format string, args ...any) error {
+	line, col := 1, 1
+	end := min(d.pos, len(d.data))
+	for _, c := range d.data[:end] {
+		if c == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+	}
+	return &SyntaxError{Line: line, Column: col, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (d *decoder) skipWS() {
+	for d.pos < len(d.data) {
+		switch d.data[d.pos] {
+		case ' ', '\t', '\n', '\r':
+			d.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (d *decoder) value(depth int) (*ast.Term, error) {
+	if depth > maxDepth {
+		return nil, d.errorf("nesting deeper than %d", maxDepth)
+	}
+	d.skipWS()
+	if d.pos >= len(d.data) {
+		return nil, d.errorf("unexpected end of input")
+	}
+	switch c := d.data[d.pos]; c {
+	case '{', '[':
+		if depth >= internDepth && depth <= maxInternDepth {
+			return d.shared(depth)
+		}
+		return d.composite(depth)
+	case '"':
+		return d.str(nil)
+	case 't':
+		return d.literal("true", ast.InternedTerm(true))
+	case 'f':
+		return d.literal("false", ast.InternedTerm(false))
+	case 'n':
+		return d.literal("null", ast.NullTerm())
+	default:
+		return d.number()
+	}
+}
+
+// peek returns the byte at pos, or 0 at the end.
+func (d *decoder) peek() byte {
+	if d.pos < len(d.data) {
+		return d.data[d.pos]
+	}
+	return 0
+}
+
+// sharedAt is shared with a cache slot checked first and updated.
+func (d *decoder) sharedAt(depth int, slot *subtree) (*ast.Term, error) {
+	if slot.term != nil && bytes.HasPrefix(d.data[d.pos:], slot.raw) {
+		d.pos += len(slot.raw)
+		return slot.term, nil
+	}
+	start := d.pos
+	t, err := d.shared(depth)
+	if err != nil {
+		return nil, err
+	}
+	*slot = subtree{raw: d.data[start:d.pos], term: t}
+	return t, nil
+}
+
+// shared returns the term of the composite value at pos, reusing an earlier identical one.
+func (d *decoder) shared(depth int) (*ast.Term, error) {
+	start := d.pos
+	end := d.skipComposite()
+	if end < 0 {
+		return d.composite(depth)
+	}
+	raw := d.data[start:end]
+	h := maphash.Bytes(d.seed, raw)
+	if s, ok := d.subtrees[h]; ok && bytes.Equal(s.raw, raw) {
+		d.pos = end
+		return s.term, nil
+	}
+	t, err := d.composite(depth)
+	if err != nil {
+		return nil, err
+	}
+	if _, taken := d.subtrees[h]; !taken {
+		d.subtrees[h] = subtree{raw: raw, term: t}
+	}
+	return t, nil
+}
+
+// skipComposite returns the offset just past the object or array at pos, or -1 when it
+// is not terminated; it does not validate the contents, which composite then parses.
+func (d *decoder) skipComposite() int {
+	level := 0
+	data := d.data
+	for i := d.pos; i < len(data); i++ {
+		switch data[i] {
+		case '{', '[':
+			level++
+		case '}', ']':
+			level--
+			if level == 0 {
+				return i + 1
+			}
+		case '"':
+			// jump to the closing quote: one not preceded by an odd run of backslashes
+			for {
+				j := bytes.IndexByte(data[i+1:], '"')
+				if j < 0 {
+					return -1
+				}
+				i += j + 1
+				k := i - 1
+				for k > d.pos && data[k] == '\\' {
+					k--
+				}
+				if (i-1-k)%2 == 0 {
+					break
+				}
+			}
+		}
+	}
+	return -1
+}
+
+func (d *decoder) composite(depth int) (*ast.Term, error) {
+	if d.data[d.pos] == '[' {
+		return d.array(depth)
+	}
+	return d.object(depth)
+}
+
+func (d *decoder) object(depth int) (*ast.Term, error) {
+	d.pos++ // {
+	mark := len(d.pairs)
+	defer func() { d.pairs, d.keys = d.pairs[:mark], d.keys[:mark] }()
+	d.skipWS()
+	if d.pos < len(d.data) && d.data[d.pos] == '}' {
+		d.pos++
+		return ast.NewTerm(ast.NewObject()), nil
+	}
+	for i := 0; ; i++ {
+		d.skipWS()
+		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+			return nil, d.errorf("expected a string object key")
+		}
+		keySlot, valSlot, compSlot := d.slots(depth, i)
+		k, err := d.str(keySlot)
+		if err != nil {
+			return nil, err
+		}
+		d.skipWS()
+		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
+			return nil, d.errorf("expected ':' after object key")
+		}
+		d.pos++
+		d.skipWS()
+		var v *ast.Term
+		switch c := d.peek(); {
+		case c == '"':
+			v, err = d.str(valSlot)
+		case (c == '{' || c == '[') && compSlot != nil && depth+1 >= internDepth && depth+1 <= maxInternDepth:
+			v, err = d.sharedAt(depth+1, compSlot)
+		default:
+			v, err = d.value(depth + 1)
+		}
+		if err != nil {
+			return nil, err
+		}
+		d.pairs = append(d.pairs, [2]*ast.Term{k, v})
+		d.keys = append(d.keys, string(k.Value.(ast.String)))
+		d.skipWS()
+		if d.pos >= len(d.data) {
+			return nil, d.errorf("unexpected end of input in an object")
+		}
+		switch d.data[d.pos] {
+		case ',':
+			d.pos++
+		case '}':
+			d.pos++
+			return ast.NewTerm(newObject(d.pairs[mark:], d.keys[mark:])), nil
+		default:
+			return nil, d.errorf("expected ',' or '}' in an object, found %q", d.data[d.pos])
+		}
+	}
+}
+
+// newObject builds an object from pairs with keys as strings (NewObject copies the
+// pairs but assumes unique keys); of duplicate keys the last wins, as in encoding/json.
+func newObject(pairs [][2]*ast.Term, keys []string) ast.Object {
+	dup := false
+	if len(keys) <= 24 { // comparing pairs is cheaper than a map for the usual objects
+		for i := 1; i < len(keys) && !dup; i++ {
+			for j := range i {
+				if len(keys[i]) == len(keys[j]) && keys[i] == keys[j] {
+					dup = true
+					break
+				}
+			}
+		}
+	} else {
+		seen := make(map[string]struct{}, len(keys))
+		for _, k := range keys {
+			if _, dup = seen[k]; dup {
+				break
+			}
+			seen[k] = struct{}{}
+		}
+	}
+	if !dup {
+		return ast.NewObject(pairs...)
+	}
+	last := map[string]int{}
+	for i, k := range keys {
+		last[k] = i
+	}
+	uniq := make([][2]*ast.Term, 0, len(last))
+	for i, kv := range pairs {
+		if last[keys[i]] == i {
+			uniq = append(uniq, kv)
+		}
+	}
+	return ast.NewObject(uniq...)
+}
+
+func (d *decoder) array(depth int) (*ast.Term, error) {
+	d.pos++ // [
+	mark := len(d.elems)
+	defer func() { d.elems = d.elems[:mark] }()
+	d.skipWS()
+	if d.pos < len(d.data) && d.data[d.pos] == ']' {
+		d.pos++
+		return ast.NewTerm(ast.NewArray()), nil
+	}
+	for {
+		v, err := d.value(depth + 1)
+		if err != nil {
+			return nil, err
+		}
+		d.elems = append(d.elems, v)
+		d.skipWS()
+		if d.pos >= len(d.data) {
+			return nil, d.errorf("unexpected end of input in an array")
+		}
+		switch d.data[d.pos] {
+		case ',':
+			d.pos++
+		case ']':
+			d.pos++
+			return ast.NewTerm(ast.NewArray(slices.Clone(d.elems[mark:])...)), nil
+		default:
+			return nil, d.errorf("expected ',' or ']' in an array, found %q", d.data[d.pos])
+		}
+	}
+}
+
+// str reads the string at pos (which is a quote) and returns its term, shared with
+// earlier equal strings when short; slot, when not nil, is a cache slot checked first
+// and updated.
+func (d *decoder) str(slot **ast.Term) (*ast.Term, error) {
+	start := d.pos
+	plain := true
+	i := start + 1
+	for ; i < len(d.data); i++ {
+		c := d.data[i]
+		if c == '"' {
+			break
+		}
+		if c == '\\' {
+			plain = false
+			i++
+			continue
+		}
+		if c < 0x20 {
+			d.pos = i
+			return nil, d.errorf("control character in a string")
+		}
+		if c >= utf8.RuneSelf {
+			plain = false
+		}
+	}
+	if i >= len(d.data) {
+		d.pos = start
+		return nil, d.errorf("unterminated string")
+	}
+	d.pos = i + 1
+	raw := d.data[start+1 : i]
+	if plain || (bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw)) {
+		if slot == nil {
+			return d.internBytes(raw), nil
+		}
+		if t := *slot; t != nil && string(t.Value.(ast.String)) == string(raw) {
+			return t, nil
+		}
+		t := d.internBytes(raw)
+		*slot = t
+		return t, nil
+	}
+	var s string
+	if err := json.Unmarshal(d.data[start:i+1], &s); err != nil {
+		d.pos = start
+		return nil, d.errorf("invalid string: %v", err)
+	}
+	return d.internBytes([]byte(s)), nil
+}
+
+// internBytes returns a term for the string b, shared with an earlier equal string
+// when the cache still holds it.
+func (d *decoder) internBytes(b []byte) *ast.Term {
+	if len(b) > maxInternString {
+		return ast.StringTerm(string(b))
+	}
+	h := maphash.Bytes(d.seed, b)
+	c := &d.strs[h&(stringCacheSize-1)]
+	if c.term != nil && c.hash == h && c.s == string(b) {
+		return c.term
+	}
+	s := string(b)
+	*c = cachedString{hash: h, s: s, term: ast.StringTerm(s)}
+	return c.term
+}
+
+func (d *decoder) literal(word string, t *ast.Term) (*ast.Term, error) {
+	if !bytes.HasPrefix(d.data[d.pos:], []byte(word)) {
+		return nil, d.errorf("invalid literal (expected %s)", word)
+	}
+	d.pos += len(word)
+	return t, nil
+}
+
+// number reads a JSON number; its text is kept as is, as json.Number does.
+func (d *decoder) number() (*ast.Term, error) {
+	start := d.pos
+	data := d.data
+	i := start
+	digits := func() int {
+		n := 0
+		for i < len(data) && data[i] >= '0' && data[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	if i < len(data) && data[i] == '-' {
+		i++
+	}
+	if i < len(data) && data[i] == '0' {
+		i++
+	} else if digits() == 0 {
+		return nil, d.errorf("invalid character %q looking for a value", data[start])
+	}
+	if i < len(data) && data[i] == '.' {
+		i++
+		if digits() == 0 {
+			d.pos = i
+			return nil, d.errorf("invalid number: digits expected after '.'")
+		}
+	}
+	if i < len(data) && (data[i] == 'e' || data[i] == 'E') {
+		i++
+		if i < len(data) && (data[i] == '+' || data[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			d.pos = i
+			return nil, d.errorf("invalid number: digits expected in the exponent")
+		}
+	}
+	d.pos = i
+	raw := data[start:i]
+	return ast.NumberTerm(json.Number(raw)), nil
+}

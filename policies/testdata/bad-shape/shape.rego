@@ -1,0 +1,5 @@
+package fabrica.custom.shape
+
+deny contains {"message_typo": "oops"} if {
+	true
+}

@@ -1,0 +1,5 @@
+package fabrica.custom.broken
+
+deny contains msg if {
+	msg := "unterminated
+}

@@ -1,0 +1,5 @@
+package mypolicies
+
+deny contains "never run" if {
+	true
+}

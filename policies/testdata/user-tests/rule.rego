@@ -1,0 +1,5 @@
+package fabrica.custom.rule
+
+deny contains "always" if {
+	input.flag
+}
