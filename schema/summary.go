@@ -234,7 +234,8 @@ func Summarize(instances []*Instance, l Lookup) (*Aggregator, []*FacilitySummary
 
 // checkFacility applies the facility-wide hard limits of domain.md §3: IT load within the
 // facility's IT power, facility load within the utility feed, and every rack within the
-// rack power limit and what the rack cooling can remove.
+// rack power limit. Rack density against the rack cooling is a policy (energy.rack_density),
+// with thresholds a team can tune or waive.
 func checkFacility(f *FacilitySummary, fac *Instance) diag.Diagnostics {
 	var diags diag.Diagnostics
 	if f.ITLoadKW > f.ITPowerKW {
@@ -249,11 +250,6 @@ func checkFacility(f *FacilitySummary, fac *Instance) diag.Diagnostics {
 	if limit := fac.Num("rack_power_limit_kw"); limit > 0 && f.MaxRackKW > limit {
 		diags = diags.Append(diag.Errorf(fac.Range("rack_power_limit_kw"), "Rack over its power limit",
 			"Rack %q draws %.1f kW, more than rack_power_limit_kw = %g. Spread its hardware over more racks.", f.MaxRack, f.MaxRackKW, limit))
-	}
-	if f.CoolingLimitKW > 0 && f.MaxRackKW > f.CoolingLimitKW {
-		diags = diags.Append(diag.Errorf(fac.Range("rack_cooling"), "Rack exceeds its cooling",
-			"Rack %q draws %.1f kW, but %s rack cooling removes at most %g kW per rack. Use denser cooling (rdhx, dlc or immersion) or spread the hardware over more racks.",
-			f.MaxRack, f.MaxRackKW, f.RackCooling, f.CoolingLimitKW))
 	}
 	for i := range diags {
 		diags[i].Address = f.Address

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/fabrica-iac/fabrica/planner/states"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // The lock is a session-level advisory lock on a key derived from schema and workspace,
@@ -30,8 +32,19 @@ type session struct {
 	own int64
 }
 
-// lost reports whether err means the session (and so the lock) is gone.
-func (s *session) lost(err error) bool { return err != nil && s.conn.IsClosed() }
+// lost reports whether err means the session (and so the lock) is gone: the
+// connection is closed, or the server ended the session (a FATAL error: shutdown,
+// restart, pg_terminate_backend).
+func (s *session) lost(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && (pe.Severity == "FATAL" || pe.Severity == "PANIC" || strings.HasPrefix(pe.Code, "57P") || strings.HasPrefix(pe.Code, "08")) {
+		return true
+	}
+	return s.conn.IsClosed()
+}
 
 // Lock takes the workspace's lock. See states.Backend: with a context deadline it
 // retries until then; without, it tries once. The holder is named in *LockedError.
@@ -136,9 +149,9 @@ func (b *Backend) Unlock(ctx context.Context, id string) error {
 }
 
 func (b *Backend) unlockLocked(ctx context.Context) error {
-	var err error
 	if b.journal != nil {
-		err = b.journal.closeLocked()
+		// Its error, if any, was returned by the Put or Remove that failed.
+		_ = b.journal.closeLocked()
 	}
 	s := b.lock
 	b.lock = nil
@@ -147,19 +160,19 @@ func (b *Backend) unlockLocked(ctx context.Context) error {
 	ctx = context.WithoutCancel(ctx)
 	if !s.conn.IsClosed() {
 		// Remove the row, then end the session, which releases the advisory lock.
-		_, derr := s.conn.Exec(ctx, b.q.deleteLock, b.ws, s.info.ID)
+		_, err := s.conn.Exec(ctx, b.q.deleteLock, b.ws, s.info.ID)
 		_ = s.conn.Close(ctx)
-		if derr == nil {
-			return err
+		if err == nil {
+			return nil
 		}
 	}
 	// The session is gone, and its advisory lock with it: remove our row if it is
-	// still there (a later holder's row has another id). Best effort: the row is
+	// still there (a later holder's row has another id). Best effort: a stale row is
 	// harmless, the next Lock replaces it.
 	tctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	_, _ = b.pool.Exec(tctx, b.q.deleteLock, b.ws, s.info.ID)
-	return err
+	return nil
 }
 
 // ForceUnlock removes the lock with the given id (force-unlock ID). If its holder's

@@ -232,18 +232,24 @@ func (b *Backend) read(ctx context.Context, q querier, track bool) (*states.Stat
 	if err != nil {
 		return nil, known{}, b.dbError("reading the state", err)
 	}
-	// Copy the rows into one slab; pgx reuses its buffer between rows.
-	var slab []byte
-	var ends []int
+	// Copy the rows into large chunks (pgx reuses its buffer between rows); the
+	// instances' Attrs will point into them.
+	var chunk []byte
+	var raws [][]byte
 	for rows.Next() {
-		slab = append(slab, rows.RawValues()[0]...)
-		ends = append(ends, len(slab))
+		v := rows.RawValues()[0]
+		if cap(chunk)-len(chunk) < len(v) {
+			chunk = make([]byte, 0, max(4<<20, len(v)))
+		}
+		start := len(chunk)
+		chunk = append(chunk, v...)
+		raws = append(raws, chunk[start:len(chunk):len(chunk)])
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, known{}, b.dbError("reading the state", err)
 	}
-	insts, snap, err := b.decodeRows(slab, ends, track)
+	insts, snap, err := b.decodeRows(raws, track)
 	if err != nil {
 		return nil, known{}, err
 	}
@@ -270,9 +276,9 @@ func (b *Backend) read(ctx context.Context, q querier, track bool) (*states.Stat
 	return st, snap, nil
 }
 
-// decodeRows decrypts and decodes instance rows (slab[ends[i-1]:ends[i]]) on all cores.
-func (b *Backend) decodeRows(slab []byte, ends []int, track bool) ([]*states.Instance, known, error) {
-	n := len(ends)
+// decodeRows decrypts and decodes instance rows on all cores.
+func (b *Backend) decodeRows(raws [][]byte, track bool) ([]*states.Instance, known, error) {
+	n := len(raws)
 	insts := make([]*states.Instance, n)
 	hashes := make([]uint64, n)
 	workers := max(1, min(runtime.GOMAXPROCS(0), n/2048))
@@ -286,11 +292,7 @@ func (b *Backend) decodeRows(slab []byte, ends []int, track bool) ([]*states.Ins
 			slots := make([]states.Instance, hi-lo)
 			cur[w] = true
 			for i := lo; i < hi; i++ {
-				start := 0
-				if i > 0 {
-					start = ends[i-1]
-				}
-				raw := slab[start:ends[i]:ends[i]]
+				raw := raws[i]
 				plain, err := b.cfg.Crypt.Decrypt(raw)
 				if err != nil {
 					errs[w] = &DecryptError{Where: b.where() + " instance row", Err: err}

@@ -2,12 +2,10 @@ package pg
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // migrations are the schema versions in order: migrations[i] takes the schema from
@@ -98,18 +96,21 @@ func newQueries(schema string) queries {
 }
 
 // schemaVersion returns the version recorded in schema_migrations, 0 when there is no
-// such table (or schema).
+// such table (or schema). It runs no failing statement, so it is safe in a transaction.
 func (b *Backend) schemaVersion(ctx context.Context, q querier) (int, error) {
-	var v int
-	err := q.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM "+b.q.schema+".schema_migrations").Scan(&v)
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) && (pe.Code == "42P01" || pe.Code == "3F000") { // undefined_table, invalid_schema_name
-		return 0, nil
-	}
-	if err != nil {
+	// A plain catalog query, read with the statement's snapshot: to_regclass could
+	// answer from this session's cache, made before another session's migration.
+	var exists bool
+	if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables
+		WHERE schemaname = $1 AND tablename = 'schema_migrations')`, b.cfg.Schema).Scan(&exists); err != nil {
 		return 0, err
 	}
-	return v, nil
+	if !exists {
+		return 0, nil
+	}
+	var v int
+	err := q.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM "+b.q.schema+".schema_migrations").Scan(&v)
+	return v, err
 }
 
 // migrate brings the schema to SchemaVersion. The check is one query when it is
