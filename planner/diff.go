@@ -82,7 +82,7 @@ func (df *differ) newChange(d *Desired) *plans.ResourceChange {
 		Provider: d.Provider, After: d.Attrs, ConfigHash: d.Hash, Dependencies: d.Dependencies,
 		Derived: res.Spec.Derived, CreateBeforeDestroy: res.Lifecycle.CreateBeforeDestroy,
 		PreventDestroy: res.Lifecycle.PreventDestroy, DeclRange: rangeJSON(res.DeclRange),
-		AttributeRanges: df.ev.attributeRanges(res),
+		AttributeRanges: df.ev.attributeRanges(res), SensitiveAttributes: inst.Sensitive,
 	}
 	if prior := df.prior.Get(d.Address); prior != nil {
 		rc.Before, rc.PriorID = prior.Attrs, prior.ID

@@ -85,8 +85,8 @@ func evaluate(cfg *schema.Config, in InputVars, limit int) (*Evaluated, diag.Dia
 	if diags.HasErrors() {
 		return e, finish(diags)
 	}
-	e.Variables = vars
-	e.varObject = cty.ObjectVal(vars)
+	e.Variables = markSensitive(cfg, vars)
+	e.varObject = cty.ObjectVal(e.Variables)
 	diags = diags.Append(checkSettings(cfg), e.evalDeviceTypes())
 	g, refsOf, d := buildGraph(cfg)
 	diags = diags.Append(d)
@@ -282,4 +282,20 @@ func forEachValue(v cty.Value, rng hcl.Range) ([]expansion, diag.Diagnostics) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].key.Str < out[j].key.Str })
 	return out, nil
+}
+
+// SensitiveMark marks values that derive from a sensitive variable.
+const SensitiveMark = "sensitive"
+
+// markSensitive marks the values of variables declared sensitive, so evaluation carries
+// the mark into whatever uses them.
+func markSensitive(cfg *schema.Config, vars map[string]cty.Value) map[string]cty.Value {
+	out := make(map[string]cty.Value, len(vars))
+	for name, v := range vars {
+		if decl := cfg.Variables[name]; decl != nil && decl.Sensitive {
+			v = v.Mark(SensitiveMark)
+		}
+		out[name] = v
+	}
+	return out
 }

@@ -39,8 +39,9 @@ func (e *Evaluated) evalResource(res *schema.Resource) resourceResult {
 	one := func(i int) {
 		x := exps[i]
 		inst := &schema.Instance{Addr: res.Addr.Instance(x.key), Resource: res, Each: x.each}
-		vals, d := evalBody(res.Body, &instanceScope{block: sc, x: x})
-		inst.Values = vals
+		is := &instanceScope{block: sc, x: x}
+		vals, d := evalBody(res.Body, is)
+		inst.Values, inst.Sensitive = vals, is.sensitive
 		if !d.HasErrors() {
 			d = d.Append(schema.Derive(inst, e))
 		}
@@ -154,6 +155,8 @@ func (b *blockScope) isPerInstance(expr hcl.Expression) bool {
 type instanceScope struct {
 	block *blockScope
 	x     expansion
+	// sensitive collects the top-level arguments whose values were marked sensitive.
+	sensitive []string
 }
 
 func (s *instanceScope) eval(expr hcl.Expression, addresses bool) (cty.Value, hcl.Diagnostics) {
@@ -205,7 +208,11 @@ func evalBody(body *schema.BodyContent, sc *instanceScope) ([]cty.Value, diag.Di
 				vals[i] = cty.NullVal(a.Nested.ImpliedType())
 				continue
 			}
+			marked := len(sc.sensitive)
 			nested, d := evalBody(nb.Body, sc)
+			if len(sc.sensitive) > marked {
+				sc.sensitive = append(sc.sensitive[:marked], a.Name)
+			}
 			diags = diags.Append(d)
 			m := make(map[string]cty.Value, len(nested))
 			for j, na := range a.Nested.Attrs {
@@ -231,6 +238,9 @@ func evalBody(body *schema.BodyContent, sc *instanceScope) ([]cty.Value, diag.Di
 			diags = diags.Append(hd)
 			vals[i] = cty.NullVal(a.Type)
 			continue
+		}
+		if v.ContainsMarked() {
+			sc.sensitive = append(sc.sensitive, a.Name)
 		}
 		v, d := schema.DecodeArg(a, v, at.Expr.Range())
 		diags = diags.Append(d)

@@ -180,7 +180,7 @@ func sortChanges(cs []*plans.ResourceChange) {
 func outputsJSON(ev *Evaluated) map[string]json.RawMessage {
 	out := make(map[string]json.RawMessage, len(ev.Outputs))
 	for name, v := range ev.Outputs {
-		if o := ev.Config.Outputs[name]; o != nil && o.Sensitive {
+		if o := ev.Config.Outputs[name]; (o != nil && o.Sensitive) || v.ContainsMarked() {
 			out[name] = json.RawMessage(`"(sensitive)"`)
 			continue
 		}

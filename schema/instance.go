@@ -21,6 +21,9 @@ type Instance struct {
 	Derived map[string]cty.Value
 	// Each is the for_each value of this instance (cty.NilVal otherwise).
 	Each cty.Value
+	// Sensitive lists the arguments whose values derive from sensitive variables; they
+	// are redacted wherever a plan is shown.
+	Sensitive []string
 }
 
 // Kind returns the instance's resource kind.

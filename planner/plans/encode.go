@@ -109,6 +109,7 @@ func (e *encoder) change(rc *ResourceChange) {
 	e.list("derived", rc.Derived)
 	e.list("replace_paths", rc.ReplacePaths)
 	e.list("changed_attributes", rc.ChangedAttributes)
+	e.list("sensitive_attributes", rc.SensitiveAttributes)
 	if rc.DeclRange != nil {
 		e.field("decl_range", rc.DeclRange, false)
 	}

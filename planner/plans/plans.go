@@ -106,6 +106,10 @@ type ResourceChange struct {
 	// After (for update and replace).
 	ChangedAttributes []string `json:"changed_attributes,omitempty"`
 	DeclRange         *Range   `json:"decl_range,omitempty"`
+	// SensitiveAttributes lists attributes whose values derive from sensitive
+	// variables: every rendering, plan JSON output and policy input redacts them (the
+	// plan file keeps them, so apply can use them).
+	SensitiveAttributes []string `json:"sensitive_attributes,omitempty"`
 	// AttributeRanges locates each argument set in the configuration, so a policy
 	// finding about one attribute lands on its line.
 	AttributeRanges map[string]*Range `json:"attribute_ranges,omitempty"`

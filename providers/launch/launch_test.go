@@ -123,7 +123,7 @@ func TestSummary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"command":["trainer"],"env":{"DB":"(redacted)","HF_TOKEN":"(redacted)","LR":"0.1","X":"(redacted)"},` +
+	want := `{"command":["trainer"],"env_keys":["DB","HF_TOKEN","LR","X"],` +
 		`"layout":"1 node × 2 processes","max_restarts":1,"nodes":1,"processes_per_node":2,"rendezvous":"127.0.0.1:29600","world_size":2}`
 	if string(b) != want {
 		t.Errorf("got  %s\nwant %s", b, want)

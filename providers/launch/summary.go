@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"net"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -53,14 +54,13 @@ func (s Spec) Summary() map[string]any {
 		m["run_id"] = s.RunID
 	}
 	if len(s.Env) > 0 {
-		env := make(map[string]string, len(s.Env))
-		for k, v := range s.Env {
-			if LooksSecret(k, v) {
-				v = Redacted
-			}
-			env[k] = v
+		// Only the names: values may be secrets, and a plan is read by many.
+		keys := make([]string, 0, len(s.Env))
+		for k := range s.Env {
+			keys = append(keys, k)
 		}
-		m["env"] = env
+		sort.Strings(keys)
+		m["env_keys"] = keys
 	}
 	for k, v := range map[string]string{"checkpoint_dir": s.CheckpointDir, "workdir": s.WorkDir, "image": s.Image} {
 		if v != "" {

@@ -65,7 +65,7 @@ func TestPlan_create(t *testing.T) {
 	}
 	wantLaunch := map[string]any{
 		"layout": "1 node × 2 processes", "nodes": 1.0, "processes_per_node": 2.0, "world_size": 2.0, "max_restarts": 1.0,
-		"command": []any{"sh", "-c", "true"}, "env": map[string]any{"HF_TOKEN": launch.Redacted, "LR": "1"}, "workdir": dir,
+		"command": []any{"sh", "-c", "true"}, "env_keys": []any{"HF_TOKEN", "LR"}, "workdir": dir,
 		"rendezvous": fmt.Sprintf("127.0.0.1:%d", launch.DefaultPort("training_job.logreg")),
 	}
 	if d := cmp.Diff(wantLaunch, planned.Launch); d != "" {

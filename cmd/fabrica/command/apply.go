@@ -108,7 +108,7 @@ func runApply(ctx context.Context, streams *views.Streams, g *globals, f *applyF
 			return reportDiags(streams, p, diags, false)
 		}
 		views.Diagnostics(streams.Err, diags, p.sources(), streams.Color)
-		views.PlanText(streams.Out, pl, streams.Color)
+		views.PlanText(streams.Out, plans.Redact(pl), streams.Color)
 		renderFindings(streams, rep, "text")
 		if rep.Denied() {
 			fmt.Fprintln(streams.Err, "\nError: Policy denied\n\nA policy denies this plan, so nothing was applied. Fix the findings above, or add a waiver with a reason and an expiry.")

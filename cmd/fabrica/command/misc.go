@@ -56,6 +56,7 @@ func newShowCmd(streams *views.Streams, g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
+				pl = plans.Redact(pl)
 				if asJSON {
 					return views.PlanJSON(streams.Out, pl)
 				}

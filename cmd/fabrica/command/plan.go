@@ -144,6 +144,7 @@ func runPlan(ctx context.Context, streams *views.Streams, g *globals, f *planFla
 }
 
 func renderPlan(streams *views.Streams, p *project, pl *plans.Plan, diags diag.Diagnostics, format string) {
+	pl = plans.Redact(pl)
 	switch format {
 	case "json":
 		_ = views.PlanJSON(streams.Out, pl)

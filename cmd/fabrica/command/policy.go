@@ -123,7 +123,7 @@ func checkPlan(ctx context.Context, p *project, pl *plans.Plan) (*policies.Repor
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	doc, err := encodePlan(pl)
+	doc, err := encodePlan(plans.Redact(pl))
 	if err != nil {
 		return nil, diags.Append(err)
 	}
