@@ -81,7 +81,7 @@ func (df *differ) newChange(d *Desired) *plans.ResourceChange {
 		Address: d.Address, Kind: inst.Kind(), Name: inst.Addr.Name, Index: keyIndex(inst.Addr.Key),
 		Provider: d.Provider, After: d.Attrs, ConfigHash: d.Hash, Dependencies: d.Dependencies,
 		Derived: res.Spec.Derived, CreateBeforeDestroy: res.Lifecycle.CreateBeforeDestroy,
-		PreventDestroy: res.Lifecycle.PreventDestroy, DeclRange: rangeJSON(res.DeclRange),
+		PreventDestroy: res.Lifecycle.PreventDestroy, DeclRange: df.ev.declRange(res),
 		AttributeRanges: df.ev.attributeRanges(res), SensitiveAttributes: inst.Sensitive,
 	}
 	if prior := df.prior.Get(d.Address); prior != nil {

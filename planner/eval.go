@@ -37,6 +37,7 @@ type Evaluated struct {
 	scopeMu    sync.Mutex
 	scopes     map[string]*hcl.EvalContext
 	attrRanges map[*schema.Resource]map[string]*plans.Range
+	declRanges map[*schema.Resource]*plans.Range
 	// resourceDeps lists, per resource, the resources it depends on.
 	resourceDeps map[addrs.Resource][]string
 	varObject    cty.Value

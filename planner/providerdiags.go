@@ -83,3 +83,18 @@ func (e *Evaluated) attributeRanges(res *schema.Resource) map[string]*plans.Rang
 	e.attrRanges[res] = m
 	return m
 }
+
+// declRange returns one shared plan range per resource block.
+func (e *Evaluated) declRange(res *schema.Resource) *plans.Range {
+	e.cacheMu.Lock()
+	defer e.cacheMu.Unlock()
+	if r, ok := e.declRanges[res]; ok {
+		return r
+	}
+	if e.declRanges == nil {
+		e.declRanges = map[*schema.Resource]*plans.Range{}
+	}
+	r := rangeJSON(res.DeclRange)
+	e.declRanges[res] = r
+	return r
+}

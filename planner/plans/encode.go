@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"reflect"
 	"strings"
+	"unsafe"
 )
 
 // Encode writes the plan document as JSON, one resource change per line. Attribute
@@ -59,6 +61,10 @@ func Encode(w io.Writer, p *Plan) error {
 type encoder struct {
 	w   *bufio.Writer
 	err error
+	// Instances of one resource share their ranges (the same pointers), so each is
+	// encoded once.
+	ranges     map[*Range][]byte
+	attrRanges map[unsafe.Pointer][]byte
 }
 
 func (e *encoder) raw(s string) {
@@ -111,10 +117,12 @@ func (e *encoder) change(rc *ResourceChange) {
 	e.list("changed_attributes", rc.ChangedAttributes)
 	e.list("sensitive_attributes", rc.SensitiveAttributes)
 	if rc.DeclRange != nil {
-		e.field("decl_range", rc.DeclRange, false)
+		e.raw(`,"decl_range":`)
+		e.bytes(e.cached(rc.DeclRange))
 	}
 	if len(rc.AttributeRanges) > 0 {
-		e.field("attribute_ranges", rc.AttributeRanges, false)
+		e.raw(`,"attribute_ranges":`)
+		e.bytes(e.cachedAttrRanges(rc.AttributeRanges))
 	}
 	e.str("prior_id", rc.PriorID, true, false)
 	e.str("config_hash", rc.ConfigHash, true, false)
@@ -129,6 +137,37 @@ func (e *encoder) change(rc *ResourceChange) {
 		e.raw(`,"record_only":true`)
 	}
 	e.raw("}")
+}
+
+func (e *encoder) cached(r *Range) []byte {
+	if b, ok := e.ranges[r]; ok {
+		return b
+	}
+	b, err := json.Marshal(r)
+	if err != nil && e.err == nil {
+		e.err = err
+	}
+	if e.ranges == nil {
+		e.ranges = map[*Range][]byte{}
+	}
+	e.ranges[r] = b
+	return b
+}
+
+func (e *encoder) cachedAttrRanges(m map[string]*Range) []byte {
+	key := reflect.ValueOf(m).UnsafePointer()
+	if b, ok := e.attrRanges[key]; ok {
+		return b
+	}
+	b, err := json.Marshal(m)
+	if err != nil && e.err == nil {
+		e.err = err
+	}
+	if e.attrRanges == nil {
+		e.attrRanges = map[unsafe.Pointer][]byte{}
+	}
+	e.attrRanges[key] = b
+	return b
 }
 
 func (e *encoder) str(name, v string, omitEmpty, first bool) {

@@ -7,8 +7,14 @@
 //
 //   - planner/states (this package): State, Instance, Backend, Journal, LockInfo.
 //   - planner/states/statefile: the versioned JSON format and the journal format.
-//   - planner/states/local: the local file backend (.fabrica/state.json); the
-//     PostgreSQL backend will sit beside it and implement the same Backend.
+//   - planner/states/local: the local file backend (.fabrica/state.json).
+//   - planner/states/pg: the PostgreSQL backend, for teams; the same contract.
+//   - planner/states/crypt: encryption at rest (AES-256-GCM) for both backends and
+//     for plan files.
+//
+// Both backends serve one workspace each (Workspaces manages them; DefaultWorkspace
+// always exists), and Migrate moves a state from one backend to another
+// (`init --migrate-state`).
 //
 // Attributes stay JSON (json.RawMessage) from provider to state file and back: loading
 // a state decodes no attributes, so 100,000 instances load in a fraction of a second.

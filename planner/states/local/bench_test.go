@@ -68,6 +68,33 @@ func BenchmarkLoad100k(b *testing.B) {
 	}
 }
 
+func BenchmarkLoad100kEncrypted(b *testing.B) {
+	be, _ := lockedBackend(b, nil)
+	be.Crypt = keyring(b, newKey())
+	if err := be.Persist(context.Background(), bigState(100_000)); err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	for b.Loop() {
+		s, err := be.Load(ctx)
+		if err != nil || s.Len() != 100_000 {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkPersist100kEncrypted(b *testing.B) {
+	s := bigState(100_000)
+	be, _ := lockedBackend(b, nil)
+	be.Crypt = keyring(b, newKey())
+	ctx := context.Background()
+	for b.Loop() {
+		if err := be.Persist(ctx, s); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkPersist100k(b *testing.B) {
 	s := bigState(100_000)
 	be, _ := lockedBackend(b, s)

@@ -33,4 +33,12 @@
 //     info file it leaves behind is ignored; the next Lock replaces it.
 //   - Load, used by read-only commands, takes no lock and never waits: it reads whichever
 //     complete state file is in place, plus the journal.
+//
+// Workspaces (workspace.go): the default workspace is the configured file; workspace
+// NAME lives in workspaces/NAME/state.json next to it (WorkspacePath, Workspaces).
+//
+// Encryption (crypt.go): with Backend.Crypt set, the state file is one crypt envelope
+// and each journal line is sealed on its own, so the journal keeps its guarantees. A
+// file that cannot be decrypted (wrong key, modified data) is a *DecryptError and is
+// never overwritten.
 package local

@@ -179,7 +179,6 @@ func (j *journal) commit(batch []op, bump bool) error {
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
 	var serial, gen int64
-	batches++
 	err := ls.conn.QueryRow(ctx, b.q.journal, b.ws, ls.info.ID, j.lineage, inc, addrs, data, removed).Scan(&serial, &gen)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
@@ -249,4 +248,3 @@ func (j *journal) closeLocked() error {
 	}
 	return j.failed
 }
-var batches int

@@ -79,7 +79,7 @@ func (b *Backend) Lock(ctx context.Context, info states.LockInfo) (string, error
 		var got bool
 		if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", b.lockKey).Scan(&got); err != nil {
 			if ctx.Err() != nil {
-				return "", b.lockedError(context.WithoutCancel(ctx), conn)
+				return "", b.lockedError(ctx)
 			}
 			return "", b.dbError("locking the state", err)
 		}
@@ -87,12 +87,12 @@ func (b *Backend) Lock(ctx context.Context, info states.LockInfo) (string, error
 			break
 		}
 		if _, wait := ctx.Deadline(); !wait || ctx.Err() != nil {
-			return "", b.lockedError(ctx, conn)
+			return "", b.lockedError(ctx)
 		}
 		delay = min(max(2*delay, 10*time.Millisecond), 500*time.Millisecond)
 		select {
 		case <-ctx.Done():
-			return "", b.lockedError(context.WithoutCancel(ctx), conn)
+			return "", b.lockedError(ctx)
 		case <-time.After(delay):
 		}
 	}
@@ -109,9 +109,11 @@ func (b *Backend) Lock(ctx context.Context, info states.LockInfo) (string, error
 
 // lockedError describes the holder from the locks row. The holder writes the row just
 // after taking the advisory lock, so a missing row is retried briefly.
-func (b *Backend) lockedError(ctx context.Context, q querier) error {
+func (b *Backend) lockedError(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
 	for range 20 {
-		info, _, err := b.lockRow(ctx, q)
+		info, _, err := b.lockRow(ctx, b.pool)
 		if err == nil && info.ID != "" {
 			return &states.LockedError{Info: info}
 		}
