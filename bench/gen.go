@@ -114,7 +114,7 @@ func (o Options) Shape() Shape {
 	s.StorageServers = s.Facilities * l.o.StorageServers
 	// Per facility: the facility, its storage servers, Ceph and the storage fabric; per
 	// pod: a compute fabric, a cluster and a job.
-	s.Instances = s.ComputeNodes + s.StorageServers + 3*s.Facilities + 3*s.Pods
+	s.Instances = s.ComputeNodes + s.StorageServers + 4*s.Facilities + 3*s.Pods
 	if o.NoJobs {
 		s.Instances -= s.Pods
 	}
@@ -365,6 +365,19 @@ func (l *layout) writeFacility(b *bytes.Buffer, f facilityLayout) {
   isolation    = "vrf"
   pfc_priority = 3
   ecn          = true
+
+  endpoints = `, fac, fac, topology)
+	l.writeRefs(b, append(l.hardwareRefs(racks), storageRefs...))
+	b.WriteString("}\n\n")
+
+	// The out-of-band management fabric: every server's BMC, apart from compute.
+	fmt.Fprintf(b, `fabric "%s_oob" {
+  facility     = facility.%s
+  kind         = "oob"
+  transport    = "ethernet"
+  topology     = %q
+  switch_radix = 64
+  isolation    = "vlan"
 
   endpoints = `, fac, fac, topology)
 	l.writeRefs(b, append(l.hardwareRefs(racks), storageRefs...))

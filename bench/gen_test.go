@@ -82,7 +82,7 @@ func TestGenerate_valid(t *testing.T) {
 				schema.KindFacility:        shape.Facilities,
 				schema.KindHardware:        shape.ComputeNodes + shape.StorageServers,
 				schema.KindStorage:         shape.Facilities,
-				schema.KindFabric:          shape.Facilities + shape.Pods,
+				schema.KindFabric:          2*shape.Facilities + shape.Pods, // storage and oob per facility, compute per pod
 				schema.KindTrainingCluster: shape.Pods,
 				schema.KindTrainingJob:     shape.Pods,
 			}
