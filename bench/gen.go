@@ -377,6 +377,7 @@ func (l *layout) writeFacility(b *bytes.Buffer, f facilityLayout) {
   transport    = "ethernet"
   topology     = %q
   switch_radix = 64
+  spine_sizing = "full_su"
   isolation    = "vlan"
 
   endpoints = `, fac, fac, topology)
