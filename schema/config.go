@@ -39,7 +39,15 @@ type Settings struct {
 	RequiredVersion hcl.Expression
 	Backend         *Backend
 	Policy          *PolicySettings
+	Encryption      *Encryption
 	DeclRange       hcl.Range
+}
+
+// Encryption is `encryption { ... }` in the fabrica block: how state and plan files are
+// encrypted at rest. Its body is decoded by the command that opens the backend.
+type Encryption struct {
+	Config    hcl.Body
+	DeclRange hcl.Range
 }
 
 // Backend is `backend "TYPE" { ... }` in the fabrica block; its body is decoded by the

@@ -13,7 +13,7 @@ import (
 
 var settingsSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{{Name: "required_version"}},
-	Blocks:     []hcl.BlockHeaderSchema{{Type: "backend", LabelNames: []string{"type"}}, {Type: "policy"}},
+	Blocks:     []hcl.BlockHeaderSchema{{Type: "backend", LabelNames: []string{"type"}}, {Type: "policy"}, {Type: "encryption"}},
 }
 
 var policySchema = &hcl.BodySchema{
@@ -48,6 +48,8 @@ func (c *Config) addSettings(b *hcl.Block) diag.Diagnostics {
 			p, d := decodePolicy(blk)
 			diags = diags.Append(d)
 			s.Policy = p
+		case "encryption":
+			s.Encryption = &Encryption{Config: blk.Body, DeclRange: blk.DefRange}
 		}
 	}
 	c.Settings = s

@@ -18,10 +18,13 @@ import (
 )
 
 func newInitCmd(streams *views.Streams, g *globals) *cobra.Command {
-	return &cobra.Command{Use: "init", Short: "Find providers and prepare the state backend", Args: cobra.NoArgs,
+	var migrate, force bool
+	var fromConn string
+	cmd := &cobra.Command{Use: "init", Short: "Find providers and prepare the state backend", Args: cobra.NoArgs,
 		Long: "Checks the configuration loads, lists the providers it will use and where they come from, and prepares the state backend (the .fabrica directory for the local backend). It writes nothing else.",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p, diags := openProject(streams, g)
+			defer p.close()
 			if diags.HasErrors() {
 				return exitCode(reportDiags(streams, p, diags, false))
 			}
@@ -40,11 +43,25 @@ func newInitCmd(streams *views.Streams, g *globals) *cobra.Command {
 				fmt.Fprintf(streams.Out, "  %-10s %s\n", f.Name, f.Path)
 			}
 			if lb, ok := p.backend.(interface{ Path() string }); ok {
-				fmt.Fprintf(streams.Out, "\nState: local backend at %s\n", lb.Path())
+				fmt.Fprintf(streams.Out, "\nState: local backend at %s (workspace %q)\n", lb.Path(), p.settings.workspace)
+			} else {
+				fmt.Fprintf(streams.Out, "\nState: %s backend (workspace %q)\n", p.settings.kind, p.settings.workspace)
+			}
+			if migrate {
+				if err := migrateState(cmd.Context(), streams, p, force, fromConn); err != nil {
+					return err
+				}
+			}
+			if err := recordBackend(g.dir, p.settings); err != nil {
+				return err
 			}
 			fmt.Fprintln(streams.Out, "\nfabrica is initialized. Run fabrica plan to see what would change.")
 			return nil
 		}}
+	cmd.Flags().BoolVar(&migrate, "migrate-state", false, "move the state from the backend of the previous init to the configured one")
+	cmd.Flags().BoolVar(&force, "force", false, "with --migrate-state: overwrite a target state of another lineage")
+	cmd.Flags().StringVar(&fromConn, "from-conn-str", "", "with --migrate-state from pg: the previous backend's connection string")
+	return cmd
 }
 
 func newShowCmd(streams *views.Streams, g *globals) *cobra.Command {

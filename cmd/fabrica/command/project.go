@@ -11,22 +11,22 @@ import (
 	"github.com/fabrica-iac/fabrica/cmd/fabrica/command/views"
 	"github.com/fabrica-iac/fabrica/planner"
 	"github.com/fabrica-iac/fabrica/planner/states"
-	"github.com/fabrica-iac/fabrica/planner/states/local"
 	"github.com/fabrica-iac/fabrica/schema"
 	"github.com/fabrica-iac/fabrica/schema/diag"
-	"github.com/zclconf/go-cty/cty"
 )
 
 // project is a configuration directory opened for a command: its configuration, its
 // state backend and, once needed, its evaluation and providers.
 type project struct {
-	streams *views.Streams
-	dir     string
-	cfg     *schema.Config
-	ev      *planner.Evaluated
-	backend states.Backend
-	source  *pluginSource
-	provs   *planner.Providers
+	streams    *views.Streams
+	dir        string
+	cfg        *schema.Config
+	ev         *planner.Evaluated
+	backend    states.Backend
+	workspaces states.Workspaces
+	settings   *backendSettings
+	source     *pluginSource
+	provs      *planner.Providers
 }
 
 // openProject loads the configuration and its backend (no evaluation yet).
@@ -36,9 +36,17 @@ func openProject(streams *views.Streams, g *globals) (*project, diag.Diagnostics
 		return &project{streams: streams, dir: g.dir, cfg: cfg}, diags
 	}
 	p := &project{streams: streams, dir: g.dir, cfg: cfg}
-	b, d := backendFor(cfg, g.dir)
-	p.backend = b
-	return p, diags.Append(d)
+	bs, d := readBackendSettings(cfg, g.dir, environ(streams), g.backendConfig)
+	diags = diags.Append(d)
+	if diags.HasErrors() {
+		return p, diags
+	}
+	b, ws, err := bs.open(context.Background())
+	if err != nil {
+		return p, diags.Append(diag.Diagnostic{Severity: diag.Error, Summary: "Cannot open the state backend", Detail: err.Error()})
+	}
+	p.settings, p.backend, p.workspaces = bs, b, ws
+	return p, diags
 }
 
 // evaluate evaluates the configuration and prepares its providers.
@@ -65,10 +73,13 @@ func (p *project) startProviders(configs map[string]json.RawMessage) error {
 	return nil
 }
 
-// close ends the providers.
+// close ends the providers and the backend's connections.
 func (p *project) close() {
 	if p.source != nil {
 		p.source.Close()
+	}
+	if c, ok := p.backend.(interface{ Close() error }); ok {
+		_ = c.Close()
 	}
 }
 
@@ -82,37 +93,6 @@ func (p *project) sources() map[string][]byte {
 
 // fabricaDir is where fabrica keeps its files in a configuration directory.
 func fabricaDir(dir string) string { return filepath.Join(dir, ".fabrica") }
-
-// backendFor returns the configured state backend: `backend "local" { path = ... }` or
-// the default, .fabrica/state.json.
-func backendFor(cfg *schema.Config, dir string) (states.Backend, diag.Diagnostics) {
-	path := filepath.Join(fabricaDir(dir), "state.json")
-	if cfg.Settings == nil || cfg.Settings.Backend == nil {
-		return newLocal(path), nil
-	}
-	b := cfg.Settings.Backend
-	attrs, hd := b.Config.JustAttributes()
-	diags := diag.Diagnostics{}.Append(hd)
-	switch b.Type {
-	case "local":
-		if a := attrs["path"]; a != nil {
-			v, hd := a.Expr.Value(nil)
-			diags = diags.Append(hd)
-			if !hd.HasErrors() {
-				if v.Type() != cty.String || v.IsNull() {
-					return nil, diags.Append(diag.Errorf(a.Expr.Range(), "Invalid backend path", "path must be a literal string, such as path = \".fabrica/state.json\"."))
-				}
-				path = v.AsString()
-				if !filepath.IsAbs(path) {
-					path = filepath.Join(dir, path)
-				}
-			}
-		}
-		return newLocal(path), diags
-	}
-	return nil, diags.Append(diag.Errorf(b.DeclRange, "Unsupported backend",
-		"The %q backend is not available in this build of fabrica; use backend \"local\".", b.Type))
-}
 
 // lockState takes the state lock for a writing command, waiting up to timeout.
 func lockState(ctx context.Context, b states.Backend, op string, timeout time.Duration) (func(), error) {
@@ -131,10 +111,4 @@ func lockState(ctx context.Context, b states.Backend, op string, timeout time.Du
 			fmt.Fprintf(os.Stderr, "Warning: could not release the state lock %s: %s\n", id, err)
 		}
 	}, nil
-}
-
-func newLocal(path string) *local.Backend {
-	b := local.New(path)
-	b.Version = schema.Version
-	return b
 }

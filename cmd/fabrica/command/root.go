@@ -4,6 +4,7 @@
 package command
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -27,8 +28,9 @@ var Version = schema.Version
 
 // globals are the flags every command has.
 type globals struct {
-	dir     string
-	noColor bool
+	dir           string
+	noColor       bool
+	backendConfig []string
 }
 
 // exitError carries an exit code out of a command's RunE.
@@ -87,6 +89,7 @@ times) before anything is built.`,
 	root.SetIn(streams.In)
 	root.PersistentFlags().StringVarP(&g.dir, "chdir", "C", ".", "run as if fabrica was started in `DIR`")
 	root.PersistentFlags().BoolVar(&g.noColor, "no-color", false, "disable colour in output")
+	root.PersistentFlags().StringArrayVar(&g.backendConfig, "backend-config", nil, "set a backend argument (`KEY=VALUE`, e.g. conn_str=...; repeatable)")
 	root.AddCommand(
 		newVersionCmd(streams),
 		newValidateCmd(streams, g),
@@ -105,6 +108,7 @@ times) before anything is built.`,
 		newSimCmd(streams, g),
 		newJobsCmd(streams, g),
 		newPolicyCmd(streams, g),
+		newWorkspaceCmd(streams, g),
 		newLogsCmd(streams, g),
 	)
 	return root
@@ -128,3 +132,6 @@ func environ(s *views.Streams) []string {
 	}
 	return os.Environ()
 }
+
+// cmdContext is the context of commands that have no signal handling of their own.
+func cmdContext() context.Context { return context.Background() }

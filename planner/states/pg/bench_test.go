@@ -73,11 +73,11 @@ func BenchmarkPersist100k(b *testing.B) {
 	}
 }
 
-// BenchmarkJournal records 20,000 completed instances from 10 goroutines, as apply
+// BenchmarkJournal records 5,000 completed instances from 10 goroutines, as apply
 // does at parallelism 10, and reports the cost per record: with group commit (the
 // default) and with one transaction per record.
 func BenchmarkJournal(b *testing.B) {
-	const n, workers = 20_000, 10
+	const n, workers = 5_000, 10
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	insts := make([]*states.Instance, n)
 	for i := range insts {
@@ -116,3 +116,78 @@ func BenchmarkJournal(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkApplyOverhead simulates apply at parallelism 10: 10 workers each take a
+// resource, spend latency on it (the provider's work), then journal it. It reports how
+// much longer that takes than the same walk without the journal ("overhead-%"), and
+// the mean Put latency. sync=off shows what synchronous_commit = off on the lock's
+// session would save (the backend always commits synchronously).
+func BenchmarkApplyOverhead(b *testing.B) {
+	const n, workers = 400, 10
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	for _, latency := range []time.Duration{0, 2 * time.Millisecond, 10 * time.Millisecond, 50 * time.Millisecond} {
+		for _, async := range []bool{false, true} {
+			b.Run(fmt.Sprintf("latency=%v/sync=%v", latency, map[bool]string{false: "on", true: "off"}[async]), func(b *testing.B) {
+				be, _ := lockedBackend(b, states.NewState())
+				if async {
+					be.lock.conn.Exec(ctx, "SET synchronous_commit = off")
+				}
+				walk := func(put func(*states.Instance) error) (time.Duration, time.Duration) {
+					next := make(chan int, n)
+					for i := range n {
+						next <- i
+					}
+					close(next)
+					var putTime atomic64
+					start := time.Now()
+					var wg sync.WaitGroup
+					for range workers {
+						wg.Go(func() {
+							for i := range next {
+								time.Sleep(latency)
+								t0 := time.Now()
+								if err := put(hardwareInstance(i, now)); err != nil {
+									b.Error(err)
+									return
+								}
+								putTime.add(time.Since(t0))
+							}
+						})
+					}
+					wg.Wait()
+					return time.Since(start), putTime.get() / n
+				}
+				var base, with, put time.Duration
+				for b.Loop() {
+					t, _ := walk(func(*states.Instance) error { return nil })
+					base += t
+					s, err := be.Load(ctx)
+					if err != nil {
+						b.Fatal(err)
+					}
+					j, err := be.Journal(ctx, s)
+					if err != nil {
+						b.Fatal(err)
+					}
+					t, p := walk(j.Put)
+					with += t
+					put += p
+					if err := j.Close(); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(100*float64(with-base)/float64(base), "overhead-%")
+				b.ReportMetric(float64(put.Microseconds())/float64(b.N), "put-µs")
+			})
+		}
+	}
+}
+
+// atomic64 sums durations from several goroutines.
+type atomic64 struct {
+	mu sync.Mutex
+	d  time.Duration
+}
+
+func (a *atomic64) add(d time.Duration) { a.mu.Lock(); a.d += d; a.mu.Unlock() }
+func (a *atomic64) get() time.Duration  { a.mu.Lock(); defer a.mu.Unlock(); return a.d }

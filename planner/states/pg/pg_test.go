@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/fabrica-iac/fabrica/planner/states"
+	"github.com/fabrica-iac/fabrica/planner/states/crypt"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -135,8 +136,15 @@ func TestPush(t *testing.T) {
 // TestPersist_incremental checks that Persist writes only what changed when it knows
 // what is stored, and everything when someone else wrote in between.
 func TestPersist_incremental(t *testing.T) {
+	t.Run("plain", func(t *testing.T) { testPersistIncremental(t, nil) })
+	t.Run("encrypted", func(t *testing.T) {
+		testPersistIncremental(t, keyring(t, crypt.Config{Key: crypt.KeySource{Passphrase: "a long enough passphrase", Iterations: 1000}}))
+	})
+}
+
+func testPersistIncremental(t *testing.T, k *crypt.Keyring) {
 	s := bigState(300)
-	b, id := lockedBackend(t, s)
+	b, id := lockedBackend(t, s, withCrypt(k))
 	s, _ = b.Load(ctx)
 	s.Put(newInstance("hardware.extra"))
 	_ = s.Remove("hardware.node[7]")

@@ -121,7 +121,7 @@ func (b *Backend) Persist(ctx context.Context, s *states.State) error {
 	if err != nil {
 		return err
 	}
-	return b.write(ctx, s, rows, func(h head) (uint64, error) {
+	return b.write(ctx, s, rows, false, func(h head, _ *states.State) (uint64, error) {
 		if h.lineage != "" && h.lineage != s.Lineage {
 			return 0, fmt.Errorf("refusing to overwrite %s: it holds another state (lineage %s) than the one being written (lineage %s); it was replaced since it was read",
 				b.where(), h.lineage, s.Lineage)
@@ -131,7 +131,7 @@ func (b *Backend) Persist(ctx context.Context, s *states.State) error {
 				b.where(), h.serial, s.Serial)
 		}
 		return max(s.Serial, uint64(h.serial)) + 1, nil
-	}, false)
+	})
 }
 
 // Push replaces the stored state with s if states.CheckPush allows it.
@@ -152,8 +152,7 @@ func (b *Backend) Push(ctx context.Context, s *states.State, force bool) error {
 	if err != nil {
 		return err
 	}
-	var current *states.State
-	return b.write(ctx, s, rows, func(head) (uint64, error) {
+	return b.write(ctx, s, rows, true, func(_ head, current *states.State) (uint64, error) {
 		if err := states.CheckPush(current, s, force); err != nil {
 			return 0, err
 		}
@@ -162,15 +161,16 @@ func (b *Backend) Push(ctx context.Context, s *states.State, force bool) error {
 			serial = current.Serial + 1
 		}
 		return serial, nil
-	}, true, &current)
+	})
 }
 
 // write runs one transaction on the lock's session: it locks the states row, lets
 // decide check it (and choose the serial), writes the instances - only the changed
 // ones when what is stored is known, else all of them after reading the stored state
 // (which must be readable: nothing is written over data that cannot be decrypted) -
-// and the states row. With full, the stored state is always read, into *current.
-func (b *Backend) write(ctx context.Context, s *states.State, rows []row, decide func(head) (uint64, error), full bool, current ...**states.State) error {
+// and the states row. With full, the stored state is always read and rewritten;
+// decide gets it (or nil when it was not read).
+func (b *Backend) write(ctx context.Context, s *states.State, rows []row, full bool, decide func(h head, current *states.State) (uint64, error)) error {
 	ls := b.lock
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
@@ -208,17 +208,14 @@ func (b *Backend) write(ctx context.Context, s *states.State, rows []row, decide
 	kn := b.known
 	b.kmu.Unlock()
 	incremental := !full && kn.valid && kn.current && kn.gen == h.gen && h.exists
+	var current *states.State
 	if !incremental && (full || !kn.valid || kn.gen != h.gen) {
-		cur, _, err := b.read(ctx, tx, false)
-		if err != nil {
+		if current, _, err = b.read(ctx, tx, false); err != nil {
 			b.forget()
 			return err
 		}
-		if len(current) > 0 {
-			*current[0] = cur
-		}
 	}
-	serial, err := decide(h)
+	serial, err := decide(h, current)
 	if err != nil {
 		return err
 	}
