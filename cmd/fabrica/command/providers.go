@@ -15,6 +15,7 @@ import (
 	"github.com/fabrica-iac/fabrica/providers/local"
 	"github.com/fabrica-iac/fabrica/providers/plugin"
 	"github.com/fabrica-iac/fabrica/providers/sim"
+	"github.com/fabrica-iac/fabrica/providers/slurm"
 	"github.com/hashicorp/go-hclog"
 )
 
@@ -23,6 +24,7 @@ import (
 var builtinProviders = map[string]func() providers.Provider{
 	sim.Name:   sim.New,
 	local.Name: local.New,
+	slurm.Name: slurm.New,
 }
 
 // shutdownGrace is how long providers get to finish in-flight work after Stop.
