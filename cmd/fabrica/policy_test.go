@@ -46,10 +46,13 @@ func runEnv(t *testing.T, bin, dir string, env []string, args ...string) (string
 	t.Helper()
 	cmd := exec.Command(bin, append([]string{"-C", dir}, args...)...)
 	cmd.Env = append(append(os.Environ(), "NO_COLOR=1"), env...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
+		t.Logf("fabrica %v exited %d; stderr:\n%s", args, code, stderr.String())
 	} else if err != nil {
 		t.Fatal(err)
 	}

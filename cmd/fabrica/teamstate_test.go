@@ -2,10 +2,12 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fabrica-iac/fabrica/planner/states/statefile"
 	"github.com/google/go-cmp/cmp"
@@ -99,7 +101,7 @@ func pgConn(t *testing.T) string {
 func TestMigrateState_localPgLocal(t *testing.T) {
 	conn := pgConn(t)
 	bin, dir := fabricaBin(t), t.TempDir()
-	schemaName := "cli_migrate_" + strings.ReplaceAll(filepath.Base(dir), "-", "_")
+	schemaName := fmt.Sprintf("cli_migrate_%d", time.Now().UnixNano())
 	writeTeamConfig(t, dir, "")
 	mustRun(t, bin, dir, nil, "init")
 	mustRun(t, bin, dir, nil, "apply", "--auto-approve")
