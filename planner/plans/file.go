@@ -1,11 +1,11 @@
 package plans
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/fabrica-iac/fabrica/planner/states/crypt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -16,35 +16,52 @@ import (
 const planMagic = "fabrica-plan\n"
 
 // WriteFile writes the plan to path atomically (a temporary file renamed into place), so
-// a crash never leaves a half-written plan.
-func WriteFile(path string, p *Plan) error {
+// a crash never leaves a half-written plan. With a keyring that encrypts, the file is
+// encrypted (AES-256-GCM; see planner/states/crypt).
+func WriteFile(path string, p *Plan, k *crypt.Keyring) error {
+	var buf bytes.Buffer
+	buf.WriteString(planMagic)
+	if err := Encode(&buf, p); err != nil {
+		return fmt.Errorf("cannot encode plan: %w", err)
+	}
+	data := buf.Bytes()
+	if k.Encrypts() {
+		enc, err := k.Encrypt(data)
+		if err != nil {
+			return fmt.Errorf("cannot encrypt the plan: %w", err)
+		}
+		data = enc
+	}
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, ".plan-*")
 	if err != nil {
 		return fmt.Errorf("cannot write plan file: %w", err)
 	}
 	defer os.Remove(tmp.Name())
-	bw := bufio.NewWriterSize(tmp, 1<<20)
-	if _, err := bw.WriteString(planMagic); err != nil {
+	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
-		return err
+		return fmt.Errorf("cannot write plan file: %w", err)
 	}
-	if err := Encode(bw, p); err != nil {
-		tmp.Close()
-		return fmt.Errorf("cannot encode plan: %w", err)
-	}
-	if err := errors.Join(bw.Flush(), tmp.Sync(), tmp.Close()); err != nil {
+	if err := errors.Join(tmp.Sync(), tmp.Close()); err != nil {
 		return fmt.Errorf("cannot write plan file: %w", err)
 	}
 	return os.Rename(tmp.Name(), path)
 }
 
-// ReadFile reads a plan written by WriteFile; anything else gets an error saying the
-// file is not a fabrica plan.
-func ReadFile(path string) (*Plan, error) {
+// ReadFile reads a plan written by WriteFile, decrypting it with the keyring when it is
+// encrypted; anything else gets an error saying the file is not a fabrica plan.
+func ReadFile(path string, k *crypt.Keyring) (*Plan, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
+	}
+	if crypt.IsEncrypted(data) {
+		if k == nil {
+			return nil, fmt.Errorf("%s is encrypted; configure the key in fabrica { encryption { ... } } to read it", path)
+		}
+		if data, err = k.Decrypt(data); err != nil {
+			return nil, fmt.Errorf("cannot decrypt %s: %w", path, err)
+		}
 	}
 	if !bytes.HasPrefix(data, []byte(planMagic)) {
 		return nil, fmt.Errorf("%s is not a fabrica plan file (write one with fabrica plan --out FILE)", path)

@@ -36,7 +36,9 @@ var (
 // WorkspaceNotEmptyError is returned by Delete without force for a workspace whose
 // state holds resource instances.
 type WorkspaceNotEmptyError struct {
-	Name      string
+	// Name is the workspace.
+	Name string
+	// Instances is how many resource instances its state holds.
 	Instances int
 }
 

@@ -65,7 +65,7 @@ func runApply(ctx context.Context, streams *views.Streams, g *globals, f *applyF
 	if planFile != "" && !diags.HasErrors() {
 		// A saved plan carries everything apply needs: the configuration is not evaluated.
 		var err error
-		if saved, err = plans.ReadFile(planFile); err != nil {
+		if saved, err = plans.ReadFile(planFile, p.settings.keyring); err != nil {
 			return reportDiags(streams, p, diags.Append(err), false)
 		}
 		diags = diags.Append(p.startProviders(saved.ProviderConfigs))

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/fabrica-iac/fabrica/cmd/fabrica/command/views"
 	"github.com/fabrica-iac/fabrica/planner/states"
 	"github.com/fabrica-iac/fabrica/planner/states/crypt"
 	"github.com/fabrica-iac/fabrica/planner/states/local"
@@ -169,4 +170,18 @@ func (bs *backendSettings) open(ctx context.Context) (states.Backend, states.Wor
 		return b, b, nil
 	}
 	return nil, nil, fmt.Errorf("unknown backend %q", bs.kind)
+}
+
+// keyringOf returns the configured encryption keyring of the directory (nil without an
+// encryption block or when the configuration does not load), for reading plan files.
+func keyringOf(g *globals, streams *views.Streams) *crypt.Keyring {
+	cfg, diags := schema.LoadDir(g.dir)
+	if diags.HasErrors() {
+		return nil
+	}
+	bs, diags := readBackendSettings(cfg, g.dir, environ(streams), g.backendConfig)
+	if diags.HasErrors() {
+		return nil
+	}
+	return bs.keyring
 }

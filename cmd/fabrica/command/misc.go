@@ -69,7 +69,7 @@ func newShowCmd(streams *views.Streams, g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "show [PLANFILE]", Short: "Show the state, or a saved plan", Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
-				pl, err := plans.ReadFile(args[0])
+				pl, err := plans.ReadFile(args[0], keyringOf(g, streams))
 				if err != nil {
 					return err
 				}

@@ -125,7 +125,7 @@ func runPlan(ctx context.Context, streams *views.Streams, g *globals, f *planFla
 		return reportDiags(streams, p, diags, f.format == "json")
 	}
 	if f.out != "" {
-		if err := plans.WriteFile(f.out, pl); err != nil {
+		if err := plans.WriteFile(f.out, pl, p.settings.keyring); err != nil {
 			return reportDiags(streams, p, diags.Append(err), f.format == "json")
 		}
 	}

@@ -55,7 +55,7 @@ func runPolicyCheck(ctx context.Context, streams *views.Streams, g *globals, o *
 		if st, err := os.Stat(target); err == nil && st.IsDir() {
 			gl.dir = target
 		} else {
-			pl, err := plans.ReadFile(target)
+			pl, err := plans.ReadFile(target, keyringOf(&gl, streams))
 			if err != nil {
 				fmt.Fprintf(streams.Err, "Error: %s\n", err)
 				return ExitError

@@ -68,7 +68,10 @@ func (e *KeyError) Error() string {
 }
 
 // FormatError is returned for an envelope that is cut short or malformed.
-type FormatError struct{ Msg string }
+type FormatError struct {
+	// Msg says what is wrong.
+	Msg string
+}
 
 func (e *FormatError) Error() string { return "cannot decrypt: " + e.Msg }
 

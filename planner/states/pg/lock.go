@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -40,7 +39,7 @@ func (s *session) lost(err error) bool {
 		return false
 	}
 	var pe *pgconn.PgError
-	if errors.As(err, &pe) && (pe.Severity == "FATAL" || pe.Severity == "PANIC" || strings.HasPrefix(pe.Code, "57P") || strings.HasPrefix(pe.Code, "08")) {
+	if errors.As(err, &pe) && connLost(err) {
 		return true
 	}
 	return s.conn.IsClosed()
@@ -161,8 +160,13 @@ func (b *Backend) unlockLocked(ctx context.Context) error {
 	defer s.mu.Unlock()
 	ctx = context.WithoutCancel(ctx)
 	if !s.conn.IsClosed() {
-		// Remove the row, then end the session, which releases the advisory lock.
-		_, err := s.conn.Exec(ctx, b.q.deleteLock, b.ws, s.info.ID)
+		// Remove the row and release the advisory lock, then end the session. Ending
+		// it would release the lock too, but only once the server process has exited,
+		// a moment after Close returns; the next Lock must not find it still held.
+		batch := &pgx.Batch{}
+		batch.Queue(b.q.deleteLock, b.ws, s.info.ID)
+		batch.Queue("SELECT pg_advisory_unlock($1)", b.lockKey)
+		err := s.conn.SendBatch(ctx, batch).Close()
 		_ = s.conn.Close(ctx)
 		if err == nil {
 			return nil

@@ -166,6 +166,28 @@ type querier interface {
 // Instances recorded by a run that did not finish are in it already, and its serial
 // was raised when that run recorded its first change.
 func (b *Backend) Load(ctx context.Context) (*states.State, error) {
+	st, err := b.load(ctx)
+	for try := 0; try < 3 && err != nil && connLost(err) && ctx.Err() == nil; try++ {
+		// Pooled connections the server ended (a restart) fail once each; reading
+		// again on another is safe.
+		st, err = b.load(ctx)
+	}
+	return st, err
+}
+
+// connLost reports whether err says the connection was lost: the server ended the
+// session (a FATAL error: shutdown, restart, pg_terminate_backend) or it broke.
+func connLost(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Severity == "FATAL" || pe.Severity == "PANIC" || strings.HasPrefix(pe.Code, "57P") || strings.HasPrefix(pe.Code, "08")
+	}
+	var ce *pgconn.ConnectError
+	return !errors.As(err, &ce) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) &&
+		(pgconn.SafeToRetry(err) || strings.Contains(err.Error(), "conn closed") || strings.Contains(err.Error(), "unexpected EOF"))
+}
+
+func (b *Backend) load(ctx context.Context) (*states.State, error) {
 	tx, err := b.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return nil, b.dbError("reading the state", err)
