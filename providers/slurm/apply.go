@@ -2,6 +2,7 @@ package slurm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -77,12 +78,16 @@ func (p *provider) create(ctx context.Context, workDir string, cfg config, c *cl
 	if p.isStopped() {
 		return failed("stopped before the job was submitted")
 	}
-	if err := c.ping(ctx); err != nil {
+	if err := p.ping(ctx, c, true); err != nil {
 		return failed(fmt.Sprintf("cannot submit the job: %v", err))
 	}
 	j, err := p.submit(ctx, workDir, cfg, c, ch, spec)
 	if err != nil {
-		return failed(err.Error())
+		ev := failed(err.Error())
+		if j != nil { // Slurm may have it: state keeps it, refresh looks it up by name
+			ev.ID, ev.New = j.ID, attrsOf(j, jobStatus{Status: StatusPending, Message: "submission unconfirmed: " + err.Error()})
+		}
+		return ev
 	}
 	send(providers.Event{Type: providers.EventProgress, Stage: "submitted", Message: fmt.Sprintf("job %s: Slurm job %s (%s, logs in %s)",
 		j.ID, j.SlurmID, launch.Layout(j.Spec.Nodes, j.Spec.ProcsPerNode), j.dir)})
@@ -92,7 +97,8 @@ func (p *provider) create(ctx context.Context, workDir string, cfg config, c *cl
 // submit makes the job's directory, writes the job file, the batch script and the rank
 // wrapper, and submits them with sbatch. When sbatch rejects the job the directory is
 // kept (for its script) but released, and the error quotes sbatch. When sbatch did not
-// answer, the job is looked up by name, since Slurm may have accepted it.
+// answer clearly, the job is looked up by name, since Slurm may have accepted it; when
+// that fails too, the job is returned with the error, to be kept in state.
 func (p *provider) submit(ctx context.Context, workDir string, cfg config, c *cli, ch providers.Change, spec launch.Spec) (*jobFile, error) {
 	attrs, err := decodeObject(ch.Planned)
 	if err != nil {
@@ -122,22 +128,38 @@ func (p *provider) submit(ctx context.Context, workDir string, cfg config, c *cl
 		return nil, fmt.Errorf("cannot write the job directory %s: %w", dir, err)
 	}
 	slurmID, err := c.sbatch(ctx, opts, filepath.Join(dir, scriptFile))
-	if err != nil && isUnreachable(err) {
-		if found, lerr := c.squeue(context.WithoutCancel(ctx), "--name", []string{id}); lerr == nil && found != nil {
-			for sid := range found {
-				slurmID, err = sid, nil
-			}
+	if err == nil {
+		return p.recordSubmission(j, slurmID, cfg), nil
+	}
+	if !surelyNotSubmitted(err) {
+		// sbatch timed out or failed oddly: Slurm may have the job. Look it up by name;
+		// when even that fails, keep the job, so that refresh finds it later.
+		found, lerr := c.squeue(context.WithoutCancel(ctx), "--name", []string{id})
+		for sid := range found {
+			return p.recordSubmission(j, sid, cfg), nil
+		}
+		if lerr != nil {
+			return j, fmt.Errorf("cannot tell whether Slurm accepted the job: %v; then %v", err, lerr)
 		}
 	}
-	if err != nil {
-		_ = writeFinal(dir, jobStatus{Status: StatusFailed, Message: "sbatch rejected the job: " + err.Error()})
-		_ = release(dir)
-		if isUnreachable(err) {
-			return nil, fmt.Errorf("cannot submit the job: %w", err)
-		}
-		return nil, fmt.Errorf("sbatch rejected the job: %s (the batch script is %s)", strings.TrimPrefix(err.Error(), "sbatch: "), filepath.Join(dir, scriptFile))
+	_ = writeFinal(dir, jobStatus{Status: StatusFailed, Message: err.Error()})
+	_ = release(dir)
+	if isUnreachable(err) {
+		return nil, fmt.Errorf("cannot submit the job: %w", err)
 	}
-	return p.recordSubmission(j, slurmID, cfg), nil
+	msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), "sbatch: "), "sbatch: error: ")
+	return nil, fmt.Errorf("sbatch rejected the job: %s (the batch script is %s)", msg, filepath.Join(dir, scriptFile))
+}
+
+// surelyNotSubmitted reports whether a failed sbatch certainly left no job: Slurm
+// refused it, or sbatch never reached slurmctld.
+func surelyNotSubmitted(err error) bool {
+	var ce *cmdError
+	if !errors.As(err, &ce) {
+		return false
+	}
+	return strings.Contains(ce.msg, "Batch job submission failed") || strings.Contains(ce.msg, "connect failure") ||
+		strings.Contains(ce.msg, "not found")
 }
 
 // recordSubmission stores Slurm's id and the rendezvous port it implies. A job file that
@@ -222,6 +244,11 @@ func (p *provider) cancel(ctx context.Context, workDir string, c *cli, ch provid
 	}
 	if err != nil {
 		return failed(err.Error())
+	}
+	if _, ok := readFinal(j.dir); !ok {
+		if err := p.ping(ctx, c, true); err != nil {
+			return failed(fmt.Sprintf("cancelling job %s: %v", j.ID, err))
+		}
 	}
 	st, err := p.observe(ctx, c, j)
 	if err != nil {

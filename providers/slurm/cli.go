@@ -19,7 +19,14 @@ type cli struct {
 	binDir  string   // where the commands are; "" to look them up on PATH
 	env     []string // the commands' environment (also what sbatch exports to jobs)
 	timeout time.Duration
+	slots   chan struct{} // bounds the sbatch and scancel commands running at once (nil: no bound)
 }
+
+// maxCommands is how many sbatch and scancel commands run at once: slurmctld serves them
+// one by one anyway, and a burst of 100 sbatch processes only starves the machine (and
+// slurmctld, when it runs here) of CPU. Queries are not bounded: the poller runs one at a
+// time, and it must not wait behind a burst of submissions.
+const maxCommands = 8
 
 // cmdError is a Slurm command that failed.
 type cmdError struct {
@@ -61,13 +68,21 @@ func (c *cli) path(name string) string {
 func (c *cli) run(ctx context.Context, name string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
+	if c.slots != nil && (name == "sbatch" || name == "scancel") {
+		select {
+		case c.slots <- struct{}{}:
+			defer func() { <-c.slots }()
+		case <-ctx.Done():
+			return "", &cmdError{cmd: name, msg: fmt.Sprintf("%s did not start within %s: too many Slurm commands waiting", name, c.timeout), unreachable: true}
+		}
+	}
 	cmd := exec.CommandContext(ctx, c.path(name), args...)
 	cmd.Env = c.env
-	cmd.WaitDelay = time.Second
+	cmd.WaitDelay = 5 * time.Second
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
-	if err == nil {
+	if err == nil || errors.Is(err, exec.ErrWaitDelay) { // exited 0; a child held its output open
 		return stdout.String(), nil
 	}
 	msg := cleanOutput(stderr.String())

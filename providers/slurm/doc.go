@@ -68,9 +68,12 @@
 // --account and --time when configured, --chdir (the job's workdir), --output batch.log,
 // --no-requeue and --comment "fabrica ADDRESS". The script exports FABRICA_JOB_ID (the
 // Slurm id), MASTER_PORT = 10000 + job id % 20000 (so jobs on the same first node do not
-// collide, below the ephemeral ports) and MASTER_ADDR = the NodeAddr of the first host of
-// SLURM_JOB_NODELIST (`scontrol show hostnames`; its name when scontrol cannot say),
-// where Slurm runs rank 0. Then it runs `srun --kill-on-bad-exit=1 rank.sh` and rank.sh
+// collide, below the ephemeral ports) and MASTER_ADDR = the first host of
+// SLURM_JOB_NODELIST (`scontrol show hostnames`), where Slurm runs the batch script and
+// rank 0: its name when it resolves, else (emulated nodes, which share one host) the
+// address srun gives the tasks as its own, SLURM_LAUNCH_NODE_IPADDR, which every node
+// reaches by construction; no RPC to slurmctld either way. Then it runs
+// `srun --kill-on-bad-exit=1 rank.sh` and rank.sh
 // gives each task the environment of launch.Spec.RankEnv: RANK from SLURM_PROCID,
 // LOCAL_RANK from SLURM_LOCALID, GROUP_RANK from SLURM_NODEID, WORLD_SIZE from
 // SLURM_NTASKS, GROUP_WORLD_SIZE from SLURM_NNODES, and the rest as rendered (a task

@@ -21,7 +21,7 @@ const envFile = "/run/slurm/fabrica-test.env"
 // cluster is the test Slurm cluster of scripts/slurm-up.sh.
 type cluster struct {
 	Conf, Partition, BinDir, Up, Down string
-	Nodes                             int
+	Nodes, NodeCPUs                   int
 	NodeNames                         []string
 }
 
@@ -47,6 +47,7 @@ func slurmCluster(t testing.TB) *cluster {
 	c := &cluster{Conf: env["SLURM_CONF"], Partition: env["SLURM_PARTITION"], BinDir: env["SLURM_BIN_DIR"],
 		Up: env["SLURM_UP"], Down: env["SLURM_DOWN"], NodeNames: strings.Fields(env["SLURM_NODE_NAMES"])}
 	c.Nodes, _ = strconv.Atoi(env["SLURM_NODES"])
+	c.NodeCPUs, _ = strconv.Atoi(env["SLURM_NODE_CPUS"])
 	if c.Nodes < 1 || c.BinDir == "" {
 		t.Fatalf("%s is incomplete: %v; run scripts/slurm-up.sh again", envFile, env)
 	}
@@ -129,8 +130,8 @@ func withAttr(t testing.TB, attrs providers.Attrs, name string, value any) provi
 	return encodeObject(m)
 }
 
-// planCreate plans a new job and returns its planned attributes.
-func planCreate(t testing.TB, p providers.Provider, addr string, desired providers.Attrs) providers.Attrs {
+// planNew plans a new job and returns its planned attributes.
+func planNew(t testing.TB, p providers.Provider, addr string, desired providers.Attrs) providers.Attrs {
 	t.Helper()
 	resp := p.Plan(context.Background(), providers.PlanRequest{Items: []providers.PlanItem{{Address: addr, Kind: Kind, Desired: desired}}})
 	if providers.HasErrors(resp.Diagnostics) {
@@ -185,7 +186,7 @@ func lastEvent(t testing.TB, events []providers.Event) providers.Event {
 // create plans and applies a new job and returns every event.
 func create(t testing.TB, p providers.Provider, addr string, desired providers.Attrs) []providers.Event {
 	t.Helper()
-	planned := planCreate(t, p, addr, desired)
+	planned := planNew(t, p, addr, desired)
 	return runApply(context.Background(), p, providers.Change{Address: addr, Kind: Kind, Action: providers.ActionCreate, Planned: planned})
 }
 

@@ -79,6 +79,9 @@ type jobStatus struct {
 	Message     string `json:"message,omitempty"`
 	// SlurmState is Slurm's state name (COMPLETED, TIMEOUT, ...), when known.
 	SlurmState string `json:"slurm_state,omitempty"`
+	// Stuck is true for a pending job Slurm will not start unless someone changes it or
+	// the cluster (see stuckReasons).
+	Stuck bool `json:"-"`
 }
 
 // jobsRoot is WORKDIR/.fabrica/jobs.

@@ -4,16 +4,21 @@ import (
 	"context"
 	"sort"
 	"sync"
+	"time"
 )
 
-// poller coalesces the status queries of concurrent waits: whoever asks while a query
-// runs joins the next one, so however many jobs apply waits for, there is one scontrol
-// ping and one squeue at a time.
+// poller coalesces the status queries of concurrent waits into rounds, one every
+// interval: whoever asks joins the next round, and a round is one squeue for every job
+// asked about, so however many jobs apply waits for, Slurm sees one squeue per interval.
+// A waiter that asks again as soon as it has its answer is in every round. A round
+// pings slurmctld first: the ping tells at once that slurmctld is down, where squeue
+// retries for 10 to 20 s.
 type poller struct {
-	cli *cli
+	cli      *cli
+	interval time.Duration
 
 	mu      sync.Mutex
-	waiting map[string][]chan pollResult // Slurm id → askers of the next query
+	waiting map[string][]chan pollResult // Slurm id → askers of the next round
 	busy    bool                         // a loop goroutine is running
 }
 
@@ -25,11 +30,19 @@ type pollResult struct {
 	err   error
 }
 
-func newPoller(c *cli) *poller {
-	return &poller{cli: c, waiting: map[string][]chan pollResult{}}
+// pollTimeout bounds the poller's commands (below command_timeout when that is longer):
+// a squeue that slurmctld stopped answering mid-round retries for 10 to 20 s, and a wait
+// should say so sooner.
+const pollTimeout = 5 * time.Second
+
+func newPoller(c *cli, interval time.Duration) *poller {
+	pc := *c
+	pc.timeout = min(c.timeout, pollTimeout)
+	return &poller{cli: &pc, interval: interval, waiting: map[string][]chan pollResult{}}
 }
 
-// query returns Slurm's record of the job, from the next squeue that runs.
+// query returns Slurm's record of the job from the next round. The first query after
+// an idle spell starts a round at once.
 func (p *poller) query(ctx context.Context, slurmID string) (slurmJob, bool, error) {
 	ch := make(chan pollResult, 1)
 	p.mu.Lock()
@@ -48,7 +61,7 @@ func (p *poller) query(ctx context.Context, slurmID string) (slurmJob, bool, err
 	}
 }
 
-// loop answers the waiting queries, one batch at a time, until none is left.
+// loop runs rounds, one every interval, until a round finds nobody waiting.
 func (p *poller) loop() {
 	for {
 		p.mu.Lock()
@@ -60,26 +73,28 @@ func (p *poller) loop() {
 		}
 		p.waiting = map[string][]chan pollResult{}
 		p.mu.Unlock()
-		ids := make([]string, 0, len(batch))
-		for id := range batch {
-			ids = append(ids, id)
-		}
-		sort.Strings(ids)
-		jobs, err := p.cli.jobs(context.Background(), ids)
+		start := time.Now()
+		jobs, err := p.round(batch)
 		for id, chs := range batch {
 			j, ok := jobs[id]
 			for _, ch := range chs {
 				ch <- pollResult{job: j, known: ok, err: err}
 			}
 		}
+		time.Sleep(p.interval - time.Since(start))
 	}
 }
 
-// jobs pings slurmctld (which fails at once when it is down, where squeue retries for
-// seconds) and then reads the jobs with one squeue.
-func (c *cli) jobs(ctx context.Context, slurmIDs []string) (map[string]slurmJob, error) {
-	if err := c.ping(ctx); err != nil {
+// round pings slurmctld, then reads the batch's jobs with one squeue.
+func (p *poller) round(batch map[string][]chan pollResult) (map[string]slurmJob, error) {
+	ctx := context.Background()
+	if err := p.cli.ping(ctx); err != nil {
 		return nil, err
 	}
-	return c.squeue(ctx, "--jobs", slurmIDs)
+	ids := make([]string, 0, len(batch))
+	for id := range batch {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return p.cli.squeue(ctx, "--jobs", ids)
 }

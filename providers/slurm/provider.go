@@ -52,6 +52,8 @@ type provider struct {
 	cli     *cli
 	poll    *poller
 	grace   time.Duration // unreachableGrace; tests shorten it
+	pinged  time.Time     // when slurmctld last answered a ping
+	pingMu  sync.Mutex    // one ping at a time: a burst of creates waits for the first
 
 	stopOnce sync.Once
 	stopped  chan struct{} // closed by Stop
@@ -91,10 +93,11 @@ func (p *provider) Configure(_ context.Context, req providers.ConfigureRequest) 
 		return providers.ConfigureResponse{Diagnostics: []providers.Diagnostic{providers.Errorf("", "Invalid working directory", err.Error())}}
 	}
 	diags = append(diags, checkBinDir(&cfg)...)
-	c := &cli{binDir: cfg.BinDir, env: commandEnv(os.Environ(), cfg.SlurmConf), timeout: cfg.CommandTimeout}
+	c := &cli{binDir: cfg.BinDir, env: commandEnv(os.Environ(), cfg.SlurmConf), timeout: cfg.CommandTimeout,
+		slots: make(chan struct{}, maxCommands)}
 	p.mu.Lock()
 	p.workDir, p.cfg, p.cli = dir, cfg, c
-	p.poll = newPoller(c)
+	p.poll = newPoller(c, cfg.PollInterval)
 	p.mu.Unlock()
 	return providers.ConfigureResponse{Diagnostics: diags}
 }
@@ -127,6 +130,32 @@ func (p *provider) configured() (string, config, *cli, []providers.Diagnostic) {
 		return "", config{}, nil, []providers.Diagnostic{providers.Errorf("", "Provider not configured", "Configure must be called before any other method of the slurm provider.")}
 	}
 	return p.workDir, p.cfg, p.cli, nil
+}
+
+// pingFresh is how long a successful ping spares the next create or delete its own: a
+// burst of 100 creates pings once, not 100 times.
+const pingFresh = 2 * time.Second
+
+// ping checks that slurmctld answers before a submission, a cancellation or a refresh,
+// so that a down controller fails them at once (sbatch, scancel and squeue retry for
+// about 10 s first). With cached, a ping that succeeded in the last pingFresh counts.
+func (p *provider) ping(ctx context.Context, c *cli, cached bool) error {
+	p.pingMu.Lock()
+	defer p.pingMu.Unlock()
+	p.mu.Lock()
+	fresh := cached && time.Since(p.pinged) < pingFresh
+	p.mu.Unlock()
+	if fresh {
+		return nil
+	}
+	err := c.ping(ctx)
+	p.mu.Lock()
+	p.pinged = time.Time{}
+	if err == nil {
+		p.pinged = time.Now()
+	}
+	p.mu.Unlock()
+	return err
 }
 
 // Stop makes waiting changes detach (the jobs keep running) and later creates fail.

@@ -78,7 +78,9 @@ func (p *provider) readSlurm(ctx context.Context, c *cli, items []readItem) {
 	var found map[string]slurmJob
 	var err error
 	if len(ids) > 0 {
-		found, err = c.jobs(ctx, ids)
+		if err = p.ping(ctx, c, false); err == nil {
+			found, err = c.squeue(ctx, "--jobs", ids)
+		}
 	}
 	for i := range items {
 		r := &items[i]

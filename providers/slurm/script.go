@@ -81,11 +81,14 @@ func sbatchOptions(cfg config, j *jobFile) []string {
 	)
 }
 
-// batchScript renders job.sbatch: it sets the rendezvous (MASTER_ADDR: the address of
-// the allocation's first node, where rank 0 runs; MASTER_PORT from the job id), then
+// batchScript renders job.sbatch: it sets the rendezvous (MASTER_ADDR: the allocation's
+// first node, where rank 0 runs, by name when it resolves, else by the address srun
+// reports to the tasks, SLURM_LAUNCH_NODE_IPADDR; MASTER_PORT from the job id), then
 // runs the ranks as one srun step, restarting the whole group while restarts remain.
-// It records each rank's exit (rank.sh writes exits-ATTEMPT), each restart (restarts)
-// and the outcome (result), and exits with the failing rank's code.
+// It records each rank's exit (rank.sh writes "RANK CODE TIME" to exits-ATTEMPT; the
+// failing rank is the one that ended first with a non-zero code, since its peers often
+// fail right after it), each restart (restarts) and the outcome (result), and exits with
+// the failing rank's code.
 func batchScript(j *jobFile, opts []string) string {
 	s := j.Spec
 	var b strings.Builder
@@ -101,11 +104,12 @@ func batchScript(j *jobFile, opts []string) string {
 	w("max_restarts=%d", s.MaxRestarts)
 	w(`export FABRICA_JOB_ID="$SLURM_JOB_ID"`)
 	w(`export MASTER_PORT=$((%d + SLURM_JOB_ID %% %d))`, PortBase, PortRange)
+	w("# Rank 0 runs on the first node, where this script runs too: its name when it")
+	w("# resolves, else (emulated nodes) the address srun gives the tasks as its own.")
 	w(`head=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)`)
-	w(`addr=$(scontrol -o show node "$head" 2>/dev/null | tr ' ' '\n' | sed -n 's/^NodeAddr=//p')`)
-	w(`export MASTER_ADDR="${addr:-$head}"`)
+	w(`if getent hosts "$head" >/dev/null 2>&1; then export MASTER_ADDR="$head"; else unset MASTER_ADDR; fi`)
 	w("mkdir -p %s", shq(s.CheckpointDir))
-	w(`echo "fabrica: job $SLURM_JOB_ID on $SLURM_JOB_NODELIST, rendezvous $MASTER_ADDR:$MASTER_PORT"`)
+	w(`echo "fabrica: job $SLURM_JOB_ID on $SLURM_JOB_NODELIST, rendezvous ${MASTER_ADDR:-$head}:$MASTER_PORT"`)
 	w("attempt=0")
 	w("while :; do")
 	w("  export TORCHELASTIC_RESTART_COUNT=$attempt")
@@ -114,7 +118,7 @@ func batchScript(j *jobFile, opts []string) string {
 	w("  rc=$?")
 	w(`  if [ "$rc" -eq 0 ]; then echo succeeded > "$dir/%s"; exit 0; fi`, resultFile)
 	w("  rank= code=")
-	w(`  read -r rank code < <(awk '$2 != 0 { print; exit }' "$dir/exits-$attempt" 2>/dev/null) || true`)
+	w(`  read -r rank code _ < <(awk '$2 != 0' "$dir/exits-$attempt" 2>/dev/null | sort -k3,3n | head -n 1) || true`)
 	w(`  if [ -z "$rank" ]; then rank=- code=$rc; fi  # srun failed before any rank did`)
 	w(`  if [ "$attempt" -ge "$max_restarts" ] || [ "$code" -eq 126 ] || [ "$code" -eq 127 ]; then`)
 	w(`    echo "failed $rank $code" > "$dir/%s"`, resultFile)
@@ -159,6 +163,7 @@ func rankWrapper(j *jobFile) string {
 	if _, ok := s.Env["PYTHONUNBUFFERED"]; !ok {
 		w("export PYTHONUNBUFFERED=1")
 	}
+	w(`export MASTER_ADDR="${MASTER_ADDR:-$SLURM_LAUNCH_NODE_IPADDR}"`)
 	for _, kv := range s.RankEnv(0, 0, 0) {
 		k, v, _ := strings.Cut(kv, "=")
 		switch {
@@ -172,7 +177,7 @@ func rankWrapper(j *jobFile) string {
 	w("exits=%s-$TORCHELASTIC_RESTART_COUNT", shq(filepath.Join(j.dir, "exits")))
 	w(`if [ "$SLURM_NTASKS" != %d ] || [ "$SLURM_PROCID" != $((SLURM_NODEID * %d + SLURM_LOCALID)) ]; then`, s.WorldSize(), s.ProcsPerNode)
 	w(`  echo "fabrica: Slurm started task $SLURM_PROCID of $SLURM_NTASKS (node $SLURM_NODEID, local $SLURM_LOCALID), not the layout %s" >&2`, launch.Layout(s.Nodes, s.ProcsPerNode))
-	w(`  echo "$SLURM_PROCID 2" >> "$exits"; exit 2`)
+	w(`  echo "$SLURM_PROCID 2 ${EPOCHREALTIME:-0}" >> "$exits"; exit 2`)
 	w("fi")
 	w("set -- %s", shqAll(s.Command))
 	w(`if [[ $1 != */* && -f $1 && -x $1 ]]; then set -- "./$1" "${@:2}"; fi`)
@@ -181,7 +186,7 @@ func rankWrapper(j *jobFile) string {
 	w("else")
 	w(`  "$@"; rc=$?`)
 	w("fi")
-	w(`echo "$SLURM_PROCID $rc" >> "$exits"`)
+	w(`echo "$SLURM_PROCID $rc ${EPOCHREALTIME:-0}" >> "$exits"`)
 	w(`exit "$rc"`)
 	return b.String()
 }

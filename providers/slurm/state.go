@@ -24,17 +24,33 @@ var slurmStates = map[string]stateInfo{
 	"RUNNING": {status: StatusRunning}, "COMPLETING": {status: StatusRunning},
 	"SUSPENDED": {status: StatusRunning, why: "suspended by Slurm"}, "STAGE_OUT": {status: StatusRunning},
 	"SIGNALING": {status: StatusRunning}, "RESIZING": {status: StatusRunning},
-	"COMPLETED": {status: StatusSucceeded},
-	"FAILED":    {status: StatusFailed, why: "the batch script failed"},
-	"CANCELLED": {status: StatusCancelled, why: "cancelled"},
-	"REVOKED":   {status: StatusCancelled, why: "revoked by Slurm"},
-	"TIMEOUT":   {status: StatusFailed, why: "reached its time limit"},
-	"DEADLINE":  {status: StatusFailed, why: "missed its deadline"},
-	"NODE_FAIL": {status: StatusFailed, why: "a node of its allocation failed"},
-	"BOOT_FAIL": {status: StatusFailed, why: "its nodes failed to boot"},
-	"PREEMPTED": {status: StatusFailed, why: "preempted by another job"},
+	"COMPLETED":     {status: StatusSucceeded},
+	"FAILED":        {status: StatusFailed, why: "the batch script failed"},
+	"CANCELLED":     {status: StatusCancelled, why: "cancelled"},
+	"REVOKED":       {status: StatusCancelled, why: "revoked by Slurm"},
+	"TIMEOUT":       {status: StatusFailed, why: "reached its time limit"},
+	"DEADLINE":      {status: StatusFailed, why: "missed its deadline"},
+	"NODE_FAIL":     {status: StatusFailed, why: "a node of its allocation failed"},
+	"BOOT_FAIL":     {status: StatusFailed, why: "its nodes failed to boot"},
+	"PREEMPTED":     {status: StatusFailed, why: "preempted by another job"},
 	"OUT_OF_MEMORY": {status: StatusFailed, why: "ran out of memory"},
 	"SPECIAL_EXIT":  {status: StatusFailed, why: "ended in a special exit state"},
+}
+
+// stuckReasons are the pending reasons that need someone to change the job or the
+// cluster before Slurm starts it (a cluster with EnforcePartLimits=NO queues such jobs
+// instead of rejecting them): a wait gives up on them at once rather than hang.
+var stuckReasons = map[string]string{
+	"PartitionNodeLimit":       "it asks for more nodes than the partition allows, or the nodes it needs are down or drained",
+	"PartitionTimeLimit":       "its time limit exceeds the partition's",
+	"PartitionDown":            "the partition is down",
+	"PartitionInactive":        "the partition is inactive",
+	"BadConstraints":           "no node can ever satisfy its constraints",
+	"InvalidAccount":           "its account is invalid",
+	"InvalidQOS":               "its QOS is invalid",
+	"AccountNotAllowed":        "its account may not use the partition",
+	"QOSNotAllowed":            "its QOS may not use the partition",
+	"DependencyNeverSatisfied": "its dependency can never be satisfied",
 }
 
 // batchOutcome is what the batch script recorded in the job directory.
@@ -121,6 +137,9 @@ func statusOf(sj slurmJob, o batchOutcome) jobStatus {
 		st.NodeList = ""
 		if info.why != "" {
 			st.Message = info.why
+		} else if why, ok := stuckReasons[sj.Reason]; ok {
+			st.Message = fmt.Sprintf("Slurm will not start it as it is: %s (%s)", sj.Reason, why)
+			st.Stuck = true
 		} else if sj.Reason != "" && sj.Reason != "None" {
 			st.Message = "waiting for Slurm: " + sj.Reason
 		}

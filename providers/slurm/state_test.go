@@ -38,6 +38,7 @@ func TestStatusOf(t *testing.T) {
 	}{
 		{slurmJob{State: "PENDING", Reason: "Resources"}, none, StatusPending, -1, -1, "waiting for Slurm: Resources"},
 		{slurmJob{State: "CONFIGURING"}, none, StatusPending, -1, -1, ""},
+		{slurmJob{State: "PENDING", Reason: "PartitionNodeLimit"}, none, StatusPending, -1, -1, "Slurm will not start it as it is: PartitionNodeLimit"},
 		{slurmJob{State: "RUNNING", Node: "node1"}, none, StatusRunning, -1, -1, ""},
 		{slurmJob{State: "COMPLETING"}, none, StatusRunning, -1, -1, ""},
 		{slurmJob{State: "RUNNING"}, batchOutcome{restarts: 1, lastFailure: "rank 3 exited with code 1"}, StatusRunning, -1, -1, "restart 1 of the group after rank 3"},

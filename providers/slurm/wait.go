@@ -45,7 +45,7 @@ func (p *provider) observe(ctx context.Context, c *cli, j *jobFile) (jobStatus, 
 // observeByName finds a job whose submission was not recorded (fabrica stopped while
 // sbatch ran) by its name, the job id.
 func (p *provider) observeByName(ctx context.Context, c *cli, j *jobFile) (jobStatus, error) {
-	if err := c.ping(ctx); err != nil {
+	if err := p.ping(ctx, c, true); err != nil {
 		return jobStatus{Status: StatusPending}, err
 	}
 	found, err := c.squeue(ctx, "--name", []string{j.ID})
@@ -94,53 +94,85 @@ func (p *provider) await(ctx context.Context, j *jobFile, wait string, fromEnd b
 		}
 		return done(j, st, "")
 	}
-	tail := newTailer(rankLog(j.dir, 0), fromEnd)
-	lastLog, last := time.Now(), ""
-	var downSince time.Time
+	wctx, cancel := context.WithCancel(ctx) // ends on Stop too
+	defer cancel()
+	go func() {
+		select {
+		case <-p.stopped:
+			cancel()
+		case <-wctx.Done():
+		}
+	}()
+	w := &waiter{j: j, wait: wait, send: send, tail: newTailer(rankLog(j.dir, 0), fromEnd), lastLog: time.Now()}
 	for {
-		obs, err := p.observe(ctx, c, j)
-		switch {
-		case err != nil && ctx.Err() == nil && isUnreachable(err):
-			if downSince.IsZero() {
-				downSince = time.Now()
-				send(providers.Event{Type: providers.EventProgress, Stage: "unreachable",
-					Message: fmt.Sprintf("%v; retrying for %s", err, p.grace)})
-			}
-			if time.Since(downSince) > p.grace {
-				ev := done(j, st, "")
-				ev.Type = providers.EventFailed
-				ev.Message = fmt.Sprintf("%v (for %s); job %s (Slurm job %s) is kept in state: fabrica refresh reads it once slurmctld answers",
-					err, p.grace, j.ID, j.SlurmID)
-				return ev
-			}
-		case err != nil && ctx.Err() == nil:
-			return providers.Event{Type: providers.EventFailed, ID: j.ID, New: attrsOf(j, st), Message: fmt.Sprintf("job %s: %v", j.ID, err)}
-		case err == nil:
-			st, downSince = obs, time.Time{}
+		tick := time.After(cfg.PollInterval) // the poller's rounds pace observe; this paces the rest
+		obs, err := p.observe(wctx, c, j)
+		if wctx.Err() != nil {
+			w.tail.send(send, false)
+			return done(j, st, detachMessage(j.Address))
 		}
-		if key := st.Status + "/" + strconv.Itoa(st.Restarts); key != last {
-			last = key
-			send(providers.Event{Type: providers.EventProgress, Stage: st.Status, Message: reasonText(j.Address, st)})
-		}
-		if final(st.Status) || (wait == launch.WaitRunning && st.Status != StatusPending) {
-			break
-		}
-		if time.Since(lastLog) >= logEvery {
-			tail.send(send, false)
-			lastLog = time.Now()
+		if ev, end := w.step(&st, obs, err, p.grace); end {
+			return ev
 		}
 		select {
-		case <-ctx.Done():
-			tail.send(send, false)
-			return done(j, st, detachMessage(j.Address))
-		case <-p.stopped:
-			tail.send(send, false)
-			return done(j, st, detachMessage(j.Address))
-		case <-time.After(cfg.PollInterval):
+		case <-wctx.Done():
+		case <-tick:
 		}
 	}
-	tail.send(send, final(st.Status))
-	return result(j, st)
+}
+
+// waiter is the state of one await.
+type waiter struct {
+	j         *jobFile
+	wait      string
+	send      func(providers.Event)
+	tail      *tailer
+	lastLog   time.Time
+	last      string    // status/restarts last reported
+	downSince time.Time // when slurmctld stopped answering, zero while it answers
+}
+
+// step takes one observation into st and reports what changed; end is true with the
+// result when the wait is over.
+func (w *waiter) step(st *jobStatus, obs jobStatus, err error, grace time.Duration) (providers.Event, bool) {
+	j := w.j
+	switch {
+	case err != nil && isUnreachable(err):
+		if w.downSince.IsZero() {
+			w.downSince = time.Now()
+			w.send(providers.Event{Type: providers.EventProgress, Stage: "unreachable", Message: fmt.Sprintf("%v; retrying for %s", err, grace)})
+		}
+		if time.Since(w.downSince) > grace {
+			ev := done(j, *st, "")
+			ev.Type = providers.EventFailed
+			ev.Message = fmt.Sprintf("%v (for %s); job %s (Slurm job %s) is kept in state: fabrica refresh reads it once slurmctld answers", err, grace, j.ID, j.SlurmID)
+			return ev, true
+		}
+	case err != nil:
+		return providers.Event{Type: providers.EventFailed, ID: j.ID, New: attrsOf(j, *st), Message: fmt.Sprintf("job %s: %v", j.ID, err)}, true
+	default:
+		*st, w.downSince = obs, time.Time{}
+	}
+	if key := st.Status + "/" + strconv.Itoa(st.Restarts); key != w.last {
+		w.last = key
+		w.send(providers.Event{Type: providers.EventProgress, Stage: st.Status, Message: reasonText(j.Address, *st)})
+	}
+	if final(st.Status) || (w.wait == launch.WaitRunning && st.Status != StatusPending) {
+		w.tail.send(w.send, final(st.Status))
+		return result(j, *st), true
+	}
+	if st.Stuck {
+		ev := done(j, *st, "")
+		ev.Type = providers.EventFailed
+		ev.Message = fmt.Sprintf("Slurm job %s stays pending: %s; it is kept in the queue and in state (fabrica destroy, or scancel %s, removes it)",
+			j.SlurmID, strings.TrimPrefix(st.Message, "Slurm will not start it as it is: "), j.SlurmID)
+		return ev, true
+	}
+	if time.Since(w.lastLog) >= logEvery {
+		w.tail.send(w.send, false)
+		w.lastLog = time.Now()
+	}
+	return providers.Event{}, false
 }
 
 func detachMessage(address string) string {
