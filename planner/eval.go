@@ -32,12 +32,15 @@ type Evaluated struct {
 	// Aggregates is the running sum behind Facilities, for plans to derive "before".
 	Aggregates *schema.Aggregator
 
-	limit      int
-	cacheMu    sync.Mutex
-	scopeMu    sync.Mutex
-	scopes     map[string]*hcl.EvalContext
-	attrRanges map[*schema.Resource]map[string]*plans.Range
-	declRanges map[*schema.Resource]*plans.Range
+	limit   int
+	cacheMu sync.Mutex
+	// hasSensitive is set when a variable is sensitive; only then are values checked
+	// for its mark.
+	hasSensitive bool
+	scopeMu      sync.Mutex
+	scopes       map[string]*hcl.EvalContext
+	attrRanges   map[*schema.Resource]map[string]*plans.Range
+	declRanges   map[*schema.Resource]*plans.Range
 	// resourceDeps lists, per resource, the resources it depends on.
 	resourceDeps map[addrs.Resource][]string
 	varObject    cty.Value
@@ -87,6 +90,9 @@ func evaluate(cfg *schema.Config, in InputVars, limit int) (*Evaluated, diag.Dia
 		return e, finish(diags)
 	}
 	e.Variables = markSensitive(cfg, vars)
+	for _, v := range cfg.Variables {
+		e.hasSensitive = e.hasSensitive || v.Sensitive
+	}
 	e.varObject = cty.ObjectVal(e.Variables)
 	diags = diags.Append(checkSettings(cfg), e.evalDeviceTypes())
 	g, refsOf, d := buildGraph(cfg)

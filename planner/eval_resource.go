@@ -157,6 +157,8 @@ type instanceScope struct {
 	x     expansion
 	// sensitive collects the top-level arguments whose values were marked sensitive.
 	sensitive []string
+	// vars holds count or each, built once per instance.
+	vars map[string]cty.Value
 }
 
 func (s *instanceScope) eval(expr hcl.Expression, addresses bool) (cty.Value, hcl.Diagnostics) {
@@ -172,17 +174,19 @@ func (s *instanceScope) eval(expr hcl.Expression, addresses bool) (cty.Value, hc
 
 func (s *instanceScope) child(ctx *hcl.EvalContext) *hcl.EvalContext {
 	res := s.block.res
-	switch {
-	case res.Count != nil:
-		c := ctx.NewChild()
-		c.Variables = map[string]cty.Value{"count": cty.ObjectVal(map[string]cty.Value{"index": cty.NumberIntVal(int64(s.x.key.Int))})}
-		return c
-	case res.ForEach != nil:
-		c := ctx.NewChild()
-		c.Variables = map[string]cty.Value{"each": cty.ObjectVal(map[string]cty.Value{"key": cty.StringVal(s.x.key.Str), "value": s.x.each})}
-		return c
+	if s.vars == nil {
+		switch {
+		case res.Count != nil:
+			s.vars = map[string]cty.Value{"count": cty.ObjectVal(map[string]cty.Value{"index": cty.NumberIntVal(int64(s.x.key.Int))})}
+		case res.ForEach != nil:
+			s.vars = map[string]cty.Value{"each": cty.ObjectVal(map[string]cty.Value{"key": cty.StringVal(s.x.key.Str), "value": s.x.each})}
+		default:
+			return ctx
+		}
 	}
-	return ctx
+	c := ctx.NewChild()
+	c.Variables = s.vars
+	return c
 }
 
 // value evaluates an argument. A reference argument is first tried with resources as
@@ -239,7 +243,7 @@ func evalBody(body *schema.BodyContent, sc *instanceScope) ([]cty.Value, diag.Di
 			vals[i] = cty.NullVal(a.Type)
 			continue
 		}
-		if v.ContainsMarked() {
+		if sc.block.e.hasSensitive && v.ContainsMarked() {
 			sc.sensitive = append(sc.sensitive, a.Name)
 		}
 		v, d := schema.DecodeArg(a, v, at.Expr.Range())
