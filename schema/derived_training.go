@@ -90,6 +90,11 @@ func deriveJob(inst *Instance, l Lookup) diag.Diagnostics {
 	ppn := max(gpn, 1)
 	if inst.IsSet("processes_per_node") {
 		ppn = inst.Int("processes_per_node")
+		if gpn > 0 && ppn > gpn {
+			diags = diags.Append(diag.Errorf(inst.Range("processes_per_node"), "More processes than GPUs",
+				"The job starts %d processes per node but uses %d GPUs per node; each process drives one GPU. Set processes_per_node = %d (or raise gpus_per_node).",
+				ppn, gpn, gpn))
+		}
 	}
 	world := nodes * ppn
 	inst.Derived["world_size"] = cty.NumberIntVal(int64(world))
