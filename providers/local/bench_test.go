@@ -10,12 +10,12 @@ import (
 	"github.com/fabrica-iac/fabrica/providers"
 )
 
-// BenchmarkLaunchCancel launches 20 trivial jobs at once (wait = running), refreshes
+// BenchmarkLaunchCancel launches 100 trivial jobs at once (wait = running), refreshes
 // them and cancels them, and reports the mean submit-to-running latency per job (the
 // time from sending the create to its Done, which comes once every rank has started) and
 // the time to cancel each.
 func BenchmarkLaunchCancel(b *testing.B) {
-	const jobs = 20
+	const jobs = 100
 	dir := newWorkDir(b)
 	p := configured(b, dir)
 	desired := jobAttrs(b, "running", 1, 1, 0, "sleep", "30")
