@@ -128,6 +128,10 @@ func (p *provider) submit(ctx context.Context, workDir string, cfg config, c *cl
 		return nil, fmt.Errorf("cannot write the job directory %s: %w", dir, err)
 	}
 	slurmID, err := c.sbatch(ctx, opts, filepath.Join(dir, scriptFile))
+	if err != nil && isUnreachable(err) && surelyNotSubmitted(err) {
+		time.Sleep(time.Second) // a busy slurmctld refused the connection: once more
+		slurmID, err = c.sbatch(ctx, opts, filepath.Join(dir, scriptFile))
+	}
 	if err == nil {
 		return p.recordSubmission(j, slurmID, cfg), nil
 	}

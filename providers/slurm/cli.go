@@ -52,7 +52,7 @@ func isUnreachable(err error) bool {
 // does not answer.
 var unreachableMarks = []string{
 	"Unable to contact slurm controller", "Socket timed out", "Connection refused",
-	"Zero Bytes were transmitted",
+	"Zero Bytes were transmitted", "Transport endpoint is not connected", "Connection reset",
 }
 
 // path returns the command's path in bin_dir.
@@ -163,9 +163,20 @@ func (c *cli) sbatch(ctx context.Context, opts []string, script string) (string,
 	return id, nil
 }
 
-// scancel cancels a job.
+// scancel cancels a job, trying again twice, a second apart, when slurmctld did not
+// answer (a busy controller drops connections now and then).
 func (c *cli) scancel(ctx context.Context, slurmID string) error {
-	_, err := c.run(ctx, "scancel", slurmID)
+	var err error
+	for try := range 3 {
+		if _, err = c.run(ctx, "scancel", slurmID); err == nil || !isUnreachable(err) || try == 2 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Second):
+		}
+	}
 	return err
 }
 

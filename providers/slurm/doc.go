@@ -34,8 +34,11 @@
 //
 // A job Slurm has forgotten before the provider saw it end is reported from its result
 // file, or failed ("Slurm no longer knows job N") when it left none (cancelled, killed).
-// `scontrol ping` goes first because it fails at once when slurmctld is down, where
-// squeue and sbatch retry for 10 to 20 s. Every command runs under command_timeout, so
+// `scontrol ping` goes first (before a refresh, and at most every 2 s before submissions,
+// cancellations and status polls) because it fails at once when slurmctld is down, where
+// squeue and sbatch retry for 10 to 20 s. Submissions and cancellations run at most 8 at
+// a time (slurmctld serves them one by one anyway); a connection slurmctld drops is tried
+// again. Every command runs under command_timeout, so
 // nothing hangs: a controller that does not answer is the error "slurmctld is not
 // responding: ..." quoting the command. squeue gives no failing rank and, in 22.05, no
 // plain exit code (the raw wait status only); both come from the batch script.
@@ -109,9 +112,13 @@
 // `sbatch --parsable`, and waits as wait says (none: returns pending at once; running;
 // completed, with the new lines of rank 0's log about every second). A rejected job
 // (more nodes than the partition has, an unknown partition or account) is a Failed event
-// quoting sbatch ("sbatch rejected the job: Batch job submission failed: Requested node
-// configuration is not available"). The status polls of all waiting changes are
-// coalesced: one scontrol ping and one squeue per poll_interval. While slurmctld does not
+// quoting sbatch ("sbatch rejected the job: Batch job submission failed: Node count
+// specification invalid"). A cluster with EnforcePartLimits=NO queues such a job instead;
+// a wait then fails at once on a pending reason that needs someone to act
+// (PartitionNodeLimit, PartitionTimeLimit, InvalidAccount, ...) rather than hang, and
+// leaves the job queued and in state. The status polls of all waiting changes are
+// coalesced: one squeue per poll_interval for all of them (and a ping at most every 2 s;
+// a squeue is cut off after 5 s, so an outage shows soon). While slurmctld does not
 // answer, a wait keeps trying for a minute, then fails with the job's id and attributes
 // so that state keeps it. Stop or the end of the context detaches a wait without
 // cancelling the job. A create adopts the job an earlier, interrupted apply submitted

@@ -11,8 +11,9 @@ import (
 // interval: whoever asks joins the next round, and a round is one squeue for every job
 // asked about, so however many jobs apply waits for, Slurm sees one squeue per interval.
 // A waiter that asks again as soon as it has its answer is in every round. A round
-// pings slurmctld first: the ping tells at once that slurmctld is down, where squeue
-// retries for 10 to 20 s.
+// pings slurmctld first when the last ping is older than pingFresh (the ping tells at
+// once that slurmctld is down, where squeue retries for 10 to 20 s; pinging every round
+// would double the commands, and a squeue that hangs is cut off after pollTimeout).
 type poller struct {
 	cli      *cli
 	interval time.Duration
@@ -20,6 +21,7 @@ type poller struct {
 	mu      sync.Mutex
 	waiting map[string][]chan pollResult // Slurm id → askers of the next round
 	busy    bool                         // a loop goroutine is running
+	pinged  time.Time                    // when a round's ping last succeeded
 }
 
 // pollResult is one job's answer: its Slurm record, whether Slurm knows it, or why the
@@ -74,27 +76,38 @@ func (p *poller) loop() {
 		p.waiting = map[string][]chan pollResult{}
 		p.mu.Unlock()
 		start := time.Now()
-		jobs, err := p.round(batch)
+		jobs, err := p.round(batch, time.Since(p.pinged) < pingFresh)
 		for id, chs := range batch {
 			j, ok := jobs[id]
 			for _, ch := range chs {
 				ch <- pollResult{job: j, known: ok, err: err}
 			}
 		}
-		time.Sleep(p.interval - time.Since(start))
+		// At least half an interval between rounds, so that the waiters just answered
+		// are back in time for the next one even when a round took longer than interval.
+		time.Sleep(max(p.interval-time.Since(start), p.interval/2))
 	}
 }
 
-// round pings slurmctld, then reads the batch's jobs with one squeue.
-func (p *poller) round(batch map[string][]chan pollResult) (map[string]slurmJob, error) {
+// round pings slurmctld unless fresh, then reads the batch's jobs with one squeue. Only
+// the loop goroutine calls it (and reads and writes p.pinged).
+func (p *poller) round(batch map[string][]chan pollResult, fresh bool) (map[string]slurmJob, error) {
 	ctx := context.Background()
-	if err := p.cli.ping(ctx); err != nil {
-		return nil, err
+	if !fresh {
+		if err := p.cli.ping(ctx); err != nil {
+			p.pinged = time.Time{}
+			return nil, err
+		}
+		p.pinged = time.Now()
 	}
 	ids := make([]string, 0, len(batch))
 	for id := range batch {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
-	return p.cli.squeue(ctx, "--jobs", ids)
+	jobs, err := p.cli.squeue(ctx, "--jobs", ids)
+	if err != nil {
+		p.pinged = time.Time{} // the next round pings
+	}
+	return jobs, err
 }
