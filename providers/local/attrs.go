@@ -1,10 +1,9 @@
 package local
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"github.com/fabrica-iac/fabrica/providers/launch"
 )
 
 // Computed attributes: the provider sets them; configuration never does.
@@ -35,70 +34,9 @@ var statusAttrs = []string{attrStatus, attrStatusReason, attrExitCode, attrFaili
 // argument is part of what runs, so its change replaces the job.
 var inPlace = map[string]bool{"wait": true, "memory_per_gpu_gb": true}
 
-// decodeObject splits a JSON object into its attributes.
-func decodeObject(a json.RawMessage) (map[string]json.RawMessage, error) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(a, &m); err != nil {
-		return nil, err
-	}
-	if m == nil {
-		return nil, fmt.Errorf("attributes are null, not an object")
-	}
-	return m, nil
-}
-
-// encodeObject writes attributes as canonical JSON (keys sorted, compact).
-func encodeObject(m map[string]json.RawMessage) json.RawMessage {
-	b, err := json.Marshal(m)
-	if err != nil {
-		panic(fmt.Sprintf("local: encoding attributes: %v", err)) // RawMessage values were decoded, so valid
-	}
-	return b
-}
-
-func rawJSON(v any) json.RawMessage {
-	b, _ := json.Marshal(v)
-	return b
-}
-
 // normalized re-encodes a JSON value so equal values have equal bytes.
-func normalized(v json.RawMessage) string {
-	var x any
-	d := json.NewDecoder(bytes.NewReader(v))
-	d.UseNumber()
-	if d.Decode(&x) != nil {
-		return string(v)
-	}
-	return string(rawJSON(x))
-}
 
 // changedArgs returns the arguments (not computed attributes) whose values differ between
-// prior and desired, sorted; an absent argument equals null.
-func changedArgs(prior, desired map[string]json.RawMessage) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, m := range []map[string]json.RawMessage{prior, desired} {
-		for k := range m {
-			if computed[k] || seen[k] {
-				continue
-			}
-			seen[k] = true
-			a, b := orNull(prior[k]), orNull(desired[k])
-			if normalized(a) != normalized(b) {
-				out = append(out, k)
-			}
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-func orNull(v json.RawMessage) json.RawMessage {
-	if len(v) == 0 {
-		return json.RawMessage("null")
-	}
-	return v
-}
 
 // attrsOf returns a job's attributes: its stored attributes with the status ones from
 // st. Read, Import and Apply all build them here, so they agree byte for byte.
@@ -142,8 +80,19 @@ func reasonText(address string, st jobStatus) string {
 }
 
 // stringAttr returns a string attribute, "" when absent or not a string.
-func stringAttr(m map[string]json.RawMessage, name string) string {
-	var s string
-	_ = json.Unmarshal(m[name], &s)
-	return s
+
+// The attribute helpers shared with the other scheduler providers (providers/launch).
+var (
+	decodeObject = launch.DecodeObject
+	encodeObject = launch.EncodeObject
+	rawJSON      = launch.RawJSON
+	normalized   = launch.Normalized
+	orNull       = launch.OrNull
+	stringAttr   = launch.StringAttr
+)
+
+// changedArgs returns the arguments (not computed attributes) whose values differ
+// between prior and desired, sorted.
+func changedArgs(prior, desired map[string]json.RawMessage) []string {
+	return launch.ChangedArgs(prior, desired, computed)
 }
