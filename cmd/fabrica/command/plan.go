@@ -113,14 +113,17 @@ func runPlan(ctx context.Context, streams *views.Streams, g *globals, f *planFla
 	if err != nil {
 		return reportDiags(streams, p, diags.Append(stateError(err)), f.format == "json")
 	}
+	p.phase("load state")
 	pl, d := planner.Plan(ctx, p.ev, prior, p.provs, f.options())
 	diags = diags.Append(d)
+	p.phase("plan")
 	if diags.HasErrors() {
 		return reportDiags(streams, p, diags, f.format == "json")
 	}
 	rep, d := checkPlan(ctx, p, pl)
 	diags = diags.Append(d)
 	pl.Diagnostics = planDiagnostics(diags)
+	p.phase("policy check")
 	if diags.HasErrors() {
 		return reportDiags(streams, p, diags, f.format == "json")
 	}
@@ -128,9 +131,11 @@ func runPlan(ctx context.Context, streams *views.Streams, g *globals, f *planFla
 		if err := plans.WriteFile(f.out, pl, p.settings.keyring); err != nil {
 			return reportDiags(streams, p, diags.Append(err), f.format == "json")
 		}
+		p.phase("write plan file")
 	}
 	renderPlan(streams, p, pl, diags, f.format)
 	renderFindings(streams, rep, f.format)
+	p.phase("render")
 	if f.out != "" && f.format == "text" {
 		fmt.Fprintf(streams.Out, "\nSaved the plan to %s. Apply exactly this plan with: fabrica apply %s\n", f.out, f.out)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/fabrica-iac/fabrica/planner/states"
 	"github.com/fabrica-iac/fabrica/schema"
 	"github.com/fabrica-iac/fabrica/schema/diag"
+	"github.com/hashicorp/go-hclog"
 )
 
 // project is a configuration directory opened for a command: its configuration, its
@@ -27,15 +28,30 @@ type project struct {
 	settings   *backendSettings
 	source     *pluginSource
 	provs      *planner.Providers
+
+	log  hclog.Logger // FABRICA_LOG; at debug, each phase's wall time (see phase)
+	mark time.Time
+}
+
+// phase logs, at debug level, how long the phase that just ended took: where a slow
+// command spends its time, without a profiler.
+func (p *project) phase(name string) {
+	now := time.Now()
+	if p.log != nil && p.log.IsDebug() {
+		p.log.Debug("phase done", "phase", name, "took", now.Sub(p.mark).Round(time.Millisecond))
+	}
+	p.mark = now
 }
 
 // openProject loads the configuration and its backend (no evaluation yet).
 func openProject(streams *views.Streams, g *globals) (*project, diag.Diagnostics) {
+	p := &project{streams: streams, dir: g.dir, log: newLogger(environ(streams)), mark: time.Now()}
 	cfg, diags := schema.LoadDir(g.dir)
+	p.cfg = cfg
+	p.phase("load")
 	if diags.HasErrors() {
-		return &project{streams: streams, dir: g.dir, cfg: cfg}, diags
+		return p, diags
 	}
-	p := &project{streams: streams, dir: g.dir, cfg: cfg}
 	bs, d := readBackendSettings(cfg, g.dir, environ(streams), g.backendConfig)
 	diags = diags.Append(d)
 	if diags.HasErrors() {
@@ -46,6 +62,7 @@ func openProject(streams *views.Streams, g *globals) (*project, diag.Diagnostics
 		return p, diags.Append(diag.Diagnostic{Severity: diag.Error, Summary: "Cannot open the state backend", Detail: err.Error()})
 	}
 	p.settings, p.backend, p.workspaces = bs, b, ws
+	p.phase("open backend")
 	return p, diags
 }
 
@@ -53,6 +70,7 @@ func openProject(streams *views.Streams, g *globals) (*project, diag.Diagnostics
 func (p *project) evaluate(vars planner.InputVars) diag.Diagnostics {
 	ev, diags := planner.Evaluate(p.cfg, vars)
 	p.ev = ev
+	p.phase("evaluate")
 	if diags.HasErrors() {
 		return diags
 	}
