@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -134,14 +133,7 @@ fabric "lan" {
 			b.Fatal(err)
 		}
 		timed(b, bin, dir, 0, "apply", "--auto-approve", "--parallelism", fmt.Sprint(parallelism))
-		out, _ := os.ReadFile(filepath.Join(dir, "out.log"))
-		var secs float64
-		if i := bytes.LastIndex(out, []byte("Apply complete after ")); i >= 0 {
-			fmt.Sscanf(string(out[i+len("Apply complete after "):]), "%fs", &secs)
-		}
-		if secs == 0 {
-			b.Fatalf("no apply duration in the output:\n%s", out)
-		}
+		secs := applySeconds(b, dir)
 		b.ReportMetric(secs*1000, "apply-ms")
 		b.ReportMetric(float64(bound.Milliseconds()), "bound-ms")
 		b.ReportMetric(secs/bound.Seconds(), "ratio")

@@ -121,7 +121,7 @@ func (w *walker) recordOnly() {
 		}
 		if rc.After == nil {
 			_ = w.state.Remove(rc.Address)
-			w.journalErr(w.journal.Remove(rc.Address))
+			w.journalRemove(rc.Address, nil)
 			continue
 		}
 		inst := w.state.Get(rc.Address)
@@ -134,7 +134,7 @@ func (w *walker) recordOnly() {
 			inst.ConfigHash = rc.ConfigHash
 		}
 		w.state.Put(inst)
-		w.journalErr(w.journal.Put(inst))
+		w.journalPut(inst, nil)
 	}
 }
 

@@ -30,7 +30,7 @@ type walker struct {
 	ctx     context.Context
 	plan    *plans.Plan
 	state   *states.State
-	journal states.Journal
+	rec     *recorder
 	provs   *Providers
 	opts    ApplyOptions
 
@@ -49,6 +49,9 @@ type walker struct {
 	sessions map[string]*session
 	events   chan providerEvent
 
+	// unrecorded counts records handed to rec whose result has not come back.
+	unrecorded int
+
 	summary       ApplySummary
 	diags         diag.Diagnostics
 	journalFailed bool
@@ -56,7 +59,7 @@ type walker struct {
 }
 
 func newWalker(ctx context.Context, p *plans.Plan, base *states.State, j states.Journal, provs *Providers, opts ApplyOptions) *walker {
-	w := &walker{ctx: ctx, plan: p, state: base, journal: j, provs: provs, opts: opts,
+	w := &walker{ctx: ctx, plan: p, state: base, rec: newRecorder(j), provs: provs, opts: opts,
 		upPending: map[string]int{}, upWaiters: map[string][]*op{},
 		downPending: map[string]int{}, downWaiters: map[string][]*op{},
 		inFlight: map[string]*op{}, sessions: map[string]*session{}, events: make(chan providerEvent, 256)}
@@ -151,23 +154,27 @@ func (w *walker) release(o *op) {
 	}
 }
 
-// run dispatches ready operations and handles their events until nothing can run.
+// run dispatches ready operations and handles their events until nothing can run and
+// every record is in the journal.
 func (w *walker) run() {
 	ticker := time.NewTicker(time.Second)
 	defer ticker.Stop()
 	defer w.closeSessions()
+	defer w.rec.close()
 	for {
-		for !w.stopping && len(w.ready) > 0 && len(w.inFlight) < w.opts.Parallelism {
+		for !w.stopping && !w.journalFailed && len(w.ready) > 0 && len(w.inFlight) < w.opts.Parallelism {
 			o := w.ready[0]
 			w.ready = w.ready[1:]
 			w.dispatch(o)
 		}
-		if len(w.inFlight) == 0 {
+		if len(w.inFlight) == 0 && w.unrecorded == 0 {
 			break
 		}
 		select {
 		case ev := <-w.events:
 			w.handle(ev)
+		case r := <-w.rec.results:
+			w.recorded(r)
 		case <-ticker.C:
 			w.noteStillRunning()
 		case <-w.ctx.Done():
@@ -181,6 +188,8 @@ func (w *walker) run() {
 			select {
 			case ev := <-w.events:
 				w.handle(ev)
+			case r := <-w.rec.results:
+				w.recorded(r)
 			case <-ticker.C:
 				w.noteStillRunning()
 			}
@@ -231,14 +240,16 @@ func (w *walker) handle(ev providerEvent) {
 		w.opts.Progress(ProgressEvent{Type: ProgressLog, Address: ev.Address, Action: o.action, Message: ev.Message, Elapsed: elapsed})
 	case providers.EventDone:
 		delete(w.inFlight, ev.Address)
-		w.record(o, ev)
+		recording := w.record(o, ev, false)
 		w.opts.Progress(ProgressEvent{Type: ProgressDone, Address: ev.Address, Action: o.action, Elapsed: elapsed})
 		w.count(o)
-		w.finish(o)
+		if !recording {
+			w.finish(o)
+		}
 	case providers.EventFailed:
 		delete(w.inFlight, ev.Address)
 		if ev.New != nil && o.action == providers.ActionCreate {
-			w.recordTainted(o, ev)
+			w.record(o, ev, true)
 		}
 		msg := ev.Message
 		if len(ev.Diagnostics) > 0 {
@@ -274,17 +285,20 @@ func (w *walker) fail(o *op, msg string) {
 	w.diags = w.diags.Append(d)
 }
 
-// record writes a finished operation into state and the journal.
-func (w *walker) record(o *op, ev providerEvent) {
+// record writes a finished operation into state and hands it to the journal; it
+// reports whether a journal record is on its way (then o finishes when it is durable).
+// A tainted record is a create that failed half-way: nothing waits for it.
+func (w *walker) record(o *op, ev providerEvent, tainted bool) bool {
 	if o.action == providers.ActionDelete {
 		if o.rc.Action == plans.Replace && !o.rc.CreateBeforeDestroy {
-			return // the create that follows overwrites the entry
+			return false // the create that follows overwrites the entry
 		}
 		if cur := w.state.Get(o.rc.Address); cur != nil && cur.ID == o.rc.PriorID {
 			_ = w.state.Remove(o.rc.Address)
-			w.journalErr(w.journal.Remove(o.rc.Address))
+			w.journalRemove(o.rc.Address, o)
+			return true
 		}
-		return
+		return false
 	}
 	now := w.opts.Now().UTC()
 	inst := &states.Instance{Address: o.rc.Address, Kind: o.rc.Kind, Provider: o.rc.Provider, ID: ev.ID,
@@ -293,15 +307,33 @@ func (w *walker) record(o *op, ev providerEvent) {
 	if prev := w.state.Get(o.rc.Address); prev != nil && o.action == providers.ActionUpdate {
 		inst.CreatedAt = prev.CreatedAt
 	}
+	inst.Tainted = tainted
 	w.state.Put(inst)
-	w.journalErr(w.journal.Put(inst))
+	if tainted {
+		o = nil
+	}
+	w.journalPut(inst, o)
+	return true
 }
 
-func (w *walker) recordTainted(o *op, ev providerEvent) {
-	w.record(o, ev)
-	if inst := w.state.Get(o.rc.Address); inst != nil {
-		inst.Tainted = true
-		w.journalErr(w.journal.Put(inst))
+// journalPut hands inst to the journal; inst must not change afterwards. When o is not
+// nil, o finishes (its dependents may start) once the record is durable.
+func (w *walker) journalPut(inst *states.Instance, o *op) {
+	w.unrecorded++
+	w.rec.add(record{inst: inst, o: o})
+}
+
+func (w *walker) journalRemove(addr string, o *op) {
+	w.unrecorded++
+	w.rec.add(record{addr: addr, o: o})
+}
+
+// recorded takes a record's result: what waited for its operation may start.
+func (w *walker) recorded(r recorded) {
+	w.unrecorded--
+	w.journalErr(r.err)
+	if r.err == nil && r.o != nil {
+		w.finish(r.o)
 	}
 }
 
@@ -330,8 +362,11 @@ func (w *walker) reportSkipped() {
 		}
 		w.summary.Skipped++
 		reason := "a change it depends on failed"
-		if w.stopping {
+		switch {
+		case w.stopping:
 			reason = "the apply was interrupted"
+		case w.journalFailed:
+			reason = "changes could no longer be recorded in state"
 		}
 		w.opts.Progress(ProgressEvent{Type: ProgressSkipped, Address: o.rc.Address, Action: o.action, Message: reason})
 	}
