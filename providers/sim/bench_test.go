@@ -105,3 +105,22 @@ func BenchmarkConfigure100k(b *testing.B) {
 		configured(b, dir, `{}`)
 	}
 }
+
+// BenchmarkDelete100k deletes 100,000 servers at zero latency, parallelism 256 (what
+// fabrica destroy asks of the provider).
+func BenchmarkDelete100k(b *testing.B) {
+	for b.Loop() {
+		b.StopTimer()
+		dir := b.TempDir()
+		items := world100k(b, dir)
+		changes := make([]providers.Change, len(items))
+		for i, it := range items {
+			changes[i] = providers.Change{Address: it.Address, Kind: it.Kind, Action: providers.ActionDelete, ID: it.ID}
+		}
+		p := configured(b, dir, `{}`)
+		b.StartTimer()
+		if n := len(applyBounded(b, p, changes, 256)); n != benchN {
+			b.Fatalf("%d final events", n)
+		}
+	}
+}

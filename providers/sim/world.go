@@ -59,14 +59,16 @@ type world struct {
 	mu      sync.RWMutex
 	serial  uint64 // of the world file; each save increments it
 	objects map[string]*Object
-	// byAddr maps an address to the ID of its newest object.
+	// byAddr maps an address to the ID of its newest object; idsAt to the IDs of all
+	// its objects (two during a create-before-destroy replacement, else one).
 	byAddr  map[string]string
+	idsAt   map[string][]string
 	nextID  uint64 // the number of the next object ID
 	applies uint64 // Apply calls that changed something, for the failure draw
 }
 
 func newWorld(dir string) *world {
-	return &world{dir: dir, objects: map[string]*Object{}, byAddr: map[string]string{}, nextID: 1}
+	return &world{dir: dir, objects: map[string]*Object{}, byAddr: map[string]string{}, idsAt: map[string][]string{}, nextID: 1}
 }
 
 func (w *world) path() string        { return filepath.Join(w.dir, worldName) }
@@ -88,6 +90,12 @@ func (w *world) put(o *Object) {
 }
 
 func (w *world) putLocked(o *Object) {
+	if prev, ok := w.objects[o.ID]; !ok {
+		w.idsAt[o.Address] = append(w.idsAt[o.Address], o.ID)
+	} else if prev.Address != o.Address {
+		w.delLocked(o.ID)
+		w.idsAt[o.Address] = append(w.idsAt[o.Address], o.ID)
+	}
 	w.objects[o.ID] = o
 	if cur, ok := w.objects[w.byAddr[o.Address]]; !ok || idLess(cur.ID, o.ID) || cur.ID == o.ID {
 		w.byAddr[o.Address] = o.ID
@@ -100,17 +108,35 @@ func (w *world) putLocked(o *Object) {
 // del removes an object; removing a missing one is not an error.
 func (w *world) del(id string) {
 	w.mu.Lock()
-	if o, ok := w.objects[id]; ok && w.byAddr[o.Address] == id {
-		delete(w.byAddr, o.Address)
-		// Another object may still carry the address (a create-before-destroy pair).
-		for _, other := range w.objects {
-			if other.Address == o.Address && other.ID != id && (w.byAddr[o.Address] == "" || idLess(w.byAddr[o.Address], other.ID)) {
-				w.byAddr[o.Address] = other.ID
-			}
-		}
+	w.delLocked(id)
+	w.mu.Unlock()
+}
+
+func (w *world) delLocked(id string) {
+	o, ok := w.objects[id]
+	if !ok {
+		return
 	}
 	delete(w.objects, id)
-	w.mu.Unlock()
+	ids := slices.DeleteFunc(w.idsAt[o.Address], func(x string) bool { return x == id })
+	if len(ids) == 0 {
+		delete(w.idsAt, o.Address)
+		delete(w.byAddr, o.Address)
+		return
+	}
+	w.idsAt[o.Address] = ids
+	if w.byAddr[o.Address] == id {
+		// Another object still carries the address (a create-before-destroy pair).
+		w.byAddr[o.Address] = slices.MaxFunc(ids, func(a, b string) int {
+			switch {
+			case idLess(a, b):
+				return -1
+			case idLess(b, a):
+				return 1
+			}
+			return 0
+		})
+	}
 }
 
 // newestAt returns the newest object created for an address.
@@ -311,7 +337,7 @@ func (w *world) replayEntry(e journalEntry) error {
 		}
 		w.putLocked(o)
 	case opDelete:
-		delete(w.objects, e.ID)
+		w.delLocked(e.ID)
 	default:
 		return fmt.Errorf("unknown op %q", e.Op)
 	}

@@ -260,3 +260,29 @@ func killedChild(dir string) {
 		}
 	}
 }
+
+// An address carries two objects during a create-before-destroy replacement: deleting
+// either leaves the other findable by address, and deleting both leaves none.
+func TestWorld_deleteKeepsOtherObjectAtAddress(t *testing.T) {
+	for _, first := range []string{"sim-hardware-1", "sim-hardware-2"} {
+		w := newWorld(t.TempDir())
+		w.put(&Object{ID: "sim-hardware-1", Kind: "hardware", Address: "hardware.n[0]"})
+		w.put(&Object{ID: "sim-hardware-2", Kind: "hardware", Address: "hardware.n[0]"})
+		w.put(&Object{ID: "sim-hardware-3", Kind: "hardware", Address: "hardware.n[1]"})
+		if o, ok := w.newestAt("hardware.n[0]"); !ok || o.ID != "sim-hardware-2" {
+			t.Fatalf("newest at hardware.n[0] = %v, %v; want sim-hardware-2", o, ok)
+		}
+		w.del(first)
+		other := map[string]string{"sim-hardware-1": "sim-hardware-2", "sim-hardware-2": "sim-hardware-1"}[first]
+		if o, ok := w.newestAt("hardware.n[0]"); !ok || o.ID != other {
+			t.Fatalf("after deleting %s: newest at hardware.n[0] = %v, %v; want %s", first, o, ok, other)
+		}
+		w.del(other)
+		if o, ok := w.newestAt("hardware.n[0]"); ok {
+			t.Fatalf("after deleting both: found %s", o.ID)
+		}
+		if o, ok := w.newestAt("hardware.n[1]"); !ok || o.ID != "sim-hardware-3" {
+			t.Fatalf("hardware.n[1] = %v, %v; want sim-hardware-3", o, ok)
+		}
+	}
+}
