@@ -27,12 +27,12 @@ type op struct {
 
 // walker runs the operations of one apply.
 type walker struct {
-	ctx     context.Context
-	plan    *plans.Plan
-	state   *states.State
-	rec     *recorder
-	provs   *Providers
-	opts    ApplyOptions
+	ctx   context.Context
+	plan  *plans.Plan
+	state *states.State
+	rec   *recorder
+	provs *Providers
+	opts  ApplyOptions
 
 	ops []*op
 	// upPending counts unfinished creates/updates per resource; upWaiters are the
