@@ -71,7 +71,22 @@ func (df *differ) diff(ctx context.Context, desired []*Desired, diags diag.Diagn
 			out = append(out, changeFromState(inst, plans.Delete, "removed from configuration"))
 		}
 	}
-	return out, diags
+	return df.forgetGone(out, wanted), diags
+}
+
+// forgetGone adds a record-only change for each instance that refresh found deleted
+// outside fabrica and that no change re-creates, so apply drops it from state (else it
+// would stay there, with nothing behind it, until a refresh-only apply).
+func (df *differ) forgetGone(out []*plans.ResourceChange, wanted map[string]bool) []*plans.ResourceChange {
+	for addr, before := range df.gone {
+		if wanted[addr] {
+			continue
+		}
+		rc := changeFromState(before, plans.Read, "gone")
+		rc.Before, rc.After, rc.RecordOnly = before.Attrs, nil, true
+		out = append(out, rc)
+	}
+	return out
 }
 
 func (df *differ) newChange(d *Desired) *plans.ResourceChange {
@@ -145,7 +160,7 @@ func (df *differ) destroyAll() []*plans.ResourceChange {
 	for inst := range df.prior.Instances() {
 		out = append(out, changeFromState(inst, plans.Delete, "destroy"))
 	}
-	return out
+	return df.forgetGone(out, nil)
 }
 
 // checkPreventDestroy refuses to delete or replace an instance whose configuration has

@@ -140,14 +140,8 @@ func (r *refreshResult) readChanges(prior *states.State) []*plans.ResourceChange
 		rc.RecordOnly = true
 		out = append(out, rc)
 	}
-	for addr, before := range r.gone {
-		rc := changeFromState(before, plans.Read, "gone")
-		rc.Before, rc.After = before.Attrs, nil
-		rc.RecordOnly = true
-		out = append(out, rc)
-		_ = addr
-	}
-	return out
+	d := &differ{gone: r.gone}
+	return d.forgetGone(out, nil)
 }
 
 // changeFromState starts a change for an instance known only from state.
