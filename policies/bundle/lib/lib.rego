@@ -25,11 +25,10 @@ hardware := kept(by_kind.hardware)
 # kept filters a list of changes to those the plan keeps.
 kept(list) := [rc | some rc in list; rc.action != "delete"; is_object(rc.after)]
 
-# by_address maps the address of every kept change but hardware to the change.
-by_address[rc.address] := rc if {
-	some list in changes
-	some rc in list
-}
+# by_address maps the address of every kept change but hardware to the change. It is
+# one object, built once per check: as a partial rule, each lookup would scan every
+# change again (800 clusters × 2,000 changes took seconds).
+by_address := {rc.address: rc | some list in changes; some rc in list}
 
 # facility_summary maps each facility that the plan keeps to its figures after the plan
 # (plan JSON aggregates[].after).
