@@ -94,11 +94,42 @@ type blockScope struct {
 	// perInstance records which expressions read count or each.
 	perInstance map[hcl.Expression]bool
 	quotedRefs  map[hcl.Expression]bool
+
+	// args holds the decoded value of each argument that is the same for every
+	// instance (it reads neither count nor each): evaluated once per block, not once
+	// per instance.
+	argsMu sync.RWMutex
+	args   map[hcl.Expression]argValue
+}
+
+type argValue struct {
+	v         cty.Value
+	diags     diag.Diagnostics
+	sensitive bool
 }
 
 func newBlockScope(e *Evaluated, res *schema.Resource) *blockScope {
 	return &blockScope{e: e, res: res, obj: map[hcl.Expression]*hcl.EvalContext{},
-		addrs: map[hcl.Expression]*hcl.EvalContext{}, perInstance: map[hcl.Expression]bool{}, quotedRefs: map[hcl.Expression]bool{}}
+		addrs: map[hcl.Expression]*hcl.EvalContext{}, perInstance: map[hcl.Expression]bool{}, quotedRefs: map[hcl.Expression]bool{},
+		args: map[hcl.Expression]argValue{}}
+}
+
+func (b *blockScope) arg(expr hcl.Expression) (argValue, bool) {
+	b.argsMu.RLock()
+	v, ok := b.args[expr]
+	b.argsMu.RUnlock()
+	return v, ok
+}
+
+// keepArg remembers an argument's value for the block's other instances, unless it
+// depends on the instance.
+func (b *blockScope) keepArg(expr hcl.Expression, v argValue) {
+	if b.isPerInstance(expr) {
+		return
+	}
+	b.argsMu.Lock()
+	b.args[expr] = v
+	b.argsMu.Unlock()
 }
 
 func (b *blockScope) context(expr hcl.Expression, addresses bool) *hcl.EvalContext {
@@ -230,6 +261,14 @@ func evalBody(body *schema.BodyContent, sc *instanceScope) ([]cty.Value, diag.Di
 			vals[i] = a.DefaultOrNull()
 			continue
 		}
+		if av, ok := sc.block.arg(at.Expr); ok {
+			vals[i] = av.v
+			diags = diags.Append(av.diags)
+			if av.sensitive {
+				sc.sensitive = append(sc.sensitive, a.Name)
+			}
+			continue
+		}
 		if a.Ref != "" && sc.block.quoted(at.Expr) {
 			// A quoted address would give no dependency edge, so it is not a reference.
 			diags = diags.Append(diag.Errorf(at.Expr.Range(), "Reference written as a string",
@@ -237,23 +276,29 @@ func evalBody(body *schema.BodyContent, sc *instanceScope) ([]cty.Value, diag.Di
 			vals[i] = cty.NullVal(a.Type)
 			continue
 		}
-		v, hd := sc.value(a, at.Expr)
-		if hd.HasErrors() {
-			diags = diags.Append(hd)
-			vals[i] = cty.NullVal(a.Type)
-			continue
-		}
-		if sc.block.e.hasSensitive && v.ContainsMarked() {
+		av := evalArg(a, at, sc)
+		sc.block.keepArg(at.Expr, av)
+		vals[i] = av.v
+		diags = diags.Append(av.diags)
+		if av.sensitive {
 			sc.sensitive = append(sc.sensitive, a.Name)
 		}
-		v, d := schema.DecodeArg(a, v, at.Expr.Range())
-		diags = diags.Append(d)
-		if d.HasErrors() || v == cty.NilVal {
-			v = cty.NullVal(a.Type)
-		}
-		vals[i] = v
 	}
 	return vals, diags
+}
+
+// evalArg evaluates and decodes one argument of an instance.
+func evalArg(a *schema.Attr, at *hcl.Attribute, sc *instanceScope) argValue {
+	v, hd := sc.value(a, at.Expr)
+	if hd.HasErrors() {
+		return argValue{v: cty.NullVal(a.Type), diags: diag.Diagnostics{}.Append(hd)}
+	}
+	sensitive := sc.block.e.hasSensitive && v.ContainsMarked()
+	v, d := schema.DecodeArg(a, v, at.Expr.Range())
+	if d.HasErrors() || v == cty.NilVal {
+		v = cty.NullVal(a.Type)
+	}
+	return argValue{v: v, diags: d, sensitive: sensitive}
 }
 
 // checkAddresses reports reference arguments that name no instance. References written
