@@ -3,6 +3,7 @@ package planner
 import (
 	"bytes"
 	"encoding/json"
+	"math/big"
 	"sort"
 	"strconv"
 
@@ -13,20 +14,37 @@ import (
 // state, plans and providers share. Unknown values are written as null; callers list
 // them separately.
 func appendJSON(buf *bytes.Buffer, v cty.Value) {
-	v, _ = v.UnmarkDeep()
+	if v.IsMarked() || (!v.Type().IsPrimitiveType() && v.ContainsMarked()) {
+		v, _ = v.UnmarkDeep()
+	}
+	appendUnmarked(buf, v)
+}
+
+func appendUnmarked(buf *bytes.Buffer, v cty.Value) {
 	switch {
 	case v == cty.NilVal || v.IsNull() || !v.IsKnown():
 		buf.WriteString("null")
 	case v.Type() == cty.String:
-		b, _ := json.Marshal(v.AsString())
-		buf.Write(b)
+		s := v.AsString()
+		if !plainJSONString(s) {
+			b, _ := json.Marshal(s)
+			buf.Write(b)
+			return
+		}
+		buf.WriteByte('"')
+		buf.WriteString(s)
+		buf.WriteByte('"')
 	case v.Type() == cty.Number:
 		bf := v.AsBigFloat()
-		if bf.IsInt() {
+		if i, acc := bf.Int64(); acc == big.Exact && i != 0 {
+			var b [24]byte
+			buf.Write(strconv.AppendInt(b[:0], i, 10))
+		} else if bf.IsInt() {
 			buf.WriteString(bf.Text('f', 0))
 		} else {
 			f, _ := bf.Float64()
-			buf.WriteString(strconv.FormatFloat(f, 'g', -1, 64))
+			var b [32]byte
+			buf.Write(strconv.AppendFloat(b[:0], f, 'g', -1, 64))
 		}
 	case v.Type() == cty.Bool:
 		buf.WriteString(strconv.FormatBool(v.True()))
@@ -42,10 +60,16 @@ func appendJSON(buf *bytes.Buffer, v cty.Value) {
 			if i > 0 {
 				buf.WriteByte(',')
 			}
-			b, _ := json.Marshal(k)
-			buf.Write(b)
+			if plainJSONString(k) {
+				buf.WriteByte('"')
+				buf.WriteString(k)
+				buf.WriteByte('"')
+			} else {
+				b, _ := json.Marshal(k)
+				buf.Write(b)
+			}
 			buf.WriteByte(':')
-			appendJSON(buf, m[k])
+			appendUnmarked(buf, m[k])
 		}
 		buf.WriteByte('}')
 	case v.CanIterateElements():
@@ -56,12 +80,22 @@ func appendJSON(buf *bytes.Buffer, v cty.Value) {
 				buf.WriteByte(',')
 			}
 			_, e := it.Element()
-			appendJSON(buf, e)
+			appendUnmarked(buf, e)
 		}
 		buf.WriteByte(']')
 	default:
 		buf.WriteString("null")
 	}
+}
+
+// plainJSONString reports whether encoding/json writes s as it is between quotes.
+func plainJSONString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }
 
 // valueJSON returns a cty value as canonical JSON.
