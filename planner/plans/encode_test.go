@@ -40,9 +40,21 @@ func TestEncode_matchesEncodingJSON(t *testing.T) {
 func TestDecode_roundTrip(t *testing.T) {
 	p := &Plan{FormatVersion: FormatVersion, Mode: ModeNormal, Lineage: "l",
 		Outputs: map[string]json.RawMessage{"x": json.RawMessage(`1`)}}
+	// Instances of a block share their ranges; decoding shares them again, so the
+	// decoded ranges are checked both for content and for not being mixed up.
+	shared := &Range{Filename: "a<b>.fab.hcl", Start: Pos{3, 1, 40}, End: Pos{3, 9, 48}}
+	sharedAttrs := map[string]*Range{"rack": {Filename: "a<b>.fab.hcl", Start: Pos{4, 3, 50}}, "role": shared}
 	for i := range 50 {
-		p.ResourceChanges = append(p.ResourceChanges, &ResourceChange{Address: "hardware.n[" + string(rune('0'+i%10)) + "]",
-			Kind: "hardware", Action: Create, After: json.RawMessage(`{"a":"x,\n"}`), Index: i})
+		rc := &ResourceChange{Address: "hardware.n[" + string(rune('0'+i%10)) + "]",
+			Kind: "hardware", Action: Create, After: json.RawMessage(`{"a":"x,\n"}`), Index: i}
+		switch i % 3 {
+		case 0:
+			rc.DeclRange, rc.AttributeRanges = shared, sharedAttrs
+		case 1:
+			rc.DeclRange = &Range{Filename: "n.fab.hcl", Start: Pos{i, 1, i * 10}}
+			rc.AttributeRanges = map[string]*Range{"rack": {Filename: "n.fab.hcl", Start: Pos{i + 1, 3, i*10 + 5}}}
+		}
+		p.ResourceChanges = append(p.ResourceChanges, rc)
 	}
 	for _, tc := range []*Plan{p, {FormatVersion: FormatVersion}} {
 		var b bytes.Buffer

@@ -68,6 +68,7 @@ func runApply(ctx context.Context, streams *views.Streams, g *globals, f *applyF
 		if saved, err = plans.ReadFile(planFile, p.settings.keyring); err != nil {
 			return reportDiags(streams, p, diags.Append(err), false)
 		}
+		p.phase("read plan file")
 		diags = diags.Append(p.startProviders(saved.ProviderConfigs))
 	} else if !diags.HasErrors() {
 		diags = diags.Append(p.evaluate(f.inputs(streams)))
@@ -85,6 +86,7 @@ func runApply(ctx context.Context, streams *views.Streams, g *globals, f *applyF
 	if err != nil {
 		return reportDiags(streams, p, diags.Append(stateError(err)), false)
 	}
+	p.phase("lock and load state")
 	pl := saved
 	if pl != nil {
 		if err := planner.CheckStale(pl, base); err != nil {
@@ -128,6 +130,7 @@ func runApply(ctx context.Context, streams *views.Streams, g *globals, f *applyF
 		Parallelism: f.parallelism, Progress: progress.Event,
 	})
 	progress.Flush()
+	p.phase("apply")
 	views.Diagnostics(streams.Err, d, p.sources(), streams.Color)
 	views.ApplySummary(streams.Out, sum, pl.Mode == plans.ModeDestroy)
 	if d.HasErrors() {
