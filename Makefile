@@ -28,8 +28,10 @@ lint:
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzLoad -fuzztime=$(FUZZTIME) -fuzzminimizetime=1x ./planner/
 
+# BenchmarkApplyJournal compares state on PostgreSQL with local state: start the server.
 bench:
-	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=3x ./bench/
+	scripts/pg-up.sh
+	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=3x -timeout=60m ./bench/
 
 generate:
 	$(GO) generate ./providers/proto/...
