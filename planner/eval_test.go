@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/fabrica-iac/fabrica/schema"
@@ -114,4 +115,52 @@ func renderValue(v cty.Value) string {
 		return s + "]"
 	}
 	return v.GoString()
+}
+
+// A job carries its cluster's partition (a derived attribute), so the scheduler
+// provider submits there; a cluster without one adds nothing to the job.
+func TestEvaluate_jobCarriesClusterPartition(t *testing.T) {
+	ev := evalSource(t, `
+facility "f" {
+  it_power_kw = 100
+  design_pue  = 1.2
+}
+hardware "n" {
+  count       = 2
+  facility    = facility.f
+  device_type = "cpu-server"
+}
+training_cluster "with" {
+  facility  = facility.f
+  scheduler = "slurm"
+  partition = "h100"
+  hardware  = hardware.n
+}
+training_cluster "without" {
+  facility  = facility.f
+  scheduler = "slurm"
+  hardware  = hardware.n
+}
+training_job "a" {
+  cluster = training_cluster.with
+  command = ["true"]
+}
+training_job "b" {
+  cluster = training_cluster.without
+  command = ["true"]
+}
+`)
+	if got := ev.Instance("training_job.a").Derived["partition"]; got != cty.StringVal("h100") {
+		t.Errorf("training_job.a partition = %#v, want h100", got)
+	}
+	if got, ok := ev.Instance("training_job.b").Derived["partition"]; ok {
+		t.Errorf("training_job.b has partition %#v; its cluster has none", got)
+	}
+	desired := map[string]string{}
+	for _, d := range ev.DesiredInstances() {
+		desired[d.Address] = string(d.Attrs)
+	}
+	if a := desired["training_job.a"]; !strings.Contains(a, `"partition":"h100"`) {
+		t.Errorf("training_job.a attributes lack the partition: %s", a)
+	}
 }

@@ -98,6 +98,11 @@ func deriveJob(inst *Instance, l Lookup) diag.Diagnostics {
 	}
 	world := nodes * ppn
 	inst.Derived["world_size"] = cty.NumberIntVal(int64(world))
+	// The cluster's scheduler partition travels with the job, so a scheduler provider
+	// submits there without reading the cluster.
+	if p := cluster.Str("partition"); p != "" {
+		inst.Derived["partition"] = cty.StringVal(p)
+	}
 	// The defaults come from the cluster; recording them makes the job's attributes a
 	// complete launch, so schedulers need not know the cluster.
 	setDefault(inst, "nodes", nodes)

@@ -129,7 +129,7 @@ var kinds = map[string]*KindSpec{
 			str("image"),
 			str("workdir"),
 		}},
-		Derived: []string{"world_size", "memory_per_gpu_gb"},
+		Derived: []string{"world_size", "memory_per_gpu_gb", "partition"},
 	},
 	KindDRSite: {
 		Name: KindDRSite, Doc: "a disaster-recovery pairing",

@@ -13,13 +13,13 @@ import (
 func TestSpecFromAttrs_quickstart(t *testing.T) {
 	attrs := `{"checkpoint":{"dir":".fabrica/checkpoints/logreg","interval_minutes":1},"cluster":"training_cluster.local",
 		"command":["trainer","--steps","200"],"env":{"SEED":"7"},"max_restarts":1,"nodes":1,"processes_per_node":2,
-		"wait":"completed","world_size":2,"status":"running","job_id":"x"}`
+		"wait":"completed","world_size":2,"status":"running","job_id":"x","partition":"cpu"}`
 	s, diags := SpecFromAttrs(providers.Attrs(attrs))
 	if len(diags) > 0 {
 		t.Fatalf("diagnostics: %v", diags)
 	}
 	want := Spec{Nodes: 1, ProcsPerNode: 2, Command: []string{"trainer", "--steps", "200"}, Env: map[string]string{"SEED": "7"},
-		CheckpointDir: ".fabrica/checkpoints/logreg", CheckpointIntervalMinutes: 1, MaxRestarts: 1, Wait: WaitCompleted}
+		CheckpointDir: ".fabrica/checkpoints/logreg", CheckpointIntervalMinutes: 1, MaxRestarts: 1, Wait: WaitCompleted, Partition: "cpu"}
 	if d := cmp.Diff(want, s); d != "" {
 		t.Errorf("(-want +got)\n%s", d)
 	}

@@ -51,6 +51,9 @@ type Spec struct {
 	Wait string `json:"wait,omitempty"`
 	// Image is the container image, for schedulers that run one.
 	Image string `json:"image,omitempty"`
+	// Partition is the scheduler partition of the job's cluster (training_cluster
+	// partition), for schedulers that have partitions.
+	Partition string `json:"partition,omitempty"`
 }
 
 // WorldSize is the number of processes: Nodes × ProcsPerNode.
@@ -61,7 +64,7 @@ func (s Spec) Rank(groupRank, localRank int) int { return groupRank*s.ProcsPerNo
 
 // SpecFromAttrs reads a training_job's attributes into a Spec and checks them. It reads
 // command, env, nodes, processes_per_node, gpus_per_node, world_size, max_restarts,
-// wait, image, workdir and checkpoint.dir, and ignores every other attribute (the model
+// wait, image, workdir, partition and checkpoint.dir, and ignores every other attribute (the model
 // and parallelism figures, and whatever a provider added). The layout comes from nodes
 // and processes_per_node; one that is not set follows from world_size and the other
 // (processes_per_node defaults to gpus_per_node); with neither set the job is one node of
@@ -85,6 +88,7 @@ func SpecFromAttrs(attrs providers.Attrs) (Spec, []providers.Diagnostic) {
 		Wait:        p.oneOf("wait", WaitRunning, WaitNone, WaitRunning, WaitCompleted),
 		Image:       p.str("image"),
 		WorkDir:     p.str("workdir"),
+		Partition:   p.str("partition"),
 	}
 	s.CheckpointDir, s.CheckpointIntervalMinutes = p.checkpointDir()
 	s.Nodes, s.ProcsPerNode = p.layout(s.GPUsPerNode)

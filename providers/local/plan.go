@@ -165,6 +165,9 @@ func launchWarnings(workDir string, spec launch.Spec) []providers.Diagnostic {
 	if spec.Image != "" {
 		warn("image", "Image ignored", fmt.Sprintf("The local scheduler runs the command directly on this machine; image %q is not used.", spec.Image))
 	}
+	if spec.Partition != "" {
+		warn("partition", "Partition ignored", fmt.Sprintf("The local scheduler has no partitions; the cluster's partition %q is not used.", spec.Partition))
+	}
 	spec = resolveSpec(workDir, spec)
 	if fi, err := os.Stat(spec.WorkDir); err != nil || !fi.IsDir() {
 		warn("workdir", "Working directory not found", fmt.Sprintf("%s is not a directory on this machine; the job will fail unless it exists by apply.", spec.WorkDir))

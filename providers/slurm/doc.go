@@ -8,7 +8,7 @@
 // # Configuration
 //
 //	provider "slurm" {
-//	  partition       = "gpu"      # default: the cluster's default partition
+//	  partition       = "gpu"      # for jobs whose training_cluster sets no partition (default: Slurm's default)
 //	  account         = "ml"       # default: the user's default account
 //	  bin_dir         = "/usr/bin" # sbatch, squeue, scontrol, scancel (default: from PATH)
 //	  slurm_conf      = "/etc/slurm/slurm.conf" # SLURM_CONF for the commands (default: theirs)
@@ -67,8 +67,9 @@
 // # The batch script
 //
 // sbatch gets --job-name=<id>, --nodes, --ntasks-per-node = processes_per_node (one
-// Slurm task per rank), --gpus-per-node only when gpus_per_node > 0, --partition,
-// --account and --time when configured, --chdir (the job's workdir), --output batch.log,
+// Slurm task per rank), --gpus-per-node only when gpus_per_node > 0, --partition (the
+// job's training_cluster partition, else the provider's), --account and --time when
+// configured, --chdir (the job's workdir), --output batch.log,
 // --no-requeue and --comment "fabrica ADDRESS". The script exports FABRICA_JOB_ID (the
 // Slurm id), MASTER_PORT = 10000 + job id % 20000 (so jobs on the same first node do not
 // collide, below the ephemeral ports) and MASTER_ADDR = the first host of

@@ -107,7 +107,7 @@ func launchSummary(cfg config, spec launch.Spec) json.RawMessage {
 	if spec.MasterPort == 0 {
 		m["rendezvous"] = fmt.Sprintf("(first node):%d + Slurm job id %% %d", PortBase, PortRange)
 	}
-	for k, v := range map[string]string{"partition": cfg.Partition, "account": cfg.Account} {
+	for k, v := range map[string]string{"partition": partition(cfg, spec), "account": cfg.Account} {
 		if v != "" {
 			m[k] = v
 		}

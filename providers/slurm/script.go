@@ -49,6 +49,14 @@ func slurmTime(d time.Duration) string {
 	return fmt.Sprintf("%d-%02d:%02d:%02d", s/86400, s/3600%24, s/60%60, s%60)
 }
 
+// partition is where a job is submitted: its cluster's partition, else the provider's.
+func partition(cfg config, s launch.Spec) string {
+	if s.Partition != "" {
+		return s.Partition
+	}
+	return cfg.Partition
+}
+
 // sbatchOptions are the options the job is submitted with: its layout (one task per
 // rank), GPUs when it asks for some, partition, account and time limit when configured,
 // its working directory and the batch log. Requeueing is off: restarts are the batch
@@ -63,8 +71,8 @@ func sbatchOptions(cfg config, j *jobFile) []string {
 	if s.GPUsPerNode > 0 {
 		opts = append(opts, "--gpus-per-node="+strconv.Itoa(s.GPUsPerNode))
 	}
-	if cfg.Partition != "" {
-		opts = append(opts, "--partition="+cfg.Partition)
+	if p := partition(cfg, s); p != "" {
+		opts = append(opts, "--partition="+p)
 	}
 	if cfg.Account != "" {
 		opts = append(opts, "--account="+cfg.Account)

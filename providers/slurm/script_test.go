@@ -228,6 +228,12 @@ func TestSbatchOptions(t *testing.T) {
 			t.Errorf("options %q lack %s", got, want)
 		}
 	}
+	// The cluster's partition (in the job's attributes) wins over the provider's.
+	j.Spec.Partition = "h100"
+	if got := strings.Join(sbatchOptions(config{Partition: "gpu"}, j), " "); !strings.Contains(got, "--partition=h100") || strings.Contains(got, "--partition=gpu") {
+		t.Errorf("options with the cluster's partition h100 = %q", got)
+	}
+	j.Spec.Partition = ""
 	j.Spec.GPUsPerNode = 0
 	if got := strings.Join(sbatchOptions(config{}, j), " "); strings.Contains(got, "gpus") || strings.Contains(got, "--partition") || strings.Contains(got, "--time") {
 		t.Errorf("options without GPUs or configuration = %q", got)
