@@ -38,6 +38,10 @@ type InfoResponse struct {
 	Kinds []string
 	// Config describes the provider block's arguments.
 	Config []ConfigAttr
+	// Sensitive lists, per kind, the attributes whose values are secrets (a credential
+	// the provider issues, say): fabrica redacts them in every plan rendering, the plan
+	// JSON, policy input and state show, and keeps them only in state and plan files.
+	Sensitive map[string][]string
 }
 
 // ConfigAttr is one argument of a provider block.

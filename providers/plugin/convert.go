@@ -76,6 +76,12 @@ func infoToProto(r providers.InfoResponse) *pb.InfoResponse {
 	for _, c := range r.Config {
 		out.Config = append(out.Config, &pb.ConfigAttr{Name: c.Name, Type: c.Type, Required: c.Required, Doc: c.Doc})
 	}
+	if len(r.Sensitive) > 0 {
+		out.Sensitive = make(map[string]*pb.AttributeNames, len(r.Sensitive))
+		for kind, names := range r.Sensitive {
+			out.Sensitive[kind] = &pb.AttributeNames{Names: names}
+		}
+	}
 	return out
 }
 
@@ -83,6 +89,12 @@ func infoFromProto(r *pb.InfoResponse) providers.InfoResponse {
 	out := providers.InfoResponse{Name: r.GetName(), Version: r.GetVersion(), Kinds: r.GetKinds()}
 	for _, c := range r.GetConfig() {
 		out.Config = append(out.Config, providers.ConfigAttr{Name: c.GetName(), Type: c.GetType(), Required: c.GetRequired(), Doc: c.GetDoc()})
+	}
+	if len(r.GetSensitive()) > 0 {
+		out.Sensitive = make(map[string][]string, len(r.GetSensitive()))
+		for kind, names := range r.GetSensitive() {
+			out.Sensitive[kind] = names.GetNames()
+		}
 	}
 	return out
 }

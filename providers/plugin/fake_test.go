@@ -49,6 +49,7 @@ func (f *fakeProvider) Info(context.Context) (providers.InfoResponse, error) {
 			{Name: "bad", Type: "bool", Doc: "Fail configuration."},
 			{Name: "print", Type: "string", Required: false, Doc: "Print this on stdout."},
 		},
+		Sensitive: map[string][]string{"fake_thing": {"token", "password"}},
 	}, f.infoErr
 }
 

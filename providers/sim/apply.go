@@ -2,7 +2,9 @@ package sim
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -210,7 +212,7 @@ func (s *session) create(ctx context.Context, ch providers.Change, spec *kindSpe
 	}
 	set := append([]field{stringField("id", id)}, spec.onCreate...)
 	if spec.staged {
-		set = append(set, stringField("serial_number", serialNumber(id)))
+		set = append(set, stringField("serial_number", serialNumber(id)), stringField("bmc_password", bmcPassword(id)))
 	}
 	attrs := merge(planned, nil, set)
 	return s.commit(ch, id, attrs)
@@ -347,6 +349,14 @@ func serialNumber(id string) string {
 	h := fnv.New32a()
 	h.Write([]byte(id))
 	return fmt.Sprintf("SIM%08X", h.Sum32())
+}
+
+// bmcPassword is the credential a server's BMC is issued at burn-in: a secret, which
+// the provider declares sensitive (see sensitive). Derived from the ID so the
+// simulation stays reproducible.
+func bmcPassword(id string) string {
+	sum := sha256.Sum256([]byte("sim-bmc:" + id))
+	return hex.EncodeToString(sum[:12])
 }
 
 func failed(msg string) providers.Event {

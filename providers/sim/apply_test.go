@@ -248,3 +248,25 @@ func TestApply_unsupportedKind(t *testing.T) {
 		t.Errorf("final event = %+v", e)
 	}
 }
+
+// A server is issued a BMC password at burn-in, which the provider declares sensitive
+// so that fabrica redacts it everywhere but state.
+func TestApply_bmcPasswordIsSensitive(t *testing.T) {
+	p := configured(t, t.TempDir(), `{}`)
+	info, err := p.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(map[string][]string{"hardware": {"bmc_password"}}, info.Sensitive); d != "" {
+		t.Errorf("Info sensitive (-want +got)\n%s", d)
+	}
+	events, err := runApply(context.Background(), p, createHardware(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := finals(t, events)
+	a, b := attr(t, f[addr(0)].New, "bmc_password"), attr(t, f[addr(1)].New, "bmc_password")
+	if len(a) != 26 || a == b { // raw JSON: 24 hex digits in quotes
+		t.Errorf("bmc passwords %s and %s: want 24 hex digits, one per server", a, b)
+	}
+}

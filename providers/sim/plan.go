@@ -42,8 +42,8 @@ var kinds = map[string]*kindSpec{
 	"facility": {replace: []string{"region"}, computed: []string{"id"}, unknownOnCreate: []string{"id"}},
 	"hardware": {
 		replace:         []string{"device_type", "facility", "rack"},
-		computed:        []string{"id", "serial_number", "stage"},
-		unknownOnCreate: []string{"id", "serial_number"},
+		computed:        []string{"bmc_password", "id", "serial_number", "stage"},
+		unknownOnCreate: []string{"bmc_password", "id", "serial_number"},
 		onCreate:        []field{stringField("stage", stageInService)},
 		staged:          true,
 	},
@@ -52,6 +52,9 @@ var kinds = map[string]*kindSpec{
 	"dr_site":          {replace: []string{"primary", "secondary"}, computed: []string{"id"}, unknownOnCreate: []string{"id"}},
 	"training_cluster": {replace: []string{"facility", "scheduler"}, computed: []string{"id"}, unknownOnCreate: []string{"id"}},
 }
+
+// sensitive lists the attributes whose values are secrets: fabrica redacts them.
+var sensitive = map[string][]string{"hardware": {"bmc_password"}}
 
 // kindNames returns the implemented kinds, sorted.
 func kindNames() []string { return sortedKeys(kinds) }

@@ -30,7 +30,7 @@ var planTests = []struct {
 	item: providers.PlanItem{Kind: "hardware", Desired: hardwareAttrs("r1")},
 	want: planned{
 		Planned: `{"device_type":"dgx-h100","facility":"facility.dc1","rack":"r1","role":"compute","stage":"in-service"}`,
-		Unknown: []string{"id", "serial_number"},
+		Unknown: []string{"bmc_password", "id", "serial_number"},
 	},
 }, {
 	name: "create facility",
@@ -50,7 +50,7 @@ var planTests = []struct {
 	item: providers.PlanItem{Kind: "hardware", ID: "sim-hardware-7", Prior: providers.Attrs(priorHW), Desired: hardwareAttrs("r2")},
 	want: planned{
 		Planned:         `{"device_type":"dgx-h100","facility":"facility.dc1","rack":"r2","role":"compute","stage":"in-service"}`,
-		Unknown:         []string{"id", "serial_number"},
+		Unknown:         []string{"bmc_password", "id", "serial_number"},
 		RequiresReplace: []string{"rack"},
 	},
 }, {

@@ -56,6 +56,7 @@ func (p *provider) Info(context.Context) (providers.InfoResponse, error) {
 			{Name: "failure_rate", Type: "number", Doc: "probability from 0 to 1 that a change fails (default 0)"},
 			{Name: "seed", Type: "number", Doc: "seed that makes the simulated failures reproducible (default 0)"},
 		},
+		Sensitive: sensitive,
 	}, nil
 }
 

@@ -391,7 +391,9 @@ type InfoResponse struct {
 	Kinds   []string               `protobuf:"bytes,3,rep,name=kinds,proto3" json:"kinds,omitempty"`
 	Config  []*ConfigAttr          `protobuf:"bytes,4,rep,name=config,proto3" json:"config,omitempty"`
 	// The error the provider's Info returned, or "".
-	Error         string `protobuf:"bytes,5,opt,name=error,proto3" json:"error,omitempty"`
+	Error string `protobuf:"bytes,5,opt,name=error,proto3" json:"error,omitempty"`
+	// Per kind, the attributes whose values are secrets.
+	Sensitive     map[string]*AttributeNames `protobuf:"bytes,6,rep,name=sensitive,proto3" json:"sensitive,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -461,6 +463,58 @@ func (x *InfoResponse) GetError() string {
 	return ""
 }
 
+func (x *InfoResponse) GetSensitive() map[string]*AttributeNames {
+	if x != nil {
+		return x.Sensitive
+	}
+	return nil
+}
+
+// AttributeNames is a list of attribute names.
+type AttributeNames struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Names         []string               `protobuf:"bytes,1,rep,name=names,proto3" json:"names,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AttributeNames) Reset() {
+	*x = AttributeNames{}
+	mi := &file_v1_provider_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AttributeNames) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AttributeNames) ProtoMessage() {}
+
+func (x *AttributeNames) ProtoReflect() protoreflect.Message {
+	mi := &file_v1_provider_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AttributeNames.ProtoReflect.Descriptor instead.
+func (*AttributeNames) Descriptor() ([]byte, []int) {
+	return file_v1_provider_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *AttributeNames) GetNames() []string {
+	if x != nil {
+		return x.Names
+	}
+	return nil
+}
+
 // ConfigureRequest mirrors providers.ConfigureRequest.
 type ConfigureRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -473,7 +527,7 @@ type ConfigureRequest struct {
 
 func (x *ConfigureRequest) Reset() {
 	*x = ConfigureRequest{}
-	mi := &file_v1_provider_proto_msgTypes[4]
+	mi := &file_v1_provider_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -485,7 +539,7 @@ func (x *ConfigureRequest) String() string {
 func (*ConfigureRequest) ProtoMessage() {}
 
 func (x *ConfigureRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_v1_provider_proto_msgTypes[4]
+	mi := &file_v1_provider_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -498,7 +552,7 @@ func (x *ConfigureRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigureRequest.ProtoReflect.Descriptor instead.
 func (*ConfigureRequest) Descriptor() ([]byte, []int) {
-	return file_v1_provider_proto_rawDescGZIP(), []int{4}
+	return file_v1_provider_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ConfigureRequest) GetConfig() []byte {
@@ -525,7 +579,7 @@ type ConfigureResponse struct {
 
 func (x *ConfigureResponse) Reset() {
 	*x = ConfigureResponse{}
-	mi := &file_v1_provider_proto_msgTypes[5]
+	mi := &file_v1_provider_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -537,7 +591,7 @@ func (x *ConfigureResponse) String() string {
 func (*ConfigureResponse) ProtoMessage() {}
 
 func (x *ConfigureResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_v1_provider_proto_msgTypes[5]
+	mi := &file_v1_provider_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -550,7 +604,7 @@ func (x *ConfigureResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigureResponse.ProtoReflect.Descriptor instead.
 func (*ConfigureResponse) Descriptor() ([]byte, []int) {
-	return file_v1_provider_proto_rawDescGZIP(), []int{5}
+	return file_v1_provider_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ConfigureResponse) GetDiagnostics() []*Diagnostic {
@@ -573,7 +627,7 @@ type ReadItem struct {
 
 func (x *ReadItem) Reset() {
 	*x = ReadItem{}
-	mi := &file_v1_provider_proto_msgTypes[6]
+	mi := &file_v1_provider_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -585,7 +639,7 @@ func (x *ReadItem) String() string {
 func (*ReadItem) ProtoMessage() {}
 
 func (x *ReadItem) ProtoReflect() protoreflect.Message {
-	mi := &file_v1_provider_proto_msgTypes[6]
+	mi := &file_v1_provider_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -598,7 +652,7 @@ func (x *ReadItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadItem.ProtoReflect.Descriptor instead.
 func (*ReadItem) Descriptor() ([]byte, []int) {
-	return file_v1_provider_proto_rawDescGZIP(), []int{6}
+	return file_v1_provider_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ReadItem) GetAddress() string {
@@ -642,7 +696,7 @@ type ReadRequest struct {
 
 func (x *ReadRequest) Reset() {
 	*x = ReadRequest{}
-	mi := &file_v1_provider_proto_msgTypes[7]
+	mi := &file_v1_provider_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -654,7 +708,7 @@ func (x *ReadRequest) String() string {
 func (*ReadRequest) ProtoMessage() {}
 
 func (x *ReadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_v1_provider_proto_msgTypes[7]
+	mi := &file_v1_provider_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -667,7 +721,7 @@ func (x *ReadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadRequest.ProtoReflect.Descriptor instead.
 func (*ReadRequest) Descriptor() ([]byte, []int) {
-	return file_v1_provider_proto_rawDescGZIP(), []int{7}
+	return file_v1_provider_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ReadRequest) GetItems() []*ReadItem {
@@ -700,7 +754,7 @@ type ReadResult struct {
 
 func (x *ReadResult) Reset() {
 	*x = ReadResult{}
-	mi := &file_v1_provider_proto_msgTypes[8]
+	mi := &file_v1_provider_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -712,7 +766,7 @@ func (x *ReadResult) String() string {
 func (*ReadResult) ProtoMessage() {}
 
 func (x *ReadResult) ProtoReflect() protoreflect.Message {
-	mi := &file_v1_provider_proto_msgTypes[8]
+	mi := &file_v1_provider_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -725,7 +779,7 @@ func (x *ReadResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadResult.ProtoReflect.Descriptor instead.
 func (*ReadResult) Descriptor() ([]byte, []int) {
-	return file_v1_provider_proto_rawDescGZIP(), []int{8}
+	return file_v1_provider_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ReadResult) GetAddress() string {
@@ -783,7 +837,7 @@ type ReadResponse struct {
 
 func (x *ReadResponse) Reset() {
 	*x = ReadResponse{}
-	mi := &file_v1_provider_proto_msgTypes[9]
+	mi := &file_v1_provider_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -795,7 +849,7 @@ func (x *ReadResponse) String() string {
 func (*ReadResponse) ProtoMessage() {}
 
 func (x *ReadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_v1_provider_proto_msgTypes[9]
+	mi := &file_v1_provider_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -808,7 +862,7 @@ func (x *ReadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadResponse.ProtoReflect.Descriptor instead.
 func (*ReadResponse) Descriptor() ([]byte, []int) {
-	return file_v1_provider_proto_rawDescGZIP(), []int{9}
+	return file_v1_provider_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ReadResponse) GetResults() []*ReadResult {
@@ -841,7 +895,7 @@ type PlanItem struct {
 
 func (x *PlanItem) Reset() {
 	*x = PlanItem{}
-	mi := &file_v1_provider_proto_msgTypes[10]
+	mi := &file_v1_provider_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -853,7 +907,7 @@ func (x *PlanItem) String() string {
 func (*PlanItem) ProtoMessage() {}
 
 func (x *PlanItem) ProtoReflect() protoreflect.Message {
-	mi := &file_v1_provider_proto_msgTypes[10]
+	mi := &file_v1_provider_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -866,7 +920,7 @@ func (x *PlanItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlanItem.ProtoReflect.Descriptor instead.
 func (*PlanItem) Descriptor() ([]byte, []int) {
-	return file_v1_provider_proto_rawDescGZIP(), []int{10}
+	return file_v1_provider_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *PlanItem) GetAddress() string {
@@ -917,7 +971,7 @@ type PlanRequest struct {
 
 func (x *PlanRequest) Reset() {
 	*x = PlanRequest{}
-	mi := &file_v1_provider_proto_msgTypes[11]
+	mi := &file_v1_provider_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -929,7 +983,7 @@ func (x *PlanRequest) String() string {
 func (*PlanRequest) ProtoMessage() {}
 
 func (x *PlanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_v1_provider_proto_msgTypes[11]
+	mi := &file_v1_provider_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -942,7 +996,7 @@ func (x *PlanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlanRequest.ProtoReflect.Descriptor instead.
 func (*PlanRequest) Descriptor() ([]byte, []int) {
-	return file_v1_provider_proto_rawDescGZIP(), []int{11}
+	return file_v1_provider_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *PlanRequest) GetItems() []*PlanItem {
@@ -975,7 +1029,7 @@ type PlannedChange struct {
 
 func (x *PlannedChange) Reset() {
 	*x = PlannedChange{}
-	mi := &file_v1_provider_proto_msgTypes[12]
+	mi := &file_v1_provider_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -987,7 +1041,7 @@ func (x *PlannedChange) String() string {
 func (*PlannedChange) ProtoMessage() {}
 
 func (x *PlannedChange) ProtoReflect() protoreflect.Message {
-	mi := &file_v1_provider_proto_msgTypes[12]
+	mi := &file_v1_provider_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1000,7 +1054,7 @@ func (x *PlannedChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlannedChange.ProtoReflect.Descriptor instead.
 func (*PlannedChange) Descriptor() ([]byte, []int) {
-	return file_v1_provider_proto_rawDescGZIP(), []int{12}
+	return file_v1_provider_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *PlannedChange) GetAddress() string {
@@ -1058,7 +1112,7 @@ type PlanResponse struct {
 
 func (x *PlanResponse) Reset() {
 	*x = PlanResponse{}
-	mi := &file_v1_provider_proto_msgTypes[13]
+	mi := &file_v1_provider_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1070,7 +1124,7 @@ func (x *PlanResponse) String() string {
 func (*PlanResponse) ProtoMessage() {}
 
 func (x *PlanResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_v1_provider_proto_msgTypes[13]
+	mi := &file_v1_provider_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1083,7 +1137,7 @@ func (x *PlanResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlanResponse.ProtoReflect.Descriptor instead.
 func (*PlanResponse) Descriptor() ([]byte, []int) {
-	return file_v1_provider_proto_rawDescGZIP(), []int{13}
+	return file_v1_provider_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *PlanResponse) GetChanges() []*PlannedChange {
@@ -1117,7 +1171,7 @@ type Change struct {
 
 func (x *Change) Reset() {
 	*x = Change{}
-	mi := &file_v1_provider_proto_msgTypes[14]
+	mi := &file_v1_provider_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1129,7 +1183,7 @@ func (x *Change) String() string {
 func (*Change) ProtoMessage() {}
 
 func (x *Change) ProtoReflect() protoreflect.Message {
-	mi := &file_v1_provider_proto_msgTypes[14]
+	mi := &file_v1_provider_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1142,7 +1196,7 @@ func (x *Change) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Change.ProtoReflect.Descriptor instead.
 func (*Change) Descriptor() ([]byte, []int) {
-	return file_v1_provider_proto_rawDescGZIP(), []int{14}
+	return file_v1_provider_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Change) GetAddress() string {
@@ -1204,7 +1258,7 @@ type ApplyRequest struct {
 
 func (x *ApplyRequest) Reset() {
 	*x = ApplyRequest{}
-	mi := &file_v1_provider_proto_msgTypes[15]
+	mi := &file_v1_provider_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1216,7 +1270,7 @@ func (x *ApplyRequest) String() string {
 func (*ApplyRequest) ProtoMessage() {}
 
 func (x *ApplyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_v1_provider_proto_msgTypes[15]
+	mi := &file_v1_provider_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1229,7 +1283,7 @@ func (x *ApplyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyRequest.ProtoReflect.Descriptor instead.
 func (*ApplyRequest) Descriptor() ([]byte, []int) {
-	return file_v1_provider_proto_rawDescGZIP(), []int{15}
+	return file_v1_provider_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ApplyRequest) GetChanges() []*Change {
@@ -1255,7 +1309,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_v1_provider_proto_msgTypes[16]
+	mi := &file_v1_provider_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1267,7 +1321,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_v1_provider_proto_msgTypes[16]
+	mi := &file_v1_provider_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1280,7 +1334,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_v1_provider_proto_rawDescGZIP(), []int{16}
+	return file_v1_provider_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Event) GetAddress() string {
@@ -1344,7 +1398,7 @@ type ApplyResponse struct {
 
 func (x *ApplyResponse) Reset() {
 	*x = ApplyResponse{}
-	mi := &file_v1_provider_proto_msgTypes[17]
+	mi := &file_v1_provider_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1356,7 +1410,7 @@ func (x *ApplyResponse) String() string {
 func (*ApplyResponse) ProtoMessage() {}
 
 func (x *ApplyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_v1_provider_proto_msgTypes[17]
+	mi := &file_v1_provider_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1369,7 +1423,7 @@ func (x *ApplyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyResponse.ProtoReflect.Descriptor instead.
 func (*ApplyResponse) Descriptor() ([]byte, []int) {
-	return file_v1_provider_proto_rawDescGZIP(), []int{17}
+	return file_v1_provider_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ApplyResponse) GetEvents() []*Event {
@@ -1397,7 +1451,7 @@ type ImportRequest struct {
 
 func (x *ImportRequest) Reset() {
 	*x = ImportRequest{}
-	mi := &file_v1_provider_proto_msgTypes[18]
+	mi := &file_v1_provider_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1409,7 +1463,7 @@ func (x *ImportRequest) String() string {
 func (*ImportRequest) ProtoMessage() {}
 
 func (x *ImportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_v1_provider_proto_msgTypes[18]
+	mi := &file_v1_provider_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1422,7 +1476,7 @@ func (x *ImportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportRequest.ProtoReflect.Descriptor instead.
 func (*ImportRequest) Descriptor() ([]byte, []int) {
-	return file_v1_provider_proto_rawDescGZIP(), []int{18}
+	return file_v1_provider_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ImportRequest) GetKind() string {
@@ -1450,7 +1504,7 @@ type ImportResponse struct {
 
 func (x *ImportResponse) Reset() {
 	*x = ImportResponse{}
-	mi := &file_v1_provider_proto_msgTypes[19]
+	mi := &file_v1_provider_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1462,7 +1516,7 @@ func (x *ImportResponse) String() string {
 func (*ImportResponse) ProtoMessage() {}
 
 func (x *ImportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_v1_provider_proto_msgTypes[19]
+	mi := &file_v1_provider_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1475,7 +1529,7 @@ func (x *ImportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportResponse.ProtoReflect.Descriptor instead.
 func (*ImportResponse) Descriptor() ([]byte, []int) {
-	return file_v1_provider_proto_rawDescGZIP(), []int{19}
+	return file_v1_provider_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ImportResponse) GetAttrs() []byte {
@@ -1500,7 +1554,7 @@ type StopRequest struct {
 
 func (x *StopRequest) Reset() {
 	*x = StopRequest{}
-	mi := &file_v1_provider_proto_msgTypes[20]
+	mi := &file_v1_provider_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1512,7 +1566,7 @@ func (x *StopRequest) String() string {
 func (*StopRequest) ProtoMessage() {}
 
 func (x *StopRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_v1_provider_proto_msgTypes[20]
+	mi := &file_v1_provider_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1525,7 +1579,7 @@ func (x *StopRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StopRequest.ProtoReflect.Descriptor instead.
 func (*StopRequest) Descriptor() ([]byte, []int) {
-	return file_v1_provider_proto_rawDescGZIP(), []int{20}
+	return file_v1_provider_proto_rawDescGZIP(), []int{21}
 }
 
 // StopResponse reports the error the provider's Stop returned, or "".
@@ -1538,7 +1592,7 @@ type StopResponse struct {
 
 func (x *StopResponse) Reset() {
 	*x = StopResponse{}
-	mi := &file_v1_provider_proto_msgTypes[21]
+	mi := &file_v1_provider_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1550,7 +1604,7 @@ func (x *StopResponse) String() string {
 func (*StopResponse) ProtoMessage() {}
 
 func (x *StopResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_v1_provider_proto_msgTypes[21]
+	mi := &file_v1_provider_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1563,7 +1617,7 @@ func (x *StopResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StopResponse.ProtoReflect.Descriptor instead.
 func (*StopResponse) Descriptor() ([]byte, []int) {
-	return file_v1_provider_proto_rawDescGZIP(), []int{21}
+	return file_v1_provider_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *StopResponse) GetError() string {
@@ -1590,13 +1644,19 @@ const file_v1_provider_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12\x1a\n" +
 	"\brequired\x18\x03 \x01(\bR\brequired\x12\x10\n" +
-	"\x03doc\x18\x04 \x01(\tR\x03doc\"\xa1\x01\n" +
+	"\x03doc\x18\x04 \x01(\tR\x03doc\"\xd4\x02\n" +
 	"\fInfoResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12\x14\n" +
 	"\x05kinds\x18\x03 \x03(\tR\x05kinds\x127\n" +
 	"\x06config\x18\x04 \x03(\v2\x1f.fabrica.provider.v1.ConfigAttrR\x06config\x12\x14\n" +
-	"\x05error\x18\x05 \x01(\tR\x05error\"E\n" +
+	"\x05error\x18\x05 \x01(\tR\x05error\x12N\n" +
+	"\tsensitive\x18\x06 \x03(\v20.fabrica.provider.v1.InfoResponse.SensitiveEntryR\tsensitive\x1aa\n" +
+	"\x0eSensitiveEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x129\n" +
+	"\x05value\x18\x02 \x01(\v2#.fabrica.provider.v1.AttributeNamesR\x05value:\x028\x01\"&\n" +
+	"\x0eAttributeNames\x12\x14\n" +
+	"\x05names\x18\x01 \x03(\tR\x05names\"E\n" +
 	"\x10ConfigureRequest\x12\x16\n" +
 	"\x06config\x18\x01 \x01(\fR\x06config\x12\x19\n" +
 	"\bwork_dir\x18\x02 \x01(\tR\aworkDir\"V\n" +
@@ -1711,7 +1771,7 @@ func file_v1_provider_proto_rawDescGZIP() []byte {
 }
 
 var file_v1_provider_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_v1_provider_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_v1_provider_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_v1_provider_proto_goTypes = []any{
 	(Severity)(0),             // 0: fabrica.provider.v1.Severity
 	(Action)(0),               // 1: fabrica.provider.v1.Action
@@ -1720,62 +1780,66 @@ var file_v1_provider_proto_goTypes = []any{
 	(*InfoRequest)(nil),       // 4: fabrica.provider.v1.InfoRequest
 	(*ConfigAttr)(nil),        // 5: fabrica.provider.v1.ConfigAttr
 	(*InfoResponse)(nil),      // 6: fabrica.provider.v1.InfoResponse
-	(*ConfigureRequest)(nil),  // 7: fabrica.provider.v1.ConfigureRequest
-	(*ConfigureResponse)(nil), // 8: fabrica.provider.v1.ConfigureResponse
-	(*ReadItem)(nil),          // 9: fabrica.provider.v1.ReadItem
-	(*ReadRequest)(nil),       // 10: fabrica.provider.v1.ReadRequest
-	(*ReadResult)(nil),        // 11: fabrica.provider.v1.ReadResult
-	(*ReadResponse)(nil),      // 12: fabrica.provider.v1.ReadResponse
-	(*PlanItem)(nil),          // 13: fabrica.provider.v1.PlanItem
-	(*PlanRequest)(nil),       // 14: fabrica.provider.v1.PlanRequest
-	(*PlannedChange)(nil),     // 15: fabrica.provider.v1.PlannedChange
-	(*PlanResponse)(nil),      // 16: fabrica.provider.v1.PlanResponse
-	(*Change)(nil),            // 17: fabrica.provider.v1.Change
-	(*ApplyRequest)(nil),      // 18: fabrica.provider.v1.ApplyRequest
-	(*Event)(nil),             // 19: fabrica.provider.v1.Event
-	(*ApplyResponse)(nil),     // 20: fabrica.provider.v1.ApplyResponse
-	(*ImportRequest)(nil),     // 21: fabrica.provider.v1.ImportRequest
-	(*ImportResponse)(nil),    // 22: fabrica.provider.v1.ImportResponse
-	(*StopRequest)(nil),       // 23: fabrica.provider.v1.StopRequest
-	(*StopResponse)(nil),      // 24: fabrica.provider.v1.StopResponse
+	(*AttributeNames)(nil),    // 7: fabrica.provider.v1.AttributeNames
+	(*ConfigureRequest)(nil),  // 8: fabrica.provider.v1.ConfigureRequest
+	(*ConfigureResponse)(nil), // 9: fabrica.provider.v1.ConfigureResponse
+	(*ReadItem)(nil),          // 10: fabrica.provider.v1.ReadItem
+	(*ReadRequest)(nil),       // 11: fabrica.provider.v1.ReadRequest
+	(*ReadResult)(nil),        // 12: fabrica.provider.v1.ReadResult
+	(*ReadResponse)(nil),      // 13: fabrica.provider.v1.ReadResponse
+	(*PlanItem)(nil),          // 14: fabrica.provider.v1.PlanItem
+	(*PlanRequest)(nil),       // 15: fabrica.provider.v1.PlanRequest
+	(*PlannedChange)(nil),     // 16: fabrica.provider.v1.PlannedChange
+	(*PlanResponse)(nil),      // 17: fabrica.provider.v1.PlanResponse
+	(*Change)(nil),            // 18: fabrica.provider.v1.Change
+	(*ApplyRequest)(nil),      // 19: fabrica.provider.v1.ApplyRequest
+	(*Event)(nil),             // 20: fabrica.provider.v1.Event
+	(*ApplyResponse)(nil),     // 21: fabrica.provider.v1.ApplyResponse
+	(*ImportRequest)(nil),     // 22: fabrica.provider.v1.ImportRequest
+	(*ImportResponse)(nil),    // 23: fabrica.provider.v1.ImportResponse
+	(*StopRequest)(nil),       // 24: fabrica.provider.v1.StopRequest
+	(*StopResponse)(nil),      // 25: fabrica.provider.v1.StopResponse
+	nil,                       // 26: fabrica.provider.v1.InfoResponse.SensitiveEntry
 }
 var file_v1_provider_proto_depIdxs = []int32{
 	0,  // 0: fabrica.provider.v1.Diagnostic.severity:type_name -> fabrica.provider.v1.Severity
 	5,  // 1: fabrica.provider.v1.InfoResponse.config:type_name -> fabrica.provider.v1.ConfigAttr
-	3,  // 2: fabrica.provider.v1.ConfigureResponse.diagnostics:type_name -> fabrica.provider.v1.Diagnostic
-	9,  // 3: fabrica.provider.v1.ReadRequest.items:type_name -> fabrica.provider.v1.ReadItem
-	3,  // 4: fabrica.provider.v1.ReadResult.diagnostics:type_name -> fabrica.provider.v1.Diagnostic
-	11, // 5: fabrica.provider.v1.ReadResponse.results:type_name -> fabrica.provider.v1.ReadResult
-	3,  // 6: fabrica.provider.v1.ReadResponse.diagnostics:type_name -> fabrica.provider.v1.Diagnostic
-	13, // 7: fabrica.provider.v1.PlanRequest.items:type_name -> fabrica.provider.v1.PlanItem
-	3,  // 8: fabrica.provider.v1.PlannedChange.diagnostics:type_name -> fabrica.provider.v1.Diagnostic
-	15, // 9: fabrica.provider.v1.PlanResponse.changes:type_name -> fabrica.provider.v1.PlannedChange
-	3,  // 10: fabrica.provider.v1.PlanResponse.diagnostics:type_name -> fabrica.provider.v1.Diagnostic
-	1,  // 11: fabrica.provider.v1.Change.action:type_name -> fabrica.provider.v1.Action
-	17, // 12: fabrica.provider.v1.ApplyRequest.changes:type_name -> fabrica.provider.v1.Change
-	2,  // 13: fabrica.provider.v1.Event.type:type_name -> fabrica.provider.v1.EventType
-	3,  // 14: fabrica.provider.v1.Event.diagnostics:type_name -> fabrica.provider.v1.Diagnostic
-	19, // 15: fabrica.provider.v1.ApplyResponse.events:type_name -> fabrica.provider.v1.Event
-	3,  // 16: fabrica.provider.v1.ImportResponse.diagnostics:type_name -> fabrica.provider.v1.Diagnostic
-	4,  // 17: fabrica.provider.v1.Provider.Info:input_type -> fabrica.provider.v1.InfoRequest
-	7,  // 18: fabrica.provider.v1.Provider.Configure:input_type -> fabrica.provider.v1.ConfigureRequest
-	10, // 19: fabrica.provider.v1.Provider.Read:input_type -> fabrica.provider.v1.ReadRequest
-	14, // 20: fabrica.provider.v1.Provider.Plan:input_type -> fabrica.provider.v1.PlanRequest
-	18, // 21: fabrica.provider.v1.Provider.Apply:input_type -> fabrica.provider.v1.ApplyRequest
-	21, // 22: fabrica.provider.v1.Provider.Import:input_type -> fabrica.provider.v1.ImportRequest
-	23, // 23: fabrica.provider.v1.Provider.Stop:input_type -> fabrica.provider.v1.StopRequest
-	6,  // 24: fabrica.provider.v1.Provider.Info:output_type -> fabrica.provider.v1.InfoResponse
-	8,  // 25: fabrica.provider.v1.Provider.Configure:output_type -> fabrica.provider.v1.ConfigureResponse
-	12, // 26: fabrica.provider.v1.Provider.Read:output_type -> fabrica.provider.v1.ReadResponse
-	16, // 27: fabrica.provider.v1.Provider.Plan:output_type -> fabrica.provider.v1.PlanResponse
-	20, // 28: fabrica.provider.v1.Provider.Apply:output_type -> fabrica.provider.v1.ApplyResponse
-	22, // 29: fabrica.provider.v1.Provider.Import:output_type -> fabrica.provider.v1.ImportResponse
-	24, // 30: fabrica.provider.v1.Provider.Stop:output_type -> fabrica.provider.v1.StopResponse
-	24, // [24:31] is the sub-list for method output_type
-	17, // [17:24] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	26, // 2: fabrica.provider.v1.InfoResponse.sensitive:type_name -> fabrica.provider.v1.InfoResponse.SensitiveEntry
+	3,  // 3: fabrica.provider.v1.ConfigureResponse.diagnostics:type_name -> fabrica.provider.v1.Diagnostic
+	10, // 4: fabrica.provider.v1.ReadRequest.items:type_name -> fabrica.provider.v1.ReadItem
+	3,  // 5: fabrica.provider.v1.ReadResult.diagnostics:type_name -> fabrica.provider.v1.Diagnostic
+	12, // 6: fabrica.provider.v1.ReadResponse.results:type_name -> fabrica.provider.v1.ReadResult
+	3,  // 7: fabrica.provider.v1.ReadResponse.diagnostics:type_name -> fabrica.provider.v1.Diagnostic
+	14, // 8: fabrica.provider.v1.PlanRequest.items:type_name -> fabrica.provider.v1.PlanItem
+	3,  // 9: fabrica.provider.v1.PlannedChange.diagnostics:type_name -> fabrica.provider.v1.Diagnostic
+	16, // 10: fabrica.provider.v1.PlanResponse.changes:type_name -> fabrica.provider.v1.PlannedChange
+	3,  // 11: fabrica.provider.v1.PlanResponse.diagnostics:type_name -> fabrica.provider.v1.Diagnostic
+	1,  // 12: fabrica.provider.v1.Change.action:type_name -> fabrica.provider.v1.Action
+	18, // 13: fabrica.provider.v1.ApplyRequest.changes:type_name -> fabrica.provider.v1.Change
+	2,  // 14: fabrica.provider.v1.Event.type:type_name -> fabrica.provider.v1.EventType
+	3,  // 15: fabrica.provider.v1.Event.diagnostics:type_name -> fabrica.provider.v1.Diagnostic
+	20, // 16: fabrica.provider.v1.ApplyResponse.events:type_name -> fabrica.provider.v1.Event
+	3,  // 17: fabrica.provider.v1.ImportResponse.diagnostics:type_name -> fabrica.provider.v1.Diagnostic
+	7,  // 18: fabrica.provider.v1.InfoResponse.SensitiveEntry.value:type_name -> fabrica.provider.v1.AttributeNames
+	4,  // 19: fabrica.provider.v1.Provider.Info:input_type -> fabrica.provider.v1.InfoRequest
+	8,  // 20: fabrica.provider.v1.Provider.Configure:input_type -> fabrica.provider.v1.ConfigureRequest
+	11, // 21: fabrica.provider.v1.Provider.Read:input_type -> fabrica.provider.v1.ReadRequest
+	15, // 22: fabrica.provider.v1.Provider.Plan:input_type -> fabrica.provider.v1.PlanRequest
+	19, // 23: fabrica.provider.v1.Provider.Apply:input_type -> fabrica.provider.v1.ApplyRequest
+	22, // 24: fabrica.provider.v1.Provider.Import:input_type -> fabrica.provider.v1.ImportRequest
+	24, // 25: fabrica.provider.v1.Provider.Stop:input_type -> fabrica.provider.v1.StopRequest
+	6,  // 26: fabrica.provider.v1.Provider.Info:output_type -> fabrica.provider.v1.InfoResponse
+	9,  // 27: fabrica.provider.v1.Provider.Configure:output_type -> fabrica.provider.v1.ConfigureResponse
+	13, // 28: fabrica.provider.v1.Provider.Read:output_type -> fabrica.provider.v1.ReadResponse
+	17, // 29: fabrica.provider.v1.Provider.Plan:output_type -> fabrica.provider.v1.PlanResponse
+	21, // 30: fabrica.provider.v1.Provider.Apply:output_type -> fabrica.provider.v1.ApplyResponse
+	23, // 31: fabrica.provider.v1.Provider.Import:output_type -> fabrica.provider.v1.ImportResponse
+	25, // 32: fabrica.provider.v1.Provider.Stop:output_type -> fabrica.provider.v1.StopResponse
+	26, // [26:33] is the sub-list for method output_type
+	19, // [19:26] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_v1_provider_proto_init() }
@@ -1789,7 +1853,7 @@ func file_v1_provider_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_v1_provider_proto_rawDesc), len(file_v1_provider_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   22,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
