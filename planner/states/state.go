@@ -75,6 +75,9 @@ type Instance struct {
 	CreatedAt, UpdatedAt time.Time
 	// Tainted marks an instance whose creation failed part-way; the next plan replaces it.
 	Tainted bool
+	// Sensitive lists the attributes whose values are secrets (its provider declared
+	// them so, or they derive from sensitive variables): outputs redact them.
+	Sensitive []string
 }
 
 // NewState returns an empty state with serial 0 and a new lineage.
@@ -226,6 +229,7 @@ func (s *State) DeepCopy() *State {
 func (i *Instance) DeepCopy() *Instance {
 	c := *i
 	c.Dependencies = slices.Clone(i.Dependencies)
+	c.Sensitive = slices.Clone(i.Sensitive)
 	return &c
 }
 
@@ -235,7 +239,8 @@ func (i *Instance) Equal(o *Instance) bool {
 	return i.Address == o.Address && i.Kind == o.Kind && i.Provider == o.Provider &&
 		i.ID == o.ID && bytes.Equal(i.Attrs, o.Attrs) && i.AttrsHash == o.AttrsHash &&
 		i.ConfigHash == o.ConfigHash && slices.Equal(i.Dependencies, o.Dependencies) &&
-		i.CreatedAt.Equal(o.CreatedAt) && i.UpdatedAt.Equal(o.UpdatedAt) && i.Tainted == o.Tainted
+		i.CreatedAt.Equal(o.CreatedAt) && i.UpdatedAt.Equal(o.UpdatedAt) && i.Tainted == o.Tainted &&
+		slices.Equal(i.Sensitive, o.Sensitive)
 }
 
 // SameContent reports whether s and o hold the same instances and outputs, ignoring

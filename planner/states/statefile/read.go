@@ -58,6 +58,7 @@ type parser struct {
 	// arena collects one instance's strings, which become one allocation.
 	arena []byte
 	deps  []span
+	sens  []span
 }
 
 // span locates a string in the arena.
@@ -209,6 +210,7 @@ const (
 	fCreated
 	fUpdated
 	fTainted
+	fSensitive
 )
 
 // instance reads one instance object into inst.
@@ -220,6 +222,7 @@ func (p *parser) instance(inst *states.Instance) bool {
 	}
 	p.arena = p.arena[:0]
 	p.deps = p.deps[:0]
+	p.sens = p.sens[:0]
 	var addr, id, ahash, chash span
 	var seen int
 	ok := p.members(func(k []byte, keyAt int) bool {
@@ -259,6 +262,9 @@ func (p *parser) instance(inst *states.Instance) bool {
 		case "tainted":
 			bit = fTainted
 			inst.Tainted, ok = p.boolean()
+		case "sensitive_attributes":
+			bit = fSensitive
+			ok = p.names(&p.sens)
 		default:
 			return p.fail(keyAt, "unknown field %q in a resource instance", k)
 		}
@@ -284,6 +290,12 @@ func (p *parser) instance(inst *states.Instance) bool {
 		inst.Dependencies = make([]string, len(p.deps))
 		for i, d := range p.deps {
 			inst.Dependencies[i] = all[d.start:d.end]
+		}
+	}
+	if len(p.sens) > 0 {
+		inst.Sensitive = make([]string, len(p.sens))
+		for i, d := range p.sens {
+			inst.Sensitive[i] = all[d.start:d.end]
 		}
 	}
 	switch {
@@ -356,9 +368,17 @@ func (p *parser) dependencies() bool {
 	if p.peek() != '[' {
 		return p.failHere("'[' (a list of addresses)")
 	}
+	return p.names(&p.deps)
+}
+
+// names reads a list of strings into the arena, appending their spans to into.
+func (p *parser) names(into *[]span) bool {
+	if p.peek() != '[' {
+		return p.failHere("'[' (a list of names)")
+	}
 	return p.elements(func() bool {
 		sp, ok := p.arenaString()
-		p.deps = append(p.deps, sp)
+		*into = append(*into, sp)
 		return ok
 	})
 }

@@ -21,7 +21,8 @@ func sample() *states.State {
 	s.Outputs = map[string]json.RawMessage{"gpus": json.RawMessage(`4096`), "site": json.RawMessage(`{"name":"dc1"}`)}
 	s.Put(&states.Instance{Address: "hardware.node[10]", Kind: "hardware", Provider: "sim", ID: "hw-10",
 		Attrs: json.RawMessage(`{"gpu_count":8,"name":"node \"10\"\n"}`), AttrsHash: "ab12", ConfigHash: "cd34",
-		Dependencies: []string{"facility.dc", `rack.r["east"]`}, CreatedAt: t0, UpdatedAt: t0.Add(time.Hour), Tainted: true})
+		Dependencies: []string{"facility.dc", `rack.r["east"]`}, CreatedAt: t0, UpdatedAt: t0.Add(time.Hour), Tainted: true,
+		Sensitive: []string{"bmc_password", "token"}})
 	s.Put(&states.Instance{Address: "hardware.node[2]", Kind: "hardware", Provider: "sim", ID: "hw-2",
 		Attrs: json.RawMessage(`{"gpu_count":8,"name":"nœud ✓"}`)})
 	s.Put(&states.Instance{Address: "facility.dc", Kind: "facility", Provider: "sim", ID: "dc"})
@@ -85,7 +86,7 @@ func TestMarshal_deterministic(t *testing.T) {
   "resources": [
     {"address":"facility.dc","kind":"facility","provider":"sim","id":"dc","attrs":null},
     {"address":"hardware.node[2]","kind":"hardware","provider":"sim","id":"hw-2","attrs":{"gpu_count":8,"name":"nœud ✓"}},
-    {"address":"hardware.node[10]","kind":"hardware","provider":"sim","id":"hw-10","attrs":{"gpu_count":8,"name":"node \"10\"\n"},"attrs_hash":"ab12","config_hash":"cd34","dependencies":["facility.dc","rack.r[\"east\"]"],"created_at":"2026-03-01T12:00:00.5Z","updated_at":"2026-03-01T13:00:00.5Z","tainted":true}
+    {"address":"hardware.node[10]","kind":"hardware","provider":"sim","id":"hw-10","attrs":{"gpu_count":8,"name":"node \"10\"\n"},"attrs_hash":"ab12","config_hash":"cd34","dependencies":["facility.dc","rack.r[\"east\"]"],"created_at":"2026-03-01T12:00:00.5Z","updated_at":"2026-03-01T13:00:00.5Z","tainted":true,"sensitive_attributes":["bmc_password","token"]}
   ]
 }
 `

@@ -240,6 +240,16 @@ func appendInstance(b []byte, inst *states.Instance) ([]byte, error) {
 	if inst.Tainted {
 		b = append(b, `,"tainted":true`...)
 	}
+	if len(inst.Sensitive) > 0 {
+		b = append(b, `,"sensitive_attributes":[`...)
+		for i, name := range inst.Sensitive {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, name)
+		}
+		b = append(b, ']')
+	}
 	return append(b, '}'), nil
 }
 
