@@ -130,6 +130,7 @@ func (w *walker) recordOnly() {
 		}
 		inst = inst.DeepCopy()
 		inst.Attrs, inst.AttrsHash = rc.After, providers.AttrsHash(rc.After)
+		inst.Sensitive = rc.SensitiveAttributes
 		if rc.Action == plans.NoOp {
 			inst.ConfigHash = rc.ConfigHash
 		}

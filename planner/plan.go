@@ -64,6 +64,7 @@ func Plan(ctx context.Context, ev *Evaluated, prior *states.State, provs *Provid
 	default:
 		p.ResourceChanges, diags = d.diff(ctx, desired, diags)
 	}
+	addSensitiveNames(p.ResourceChanges, prior, provs)
 	p.ResourceChanges = applyTargeting(p.ResourceChanges, opts)
 	for _, rc := range p.ResourceChanges {
 		diags = diags.Append(checkPreventDestroy(ev, rc))
@@ -145,6 +146,25 @@ func (r *refreshResult) readChanges(prior *states.State) []*plans.ResourceChange
 }
 
 // changeFromState starts a change for an instance known only from state.
+// addSensitiveNames completes each change's sensitive attributes (so far those that
+// derive from sensitive variables) with those its provider declares and those state
+// recorded, so a secret stays redacted even in a plan that starts no provider.
+func addSensitiveNames(changes []*plans.ResourceChange, prior *states.State, provs *Providers) {
+	for _, rc := range changes {
+		names := rc.SensitiveAttributes
+		for _, more := range [][]string{provs.DeclaredSensitive(rc.Provider, rc.Kind), prior.Get(rc.Address).SensitiveNames()} {
+			switch {
+			case len(more) == 0:
+			case len(names) == 0:
+				names = more // shared, never modified
+			default:
+				names = slices.Compact(slices.Sorted(slices.Values(slices.Concat(names, more))))
+			}
+		}
+		rc.SensitiveAttributes = names
+	}
+}
+
 func changeFromState(inst *states.Instance, action plans.Action, reason string) *plans.ResourceChange {
 	rc := &plans.ResourceChange{
 		Address: inst.Address, Kind: inst.Kind, Provider: inst.Provider, Action: action, Reason: reason,

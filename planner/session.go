@@ -28,13 +28,27 @@ type Providers struct {
 	mu      sync.Mutex
 	started map[string]providers.Provider
 	failed  map[string]error
+	// sensitive holds, per started provider, the attributes it declares secret per kind.
+	sensitive map[string]map[string][]string
 }
 
 // NewProviders prepares providers for a configuration. configs holds each provider
 // block's evaluated arguments (see Evaluated.ProviderConfigs).
 func NewProviders(source ProviderSource, configs map[string]json.RawMessage, workDir string) *Providers {
 	return &Providers{source: source, configs: configs, workDir: workDir,
-		started: map[string]providers.Provider{}, failed: map[string]error{}}
+		started: map[string]providers.Provider{}, failed: map[string]error{}, sensitive: map[string]map[string][]string{}}
+}
+
+// DeclaredSensitive returns the attributes of kind that the provider declares secret,
+// if it has been started (a plan that needs no provider call does not start it; the
+// state then carries the names).
+func (p *Providers) DeclaredSensitive(name, kind string) []string {
+	if p == nil {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.sensitive[name][kind]
 }
 
 // Configs returns the provider blocks' configurations.
@@ -50,19 +64,23 @@ func (p *Providers) Get(ctx context.Context, name string) (providers.Provider, e
 	if err, ok := p.failed[name]; ok {
 		return nil, err
 	}
-	prov, err := p.start(ctx, name)
+	prov, sensitive, err := p.start(ctx, name)
 	if err != nil {
 		p.failed[name] = err
 		return nil, err
 	}
-	p.started[name] = prov
+	p.started[name], p.sensitive[name] = prov, sensitive
 	return prov, nil
 }
 
-func (p *Providers) start(ctx context.Context, name string) (providers.Provider, error) {
+func (p *Providers) start(ctx context.Context, name string) (providers.Provider, map[string][]string, error) {
 	prov, err := p.source.Start(ctx, name)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	info, err := prov.Info(ctx)
+	if err != nil {
+		return nil, nil, err
 	}
 	cfg := p.configs[name]
 	if cfg == nil {
@@ -71,9 +89,9 @@ func (p *Providers) start(ctx context.Context, name string) (providers.Provider,
 	resp := prov.Configure(ctx, providers.ConfigureRequest{Config: cfg, WorkDir: p.workDir})
 	if providers.HasErrors(resp.Diagnostics) {
 		d := resp.Diagnostics[0]
-		return nil, fmt.Errorf("provider %q rejected its configuration: %s: %s", name, d.Summary, d.Detail)
+		return nil, nil, fmt.Errorf("provider %q rejected its configuration: %s: %s", name, d.Summary, d.Detail)
 	}
-	return prov, nil
+	return prov, info.Sensitive, nil
 }
 
 // ProviderConfigs evaluates every provider block's arguments (with variables and locals

@@ -303,7 +303,7 @@ func (w *walker) record(o *op, ev providerEvent, tainted bool) bool {
 	now := w.opts.Now().UTC()
 	inst := &states.Instance{Address: o.rc.Address, Kind: o.rc.Kind, Provider: o.rc.Provider, ID: ev.ID,
 		Attrs: ev.New, AttrsHash: providers.AttrsHash(ev.New), ConfigHash: o.rc.ConfigHash,
-		Dependencies: o.rc.Dependencies, CreatedAt: now, UpdatedAt: now}
+		Dependencies: o.rc.Dependencies, CreatedAt: now, UpdatedAt: now, Sensitive: o.rc.SensitiveAttributes}
 	if prev := w.state.Get(o.rc.Address); prev != nil && o.action == providers.ActionUpdate {
 		inst.CreatedAt = prev.CreatedAt
 	}

@@ -225,6 +225,14 @@ func (s *State) DeepCopy() *State {
 	return c
 }
 
+// SensitiveNames returns the instance's sensitive attribute names; nil for no instance.
+func (i *Instance) SensitiveNames() []string {
+	if i == nil {
+		return nil
+	}
+	return i.Sensitive
+}
+
 // DeepCopy returns a copy of i with its own Dependencies; Attrs are shared.
 func (i *Instance) DeepCopy() *Instance {
 	c := *i

@@ -44,9 +44,11 @@
 // # Plan
 //
 // Plan needs no world. Planned attributes are the desired ones plus the computed ones:
-// on update they are kept from the prior attributes (id, and for hardware serial_number
-// and stage); on create id and serial_number are listed in Unknown, known after apply,
-// and stage is "in-service". Unknown attributes are absent from Planned. A change of one
+// on update they are kept from the prior attributes (id, and for hardware serial_number,
+// bmc_password and stage); on create id, serial_number and bmc_password are listed in
+// Unknown, known after apply, and stage is "in-service". bmc_password is the credential
+// a server's BMC is issued at burn-in: Info declares it sensitive, so fabrica keeps it in
+// state and redacts it in every other output. Unknown attributes are absent from Planned. A change of one
 // of these attributes forces a replacement (a new object, a new ID):
 //
 //	facility          region

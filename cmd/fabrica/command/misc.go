@@ -147,7 +147,7 @@ func runImport(ctx context.Context, streams *views.Streams, g *globals, f *varFl
 		return ExitError
 	}
 	st.Put(&states.Instance{Address: addr, Kind: inst.Kind(), Provider: name, ID: id, Attrs: resp.Attrs,
-		AttrsHash: providers.AttrsHash(resp.Attrs)})
+		AttrsHash: providers.AttrsHash(resp.Attrs), Sensitive: p.provs.DeclaredSensitive(name, inst.Kind())})
 	if err := p.backend.Persist(ctx, st); err != nil {
 		fmt.Fprintf(streams.Err, "Error: %s\n", err)
 		return ExitError

@@ -5,13 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 
+	"github.com/fabrica-iac/fabrica/planner/plans"
 	"github.com/fabrica-iac/fabrica/planner/states"
 )
 
-// StateInstance prints one instance in state.
+// StateInstance prints one instance in state, its sensitive attributes redacted.
 func StateInstance(w io.Writer, inst *states.Instance) {
 	fmt.Fprintf(w, "# %s\n", inst.Address)
 	fmt.Fprintf(w, "kind     = %q\nprovider = %q\nid       = %q\n", inst.Kind, inst.Provider, inst.ID)
@@ -29,7 +31,11 @@ func StateInstance(w io.Writer, inst *states.Instance) {
 	sort.Strings(keys)
 	fmt.Fprintln(w)
 	for _, k := range keys {
-		fmt.Fprintf(w, "%-*s = %s\n", width, k, OutputValue(m[k], false))
+		v := OutputValue(m[k], false)
+		if slices.Contains(inst.Sensitive, k) {
+			v = plans.Redacted
+		}
+		fmt.Fprintf(w, "%-*s = %s\n", width, k, v)
 	}
 }
 
