@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"io"
 	"reflect"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -30,13 +32,7 @@ func Encode(w io.Writer, p *Plan) error {
 	e.field("prior_serial", p.PriorSerial, false)
 	e.field("config_hash", p.ConfigHash, false)
 	e.raw(",\n\"resource_changes\":[")
-	for i, rc := range p.ResourceChanges {
-		if i > 0 {
-			e.raw(",")
-		}
-		e.raw("\n")
-		e.change(rc)
-	}
+	e.changes(p.ResourceChanges)
 	e.raw("\n]")
 	e.raw(",\n")
 	e.field("aggregates", nonNil(p.Aggregates), true)
@@ -61,6 +57,76 @@ func Encode(w io.Writer, p *Plan) error {
 		return e.err
 	}
 	return bw.Flush()
+}
+
+// encodeChunk is how many resource changes one goroutine encodes at a time.
+const encodeChunk = 2048
+
+// changes writes the resource changes, each but the first preceded by ",". Large plans
+// are encoded in chunks on every core and written in order, with at most a few chunks
+// waiting, so memory stays bounded.
+func (e *encoder) changes(rcs []*ResourceChange) {
+	workers := runtime.GOMAXPROCS(0)
+	if len(rcs) < 2*encodeChunk || workers < 2 {
+		e.changeRange(rcs, 0)
+		return
+	}
+	n := (len(rcs) + encodeChunk - 1) / encodeChunk
+	type chunk struct {
+		b   []byte
+		err error
+	}
+	results := make([]chan chunk, n)
+	for i := range results {
+		results[i] = make(chan chunk, 1)
+	}
+	ahead := make(chan struct{}, 2*workers) // chunks encoded but not yet written
+	var next atomic.Int64
+	stop := make(chan struct{})
+	defer close(stop)
+	for range workers {
+		go func() {
+			for {
+				select {
+				case ahead <- struct{}{}:
+				case <-stop:
+					return
+				}
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				var buf bytes.Buffer
+				cw := &encoder{w: bufio.NewWriterSize(&buf, 64<<10)}
+				lo := i * encodeChunk
+				cw.changeRange(rcs[lo:min(lo+encodeChunk, len(rcs))], lo)
+				err := cw.w.Flush()
+				if cw.err != nil {
+					err = cw.err
+				}
+				results[i] <- chunk{buf.Bytes(), err}
+			}
+		}()
+	}
+	for i := range n {
+		c := <-results[i]
+		if c.err != nil && e.err == nil {
+			e.err = c.err
+		}
+		e.bytes(c.b)
+		<-ahead
+	}
+}
+
+// changeRange writes rcs, the changes from index first on.
+func (e *encoder) changeRange(rcs []*ResourceChange, first int) {
+	for i, rc := range rcs {
+		if first+i > 0 {
+			e.raw(",")
+		}
+		e.raw("\n")
+		e.change(rc)
+	}
 }
 
 // EncodedSizeHint is about the size of p's JSON encoding, to size a buffer once rather

@@ -1,8 +1,11 @@
 package plans
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -71,5 +74,35 @@ func TestDecode_roundTrip(t *testing.T) {
 		if w1.String() != w2.String() {
 			t.Errorf("round trip differs:\n%s\n---\n%s", w1.String(), w2.String())
 		}
+	}
+}
+
+// A large plan's changes are encoded in chunks on several goroutines; the bytes must be
+// those of encoding them one after another.
+func TestEncode_chunksInOrder(t *testing.T) {
+	p := &Plan{FormatVersion: FormatVersion}
+	shared := &Range{Filename: "m.fab.hcl", Start: Pos{2, 1, 9}}
+	for i := range 3*encodeChunk + 5 {
+		p.ResourceChanges = append(p.ResourceChanges, &ResourceChange{Address: fmt.Sprintf("hardware.n[%d]", i),
+			Kind: "hardware", Name: "n", Index: i, Action: Create, After: json.RawMessage(fmt.Sprintf(`{"rack":"r%d"}`, i/4)),
+			DeclRange: shared, Dependencies: []string{"facility.f"}})
+	}
+	var got bytes.Buffer
+	if err := Encode(&got, p); err != nil {
+		t.Fatal(err)
+	}
+	var seq bytes.Buffer
+	e := &encoder{w: bufio.NewWriter(&seq)}
+	e.changeRange(p.ResourceChanges, 0)
+	if err := e.w.Flush(); err != nil || e.err != nil {
+		t.Fatal(err, e.err)
+	}
+	want := "\n\"resource_changes\":[" + seq.String() + "\n]"
+	if !strings.Contains(got.String(), want) {
+		t.Errorf("the chunked encoding differs from the sequential one")
+	}
+	back, err := Decode(got.Bytes())
+	if err != nil || len(back.ResourceChanges) != len(p.ResourceChanges) || back.ResourceChanges[len(p.ResourceChanges)-1].Address != p.ResourceChanges[len(p.ResourceChanges)-1].Address {
+		t.Errorf("decoding the chunked encoding: %v", err)
 	}
 }

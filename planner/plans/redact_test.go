@@ -1,0 +1,34 @@
+package plans
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+func TestRedactAttrs(t *testing.T) {
+	names := []string{"bmc_password", "env", "we\"ird"}
+	for _, tc := range []struct{ in, want string }{
+		{`{"bmc_password":"s3cret","rack":"r1"}`, `{"bmc_password":"(sensitive)","rack":"r1"}`},
+		{`{"a":1,"env":{"K":"v","n":[1,{"x":"}"}]},"z":"bmc_password"}`, `{"a":1,"env":"(sensitive)","z":"bmc_password"}`},
+		{`{ "env" : [ "a", "b\"]" ] , "b" : null }`, `{ "env" : "(sensitive)" , "b" : null }`},
+		{`{"we\"ird":true,"x":"env"}`, `{"we\"ird":"(sensitive)","x":"env"}`},
+		{`{"rack":"r1"}`, `{"rack":"r1"}`},
+		{`{"env_name":"not it","bmc_password":12.5e3}`, `{"env_name":"not it","bmc_password":"(sensitive)"}`},
+		{`{}`, `{}`},
+		{`null`, `null`},
+	} {
+		got := string(redactAttrs(json.RawMessage(tc.in), names))
+		if got != tc.want {
+			t.Errorf("redactAttrs(%s) = %s, want %s", tc.in, got, tc.want)
+		}
+		if !json.Valid([]byte(got)) {
+			t.Errorf("redactAttrs(%s) = %s: not JSON", tc.in, got)
+		}
+	}
+	// Malformed attributes come back as they were (a provider bug, reported elsewhere).
+	for _, in := range []string{`{"env":`, `{"env" "x"}`, `{"env":"x"`, `["env"]`} {
+		if got := string(redactAttrs(json.RawMessage(in), names)); got != in {
+			t.Errorf("redactAttrs(%s) = %s, want it unchanged", in, got)
+		}
+	}
+}
