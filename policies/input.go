@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/maphash"
+	"runtime"
 	"slices"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -343,6 +345,11 @@ func newObject(pairs [][2]*ast.Term, keys []string) ast.Object {
 }
 
 func (d *decoder) array(depth int) (*ast.Term, error) {
+	if depth == 1 {
+		if t, ok := d.parallelArray(depth); ok {
+			return t, nil
+		}
+	}
 	d.pos++ // [
 	mark := len(d.elems)
 	defer func() { d.elems = d.elems[:mark] }()
@@ -371,6 +378,74 @@ func (d *decoder) array(depth int) (*ast.Term, error) {
 			return nil, d.errorf("expected ',' or ']' in an array, found %q", d.data[d.pos])
 		}
 	}
+}
+
+// parallelArrayBytes is the size from which a top-level array (the plan's
+// resource_changes) is decoded on every core.
+const parallelArrayBytes = 8 << 20
+
+// parallelArray decodes the large array of objects or arrays at pos on every core, each
+// goroutine with its own caches, and reports false (pos unchanged) when the array is
+// small, holds other values, or is not valid: the one-pass decode then reads it and
+// reports any error where it is.
+func (d *decoder) parallelArray(depth int) (*ast.Term, bool) {
+	workers := runtime.GOMAXPROCS(0)
+	start := d.pos
+	end := d.skipComposite()
+	if workers < 2 || end < 0 || end-start < parallelArrayBytes {
+		return nil, false
+	}
+	defer func() { d.pos = start }() // unless decoded, below
+	var elems []int                  // where each element starts
+	d.pos = start + 1
+	for {
+		d.skipWS()
+		if c := d.peek(); c != '{' && c != '[' {
+			return nil, false
+		}
+		elems = append(elems, d.pos)
+		next := d.skipComposite()
+		if next < 0 {
+			return nil, false
+		}
+		d.pos = next
+		d.skipWS()
+		if c := d.peek(); c == ',' {
+			d.pos++
+			continue
+		} else if c == ']' && d.pos+1 == end {
+			break
+		}
+		return nil, false
+	}
+	terms := make([]*ast.Term, len(elems))
+	failed := make([]bool, workers)
+	per := (len(elems) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*per, min((w+1)*per, len(elems))
+		if lo >= hi {
+			continue
+		}
+		wg.Go(func() {
+			sub := &decoder{data: d.data, seed: d.seed, strs: make([]cachedString, stringCacheSize), subtrees: map[uint64]subtree{}}
+			for i := lo; i < hi; i++ {
+				sub.pos = elems[i]
+				t, err := sub.value(depth + 1)
+				if err != nil {
+					failed[w] = true
+					return
+				}
+				terms[i] = t
+			}
+		})
+	}
+	wg.Wait()
+	if slices.Contains(failed, true) {
+		return nil, false
+	}
+	start = end // the deferred reset leaves pos past the array
+	return ast.NewTerm(ast.NewArray(terms...)), true
 }
 
 // str reads the string at pos (which is a quote) and returns its term, shared with
