@@ -12,6 +12,7 @@ const module = "github.com/fabrica-iac/fabrica"
 // packages of a lower layer. Every package of the module must be listed.
 var layers = map[string]int{
 	"schema/diag":               1,
+	"internal/ordered":          1,
 	"examples/trainer":          1,
 	"providers/launch":          5,
 	"policies":                  8,

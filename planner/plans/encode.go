@@ -10,8 +10,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"unsafe"
+
+	"github.com/fabrica-iac/fabrica/internal/ordered"
 )
 
 // Encode writes the plan document as JSON, one resource change per line. Attribute
@@ -63,8 +64,7 @@ func Encode(w io.Writer, p *Plan) error {
 const encodeChunk = 2048
 
 // changes writes the resource changes, each but the first preceded by ",". Large plans
-// are encoded in chunks on every core and written in order, with at most a few chunks
-// waiting, so memory stays bounded.
+// are encoded in chunks on every core and written in order (see internal/ordered).
 func (e *encoder) changes(rcs []*ResourceChange) {
 	workers := runtime.GOMAXPROCS(0)
 	if len(rcs) < 2*encodeChunk || workers < 2 {
@@ -72,49 +72,21 @@ func (e *encoder) changes(rcs []*ResourceChange) {
 		return
 	}
 	n := (len(rcs) + encodeChunk - 1) / encodeChunk
-	type chunk struct {
-		b   []byte
-		err error
-	}
-	results := make([]chan chunk, n)
-	for i := range results {
-		results[i] = make(chan chunk, 1)
-	}
-	ahead := make(chan struct{}, 2*workers) // chunks encoded but not yet written
-	var next atomic.Int64
-	stop := make(chan struct{})
-	defer close(stop)
-	for range workers {
-		go func() {
-			for {
-				select {
-				case ahead <- struct{}{}:
-				case <-stop:
-					return
-				}
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				var buf bytes.Buffer
-				cw := &encoder{w: bufio.NewWriterSize(&buf, 64<<10)}
-				lo := i * encodeChunk
-				cw.changeRange(rcs[lo:min(lo+encodeChunk, len(rcs))], lo)
-				err := cw.w.Flush()
-				if cw.err != nil {
-					err = cw.err
-				}
-				results[i] <- chunk{buf.Bytes(), err}
-			}
-		}()
-	}
-	for i := range n {
-		c := <-results[i]
-		if c.err != nil && e.err == nil {
-			e.err = c.err
+	err := ordered.Encode(n, workers, func(c int, buf []byte) ([]byte, error) {
+		b := bytes.NewBuffer(buf)
+		cw := &encoder{w: bufio.NewWriterSize(b, 64<<10)}
+		lo := c * encodeChunk
+		cw.changeRange(rcs[lo:min(lo+encodeChunk, len(rcs))], lo)
+		if err := cw.w.Flush(); err != nil {
+			return b.Bytes(), err
 		}
-		e.bytes(c.b)
-		<-ahead
+		return b.Bytes(), cw.err
+	}, func(b []byte) error {
+		e.bytes(b)
+		return e.err
+	})
+	if err != nil && e.err == nil {
+		e.err = err
 	}
 }
 

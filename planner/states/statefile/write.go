@@ -3,13 +3,12 @@ package statefile
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/fabrica-iac/fabrica/internal/ordered"
 	"io"
 	"maps"
 	"runtime"
 	"slices"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/fabrica-iac/fabrica/planner/states"
@@ -96,8 +95,6 @@ func appendHead(b []byte, s *states.State) ([]byte, error) {
 // chunkSize is the number of instances encoded together: about 1.5 MB.
 const chunkSize = 2048
 
-var chunkPool = sync.Pool{New: func() any { return new([]byte) }}
-
 // encodeChunks encodes insts in chunks and passes them to emit in order. Chunks are
 // encoded concurrently, at most a few ahead of the one being emitted.
 func encodeChunks(insts []*states.Instance, emit func([]byte) error) error {
@@ -116,60 +113,7 @@ func encodeChunks(insts []*states.Instance, emit func([]byte) error) error {
 		}
 		return buf, nil
 	}
-	workers := min(runtime.GOMAXPROCS(0), n, 8)
-	if workers <= 1 {
-		bp := chunkPool.Get().(*[]byte)
-		defer chunkPool.Put(bp)
-		for c := range n {
-			buf, err := encode(c, (*bp)[:0])
-			*bp = buf
-			if err == nil {
-				err = emit(buf)
-			}
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	type result struct {
-		bp  *[]byte
-		err error
-	}
-	slots := make([]chan result, n)
-	for c := range slots {
-		slots[c] = make(chan result, 1)
-	}
-	ahead := make(chan struct{}, 2*workers) // chunks encoded but not yet emitted
-	var next atomic.Int64
-	for range workers {
-		go func() {
-			for {
-				ahead <- struct{}{}
-				c := int(next.Add(1) - 1)
-				if c >= n {
-					<-ahead
-					return
-				}
-				bp := chunkPool.Get().(*[]byte)
-				buf, err := encode(c, (*bp)[:0])
-				*bp = buf
-				slots[c] <- result{bp, err}
-			}
-		}()
-	}
-	var err error
-	for c := range n {
-		r := <-slots[c]
-		if err == nil {
-			if err = r.err; err == nil {
-				err = emit(*r.bp)
-			}
-		}
-		chunkPool.Put(r.bp)
-		<-ahead
-	}
-	return err
+	return ordered.Encode(n, min(runtime.GOMAXPROCS(0), n, 8), encode, emit)
 }
 
 // InvalidInstanceError is returned for an instance that cannot be written: no address
