@@ -3,7 +3,6 @@ package statefile
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/fabrica-iac/fabrica/internal/ordered"
 	"io"
 	"maps"
 	"runtime"
@@ -11,6 +10,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/fabrica-iac/fabrica/internal/ordered"
 	"github.com/fabrica-iac/fabrica/planner/states"
 )
 
