@@ -159,16 +159,7 @@ func appendInstance(b []byte, inst *states.Instance) ([]byte, error) {
 		b = append(b, `,"config_hash":`...)
 		b = appendString(b, inst.ConfigHash)
 	}
-	if len(inst.Dependencies) > 0 {
-		b = append(b, `,"dependencies":[`...)
-		for i, d := range inst.Dependencies {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, d)
-		}
-		b = append(b, ']')
-	}
+	b = appendStrings(b, `,"dependencies":`, inst.Dependencies)
 	ok := true
 	if !inst.CreatedAt.IsZero() {
 		b = append(b, `,"created_at":`...)
@@ -184,17 +175,24 @@ func appendInstance(b []byte, inst *states.Instance) ([]byte, error) {
 	if inst.Tainted {
 		b = append(b, `,"tainted":true`...)
 	}
-	if len(inst.Sensitive) > 0 {
-		b = append(b, `,"sensitive_attributes":[`...)
-		for i, name := range inst.Sensitive {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, name)
-		}
-		b = append(b, ']')
-	}
+	b = appendStrings(b, `,"sensitive_attributes":`, inst.Sensitive)
 	return append(b, '}'), nil
+}
+
+// appendStrings appends key and the list of strings, unless the list is empty.
+func appendStrings(b []byte, key string, list []string) []byte {
+	if len(list) == 0 {
+		return b
+	}
+	b = append(b, key...)
+	b = append(b, '[')
+	for i, s := range list {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, s)
+	}
+	return append(b, ']')
 }
 
 // appendJSON appends a JSON value, validated and compacted; empty is null.
