@@ -13,6 +13,7 @@ const module = "github.com/fabrica-iac/fabrica"
 var layers = map[string]int{
 	"schema/diag":               1,
 	"internal/ordered":          1,
+	"internal/pgtest":           1,
 	"examples/trainer":          1,
 	"providers/launch":          5,
 	"policies":                  8,

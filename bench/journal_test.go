@@ -1,14 +1,14 @@
 package bench
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/fabrica-iac/fabrica/internal/pgtest"
 )
 
 // BenchmarkApplyJournal measures what recording each finished resource costs during an
@@ -19,7 +19,7 @@ import (
 // scripts/pg-up.sh (make bench starts it).
 func BenchmarkApplyJournal(b *testing.B) {
 	bin := fabricaBinary(b)
-	conn := pgConn(b)
+	conn := pgtest.Conn(b)
 	const nodes, parallelism = 2000, 10
 	for _, latency := range []time.Duration{0, 2 * time.Millisecond, 10 * time.Millisecond} {
 		b.Run(fmt.Sprintf("latency=%v", latency), func(b *testing.B) {
@@ -82,26 +82,4 @@ func applySeconds(b *testing.B, dir string) float64 {
 		b.Fatalf("no apply duration in the output:\n%s", out)
 	}
 	return secs
-}
-
-// pgConn is the test database's connection string from scripts/pg-up.sh.
-func pgConn(b *testing.B) string {
-	b.Helper()
-	path := os.Getenv("FABRICA_PG_ENV_FILE")
-	if path == "" {
-		path = "/run/fabrica-pg.env"
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		b.Fatalf("PostgreSQL is not running (%v); start it with scripts/pg-up.sh", err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "FABRICA_PG_TEST_CONN="); ok {
-			return strings.Trim(v, "'")
-		}
-	}
-	b.Fatalf("%s has no FABRICA_PG_TEST_CONN; start PostgreSQL with scripts/pg-up.sh", path)
-	return ""
 }

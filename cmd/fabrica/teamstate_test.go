@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fabrica-iac/fabrica/internal/pgtest"
 	"github.com/fabrica-iac/fabrica/planner/states/statefile"
 	"github.com/google/go-cmp/cmp"
 )
@@ -71,35 +71,10 @@ func TestWorkspaces_local(t *testing.T) {
 	}
 }
 
-// pgConn reads the test PostgreSQL started by scripts/pg-up.sh; without it the test is
-// skipped, or fails when FABRICA_REQUIRE_PG=1 (CI).
-func pgConn(t *testing.T) string {
-	t.Helper()
-	path := os.Getenv("FABRICA_PG_ENV_FILE")
-	if path == "" {
-		path = "/run/fabrica-pg.env"
-	}
-	f, err := os.Open(path)
-	if err == nil {
-		defer f.Close()
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			if v, ok := strings.CutPrefix(sc.Text(), "FABRICA_PG_TEST_CONN="); ok {
-				return strings.Trim(v, `'"`)
-			}
-		}
-	}
-	if os.Getenv("FABRICA_REQUIRE_PG") == "1" {
-		t.Fatalf("FABRICA_REQUIRE_PG=1 but no test PostgreSQL (%s): run scripts/pg-up.sh", path)
-	}
-	t.Skipf("no test PostgreSQL (%s): run scripts/pg-up.sh; FABRICA_REQUIRE_PG=1 makes this a failure", path)
-	return ""
-}
-
 // TestMigrateState_localPgLocal moves a state local → pg → local through init
 // --migrate-state and checks it round-trips: same lineage, serial and instances.
 func TestMigrateState_localPgLocal(t *testing.T) {
-	conn := pgConn(t)
+	conn := pgtest.Conn(t)
 	bin, dir := fabricaBin(t), t.TempDir()
 	schemaName := fmt.Sprintf("cli_migrate_%d", time.Now().UnixNano())
 	writeTeamConfig(t, dir, "")

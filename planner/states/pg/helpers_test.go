@@ -1,80 +1,24 @@
 package pg
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/fabrica-iac/fabrica/internal/pgtest"
 	"github.com/fabrica-iac/fabrica/planner/states"
 	"github.com/jackc/pgx/v5"
 )
 
 var ctx = context.Background()
 
-// envFile is where scripts/pg-up.sh writes the test database's address.
-func envFile() string {
-	if f := os.Getenv("FABRICA_PG_ENV_FILE"); f != "" {
-		return f
-	}
-	return "/run/fabrica-pg.env"
-}
-
-// testEnv reads the env file (KEY='value' lines); variables set in the environment win.
-func testEnv() (map[string]string, error) {
-	env := map[string]string{}
-	f, err := os.Open(envFile())
-	if err == nil {
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), "=")
-			if ok && !strings.HasPrefix(k, "#") {
-				env[k] = strings.Trim(v, `'"`)
-			}
-		}
-		f.Close()
-	}
-	for _, k := range []string{"FABRICA_PG_TEST_CONN", "FABRICA_PG_UP"} {
-		if v := os.Getenv(k); v != "" {
-			env[k] = v
-		}
-	}
-	if env["FABRICA_PG_TEST_CONN"] == "" {
-		if err == nil {
-			err = fmt.Errorf("%s has no FABRICA_PG_TEST_CONN", envFile())
-		}
-		return nil, err
-	}
-	return env, nil
-}
-
-// testConn returns the test database's connection string. Without one the test is
-// skipped, or fails when FABRICA_REQUIRE_PG=1 (CI), saying to run scripts/pg-up.sh.
-func testConn(tb testing.TB) string {
-	tb.Helper()
-	env, err := testEnv()
-	if err == nil {
-		var conn *pgx.Conn
-		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-		if conn, err = pgx.Connect(cctx, env["FABRICA_PG_TEST_CONN"]); err == nil {
-			conn.Close(ctx)
-			return env["FABRICA_PG_TEST_CONN"]
-		}
-	}
-	msg := fmt.Sprintf("no PostgreSQL for the pg backend tests (%v): run scripts/pg-up.sh (as root) to start one", err)
-	if os.Getenv("FABRICA_REQUIRE_PG") == "1" {
-		tb.Fatal(msg)
-	}
-	tb.Skip(msg + "; FABRICA_REQUIRE_PG=1 makes this a failure")
-	return ""
-}
+// testConn returns the test database's connection string (see pgtest.Conn).
+func testConn(tb testing.TB) string { return pgtest.Conn(tb) }
 
 // newSchema returns a new schema name for one test, dropped when it ends.
 func newSchema(tb testing.TB) string {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fabrica-iac/fabrica/internal/pgtest"
 	"github.com/fabrica-iac/fabrica/planner/states"
 )
 
@@ -18,7 +19,7 @@ import (
 // before is stored, nothing is half written, and a new run converges.
 func TestServerRestart(t *testing.T) {
 	testConn(t)
-	env, _ := testEnv()
+	env, _ := pgtest.Env()
 	up := env["FABRICA_PG_UP"]
 	if up == "" || os.Geteuid() != 0 {
 		msg := "restarting PostgreSQL needs FABRICA_PG_UP from scripts/pg-up.sh's env file and root"
