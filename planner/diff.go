@@ -56,6 +56,9 @@ func (df *differ) diff(ctx context.Context, desired []*Desired, diags diag.Diagn
 			}
 		case prior.ConfigHash == d.Hash && !df.drift[d.Address]:
 			rc.Action, rc.Before, rc.After = plans.NoOp, prior.Attrs, prior.Attrs
+			// State written before its provider declared a secret learns the name.
+			rc.RecordOnly = !containsAll(prior.Sensitive, df.provs.DeclaredSensitive(d.Provider, d.Instance.Kind())) ||
+				!containsAll(prior.Sensitive, d.Instance.Sensitive)
 			continue // the fast path: no provider call
 		}
 		if prior != nil {

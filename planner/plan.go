@@ -145,7 +145,6 @@ func (r *refreshResult) readChanges(prior *states.State) []*plans.ResourceChange
 	return d.forgetGone(out, nil)
 }
 
-// changeFromState starts a change for an instance known only from state.
 // addSensitiveNames completes each change's sensitive attributes (so far those that
 // derive from sensitive variables) with those its provider declares and those state
 // recorded, so a secret stays redacted even in a plan that starts no provider.
@@ -165,6 +164,17 @@ func addSensitiveNames(changes []*plans.ResourceChange, prior *states.State, pro
 	}
 }
 
+// containsAll reports whether every name in want is in have.
+func containsAll(have, want []string) bool {
+	for _, n := range want {
+		if !slices.Contains(have, n) {
+			return false
+		}
+	}
+	return true
+}
+
+// changeFromState starts a change for an instance known only from state.
 func changeFromState(inst *states.Instance, action plans.Action, reason string) *plans.ResourceChange {
 	rc := &plans.ResourceChange{
 		Address: inst.Address, Kind: inst.Kind, Provider: inst.Provider, Action: action, Reason: reason,

@@ -3,6 +3,7 @@ package planner
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -173,6 +174,52 @@ func TestApply_failureSkipsDependentsOnly(t *testing.T) {
 	p, _ = h.plan(PlanOptions{})
 	if c := p.Counts(); c.Add != 2 {
 		t.Fatalf("retry plan: %+v", c)
+	}
+}
+
+// A provider answer that cannot be stored fails that instance alone: independent
+// changes go on, what depends on it is skipped, and the state is still written.
+func TestApply_unrecordableInstanceFailsAlone(t *testing.T) {
+	h := newHarness(t, labSource)
+	h.fake.BadAttrsOn["hardware.n[1]"] = true
+	p, _ := h.plan(PlanOptions{})
+	st, sum, errs := h.apply(p)
+	if !strings.Contains(errs, "Cannot record an instance") || strings.Contains(errs, "Cannot save state") {
+		t.Fatalf("errors: %q", errs)
+	}
+	if sum.Skipped != 1 || st.Get("hardware.n[1]") != nil || st.Get("hardware.n[2]") == nil || st.Get("fabric.lan") != nil {
+		t.Errorf("summary %+v, state %v: want n[1] not recorded, n[2] recorded, fabric.lan skipped", sum, st.Addresses())
+	}
+}
+
+// A state written before its provider declared an attribute secret learns the name on
+// the next apply, without a provider call or a change, and plans that start no provider
+// redact the attribute from then on.
+func TestPlan_stateLearnsSensitiveNames(t *testing.T) {
+	h := newHarness(t, labSource)
+	p, _ := h.plan(PlanOptions{})
+	if _, _, errs := h.apply(p); errs != "" {
+		t.Fatal(errs)
+	}
+	h.fake.Sensitive = map[string][]string{"hardware": {"rack"}}
+	p, _ = h.plan(PlanOptions{Refresh: true})
+	rc := findChange(p, "hardware.n[0]")
+	if p.HasChanges() || !p.NeedsApply() || !rc.RecordOnly || !slices.Equal(rc.SensitiveAttributes, []string{"rack"}) {
+		t.Fatalf("plan: changes %v, hardware.n[0] record-only %v, sensitive %v", actions(p), rc.RecordOnly, rc.SensitiveAttributes)
+	}
+	before := h.fake.PlanItems
+	st, _, errs := h.apply(p)
+	if errs != "" || !slices.Equal(st.Get("hardware.n[0]").Sensitive, []string{"rack"}) || h.fake.PlanItems != before {
+		t.Fatalf("apply: %q; state names %v", errs, st.Get("hardware.n[0]").Sensitive)
+	}
+	h.fake.Sensitive = nil // as if the provider were never started
+	p, _ = h.plan(PlanOptions{Refresh: false})
+	rc = findChange(p, "hardware.n[0]")
+	if p.NeedsApply() || !slices.Equal(rc.SensitiveAttributes, []string{"rack"}) {
+		t.Errorf("plan without refresh: needs apply %v, sensitive %v", p.NeedsApply(), rc.SensitiveAttributes)
+	}
+	if after := string(findChange(plans.Redact(p), "hardware.n[0]").After); !strings.Contains(after, `"rack":"(sensitive)"`) {
+		t.Errorf("redacted plan shows hardware.n[0] as %s", after)
 	}
 }
 

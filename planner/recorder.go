@@ -81,11 +81,24 @@ func (r *recorder) work() {
 	}
 }
 
-// close stops the workers once the queue is empty; the caller has taken every result.
+// close stops the workers once the queue is empty. Normally the walker has taken every
+// result; when it stopped early (a panic), the results left are discarded so that no
+// worker blocks on them.
 func (r *recorder) close() {
 	r.mu.Lock()
 	r.closed = true
 	r.mu.Unlock()
 	r.cond.Broadcast()
-	r.wg.Wait()
+	done := make(chan struct{})
+	go func() {
+		r.wg.Wait()
+		close(done)
+	}()
+	for {
+		select {
+		case <-r.results:
+		case <-done:
+			return
+		}
+	}
 }

@@ -2,12 +2,14 @@ package planner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
 
 	"github.com/fabrica-iac/fabrica/planner/plans"
 	"github.com/fabrica-iac/fabrica/planner/states"
+	"github.com/fabrica-iac/fabrica/planner/states/statefile"
 	"github.com/fabrica-iac/fabrica/providers"
 	"github.com/fabrica-iac/fabrica/schema/diag"
 )
@@ -329,10 +331,20 @@ func (w *walker) journalRemove(addr string, o *op) {
 }
 
 // recorded takes a record's result: what waited for its operation may start.
+// An instance that cannot be recorded (its attributes are not a JSON object: a provider
+// bug) fails alone; any other error fails the journal, and nothing more is started.
 func (w *walker) recorded(r recorded) {
 	w.unrecorded--
-	w.journalErr(r.err)
-	if r.err == nil && r.o != nil {
+	var invalid *statefile.InvalidInstanceError
+	switch {
+	case errors.As(r.err, &invalid):
+		// Keep it out of the final state too, which it would stop from being written.
+		_ = w.state.Remove(invalid.Address)
+		w.diags = w.diags.Append(diag.Diagnostic{Severity: diag.Error, Summary: "Cannot record an instance", Address: invalid.Address,
+			Detail: fmt.Sprintf("%s. The provider's answer cannot be stored in state; what depends on it was not started.", invalid.Msg)})
+	case r.err != nil:
+		w.journalErr(r.err)
+	case r.o != nil:
 		w.finish(r.o)
 	}
 }

@@ -179,7 +179,19 @@ func (p *Plan) Counts() Counts {
 	return c
 }
 
-// HasChanges reports whether applying the plan would change anything.
+// NeedsApply reports whether applying the plan would change anything, state included:
+// a change, or a record-only entry (a new configuration hash, refreshed attributes,
+// sensitive names to record).
+func (p *Plan) NeedsApply() bool {
+	for _, rc := range p.ResourceChanges {
+		if rc.Action != NoOp || rc.RecordOnly {
+			return true
+		}
+	}
+	return false
+}
+
+// HasChanges reports whether applying the plan would change any real object.
 func (p *Plan) HasChanges() bool {
 	for _, rc := range p.ResourceChanges {
 		if rc.Action != NoOp {

@@ -43,8 +43,8 @@ func sameBytes(a, b []byte) bool {
 // it: a plan of 100,000 servers, each with a secret, is redacted more than once per
 // command. Attributes that are not a JSON object are returned as they are.
 func redactAttrs(attrs json.RawMessage, sensitive []string) json.RawMessage {
-	if attrs == nil || !mentionsAny(attrs, sensitive) {
-		return attrs
+	if attrs == nil || (!mentionsAny(attrs, sensitive) && bytes.IndexByte(attrs, '\\') < 0) {
+		return attrs // no name in it, not even written with escapes
 	}
 	i := skipSpace(attrs, 0)
 	if i >= len(attrs) || attrs[i] != '{' {

@@ -32,3 +32,12 @@ func TestRedactAttrs(t *testing.T) {
 		}
 	}
 }
+
+// A key written with escapes is the same key: its value is redacted too.
+func TestRedactAttrs_escapedKey(t *testing.T) {
+	in := `{"bmc\u005fpassword":"s3cret","rack":"r1"}`
+	want := `{"bmc\u005fpassword":"(sensitive)","rack":"r1"}`
+	if got := string(redactAttrs(json.RawMessage(in), []string{"bmc_password"})); got != want {
+		t.Errorf("redactAttrs(%s) = %s, want %s", in, got, want)
+	}
+}

@@ -13,8 +13,9 @@ import (
 )
 
 // FormatVersion is the version of the state file format this fabrica writes and the
-// newest it reads.
-const FormatVersion = 1
+// newest it reads. Version 2 added each instance's sensitive_attributes; version 1
+// files read as they are.
+const FormatVersion = 2
 
 // State is everything fabrica knows about the real world: one Instance per resource
 // instance it manages, the root outputs, and the serial and lineage that identify this

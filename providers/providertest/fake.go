@@ -23,6 +23,11 @@ type Fake struct {
 	ReplaceOn []string
 	// FailOn makes the change of these addresses fail.
 	FailOn map[string]bool
+	// Sensitive is what Info declares secret, per kind.
+	Sensitive map[string][]string
+	// BadAttrsOn makes the change of these addresses succeed with attributes that are
+	// not a JSON object (a provider bug).
+	BadAttrsOn map[string]bool
 	// Delay is how long each change takes.
 	Delay time.Duration
 
@@ -38,7 +43,7 @@ type Fake struct {
 
 // New returns an empty fake provider.
 func New() *Fake {
-	return &Fake{world: map[string]providers.Attrs{}, byAddr: map[string]string{}, Calls: map[string]int{}, FailOn: map[string]bool{}}
+	return &Fake{world: map[string]providers.Attrs{}, byAddr: map[string]string{}, Calls: map[string]int{}, FailOn: map[string]bool{}, BadAttrsOn: map[string]bool{}}
 }
 
 func (f *Fake) call(name string) {
@@ -49,7 +54,7 @@ func (f *Fake) call(name string) {
 
 // Info describes the fake.
 func (f *Fake) Info(context.Context) (providers.InfoResponse, error) {
-	return providers.InfoResponse{Name: "fake", Version: "0.0.0", Kinds: f.Kinds}, nil
+	return providers.InfoResponse{Name: "fake", Version: "0.0.0", Kinds: f.Kinds, Sensitive: f.Sensitive}, nil
 }
 
 // Configure accepts any configuration.
@@ -147,6 +152,9 @@ func (f *Fake) applyOne(ch providers.Change) providers.Event {
 		attrs := encode(m)
 		f.world[id] = attrs
 		f.byAddr[ch.Address] = id
+		if f.BadAttrsOn[ch.Address] {
+			attrs = providers.Attrs(`["not", "an", "object"]`)
+		}
 		return providers.Event{Address: ch.Address, Type: providers.EventDone, ID: id, New: attrs}
 	}
 }

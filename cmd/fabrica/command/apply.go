@@ -117,10 +117,11 @@ func runApply(ctx context.Context, streams *views.Streams, g *globals, f *applyF
 			return ExitPolicy
 		}
 	}
-	if !pl.HasChanges() {
+	if !pl.NeedsApply() {
 		return ExitOK
 	}
-	if planFile == "" && !f.autoApprove && !confirm(streams) {
+	// Only state entries to bring up to date: nothing to confirm, as with no changes.
+	if planFile == "" && !f.autoApprove && pl.HasChanges() && !confirm(streams) {
 		fmt.Fprintln(streams.Out, "\nApply cancelled.")
 		return ExitError
 	}

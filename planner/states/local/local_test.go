@@ -136,12 +136,12 @@ func TestCorruptStateIsNeverOverwritten(t *testing.T) {
 
 func TestLoad_newerFormat(t *testing.T) {
 	b := New(filepath.Join(t.TempDir(), "state.json"))
-	if err := os.WriteFile(b.Path(), []byte(`{"format_version": 2, "whatever": []}`), 0o600); err != nil {
+	if err := os.WriteFile(b.Path(), []byte(`{"format_version": 3, "whatever": []}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	_, err := b.Load(ctx)
 	var ve *statefile.VersionError
-	if !errors.As(err, &ve) || !strings.Contains(err.Error(), "state was written by a newer fabrica (format 2)") {
+	if !errors.As(err, &ve) || !strings.Contains(err.Error(), "state was written by a newer fabrica (format 3)") {
 		t.Errorf("Load = %v", err)
 	}
 }

@@ -75,7 +75,7 @@ func TestMarshal_deterministic(t *testing.T) {
 		t.Errorf("same content, different bytes:\n%s\n---\n%s", da, db)
 	}
 	want := `{
-  "format_version": 1,
+  "format_version": 2,
   "fabrica_version": "0.1.0",
   "serial": 7,
   "lineage": "0b6d1c1e-8f7a-4c55-9a51-3f6e2d4b7c10",
@@ -163,7 +163,7 @@ func TestParse_errors(t *testing.T) {
 
 func TestParse_newerFormat(t *testing.T) {
 	for _, data := range []string{
-		`{"format_version":2,"resources":{"totally":"different"}}`,
+		`{"format_version":3,"resources":{"totally":"different"}}`,
 		`{"resources":{"totally":"different"},"format_version":3}`,
 	} {
 		_, err := Parse([]byte(data))
