@@ -17,6 +17,12 @@
 // is the launch as a plan shows it to a reviewer, with secret-looking env values
 // redacted.
 //
+// What every scheduler provider does alike with its jobs is here too, so that a job reads
+// the same whatever runs it: the job directory layout (JobDir, NewJobDir, RankLog,
+// Release), the statuses and computed attributes every provider reports (StatusPending,
+// AttrJobID, ...), the plan rules (JobPlan), the change events (ApplyConcurrently,
+// Failed) and following rank 0's log while apply waits (Tailer).
+//
 // The package knows nothing of processes or schedulers; it leaves starting, watching and
 // cancelling to the providers.
 package launch

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -26,20 +25,9 @@ const supervisorSlack = 5 * time.Second
 // arguments) and waits likewise; a delete cancels the job. Stop, or the end of ctx,
 // detaches the waits: the jobs keep running.
 func (p *provider) Apply(ctx context.Context, changes <-chan providers.Change, events chan<- providers.Event) error {
-	var wg sync.WaitGroup
-	for ch := range changes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			send := func(e providers.Event) {
-				e.Address = ch.Address
-				events <- e
-			}
-			send(providers.Event{Type: providers.EventStarted})
-			send(p.change(ctx, ch, send))
-		}()
-	}
-	wg.Wait()
+	launch.ApplyConcurrently(changes, events, func(ch providers.Change, send func(providers.Event)) providers.Event {
+		return p.change(ctx, ch, send)
+	})
 	return nil
 }
 
@@ -75,7 +63,7 @@ func (p *provider) create(ctx context.Context, workDir string, grace time.Durati
 			Message: fmt.Sprintf("job %s, launched by an earlier apply, is still there", j.ID)})
 		return p.await(ctx, j, spec.Wait, true, send)
 	}
-	if p.isStopped() {
+	if p.stop.Stopped() {
 		return failed("stopped before the job was launched")
 	}
 	if err := ctx.Err(); err != nil {
@@ -155,7 +143,7 @@ func adoptable(workDir string, ch providers.Change) *jobFile {
 			continue
 		}
 		attrs, err := decodeObject(j.Attrs)
-		if err != nil || len(relaunching(changedArgs(attrs, planned))) > 0 {
+		if err != nil || len(launch.Relaunching(changedArgs(attrs, planned), inPlace)) > 0 {
 			continue
 		}
 		if st, err := observe(j, true); err == nil && st.Status != StatusFailed && st.Status != StatusCancelled {
@@ -163,17 +151,6 @@ func adoptable(workDir string, ch providers.Change) *jobFile {
 		}
 	}
 	return best
-}
-
-// relaunching returns the arguments of changed that are not changed in place.
-func relaunching(changed []string) []string {
-	var out []string
-	for _, k := range changed {
-		if !inPlace[k] {
-			out = append(out, k)
-		}
-	}
-	return out
 }
 
 // update records the planned arguments (only in-place ones can differ) and waits as the
@@ -291,15 +268,8 @@ func load(workDir, id string) (j *jobFile, st jobStatus, gone bool, err error) {
 	return j, st, false, err
 }
 
-func failed(msg string) providers.Event {
-	return providers.Event{Type: providers.EventFailed, Message: msg}
-}
-
-func failedDiags(diags []providers.Diagnostic) providers.Event {
-	for _, d := range diags {
-		if d.Severity == providers.SeverityError {
-			return providers.Event{Type: providers.EventFailed, Message: d.Summary + ": " + d.Detail, Diagnostics: diags}
-		}
-	}
-	return providers.Event{Type: providers.EventFailed, Message: "failed", Diagnostics: diags}
-}
+// The change events shared with the other scheduler providers (providers/launch).
+var (
+	failed      = launch.Failed
+	failedDiags = launch.FailedDiags
+)

@@ -2,22 +2,22 @@ package local
 
 import (
 	"encoding/json"
-	"fmt"
 	"github.com/fabrica-iac/fabrica/providers/launch"
 )
 
-// Computed attributes: the provider sets them; configuration never does.
+// Computed attributes: the provider sets them; configuration never does. They are those
+// every scheduler provider sets (see launch.AttrJobID).
 const (
-	attrJobID        = "job_id"        // the job's id (its directory name)
-	attrLogDir       = "log_dir"       // the job's directory, holding rank-N.log
-	attrLaunch       = "launch"        // launch.Spec.Summary of what was (or will be) launched
-	attrStatus       = "status"        // pending, running, succeeded, failed, cancelled
-	attrStatusReason = "status_reason" // why it failed, was restarted or will be replaced
-	attrExitCode     = "exit_code"     // once finished
-	attrFailingRank  = "failing_rank"  // once failed because of a rank
-	attrRestarts     = "restarts"      // group restarts so far
-	attrStartedAt    = "started_at"    // RFC 3339, once the ranks started
-	attrFinishedAt   = "finished_at"   // RFC 3339, once finished
+	attrJobID        = launch.AttrJobID
+	attrLogDir       = launch.AttrLogDir
+	attrLaunch       = launch.AttrLaunch
+	attrStatus       = launch.AttrStatus
+	attrStatusReason = launch.AttrStatusReason
+	attrExitCode     = launch.AttrExitCode
+	attrFailingRank  = launch.AttrFailingRank
+	attrRestarts     = launch.AttrRestarts
+	attrStartedAt    = launch.AttrStartedAt
+	attrFinishedAt   = launch.AttrFinishedAt
 )
 
 // computed lists every computed attribute.
@@ -29,14 +29,8 @@ var computed = map[string]bool{
 // statusAttrs are the computed attributes that come from status.json.
 var statusAttrs = []string{attrStatus, attrStatusReason, attrExitCode, attrFailingRank, attrRestarts, attrStartedAt, attrFinishedAt}
 
-// inPlace are the arguments whose change does not relaunch the job: wait only changes
-// how long apply waits, and memory_per_gpu_gb is a plan-time estimate. Every other
-// argument is part of what runs, so its change replaces the job.
-var inPlace = map[string]bool{"wait": true, "memory_per_gpu_gb": true}
-
-// normalized re-encodes a JSON value so equal values have equal bytes.
-
-// changedArgs returns the arguments (not computed attributes) whose values differ between
+// inPlace are the arguments whose change does not relaunch the job (see launch.InPlace).
+var inPlace = launch.InPlace
 
 // attrsOf returns a job's attributes: its stored attributes with the status ones from
 // st. Read, Import and Apply all build them here, so they agree byte for byte.
@@ -72,22 +66,14 @@ func attrsOf(j *jobFile, st jobStatus) json.RawMessage {
 // reasonText says why a job is in its status: the supervisor's message, with where to
 // look when a rank failed.
 func reasonText(address string, st jobStatus) string {
-	msg := st.Message
-	if st.Status == StatusFailed && st.FailingRank != nil {
-		msg += fmt.Sprintf(" (see fabrica logs %s --rank %d)", address, *st.FailingRank)
-	}
-	return msg
+	return launch.StatusReason(address, st.Status, st.Message, st.FailingRank)
 }
-
-// stringAttr returns a string attribute, "" when absent or not a string.
 
 // The attribute helpers shared with the other scheduler providers (providers/launch).
 var (
 	decodeObject = launch.DecodeObject
 	encodeObject = launch.EncodeObject
 	rawJSON      = launch.RawJSON
-	normalized   = launch.Normalized
-	orNull       = launch.OrNull
 	stringAttr   = launch.StringAttr
 )
 

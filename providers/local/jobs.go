@@ -1,11 +1,8 @@
 package local
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -17,13 +14,14 @@ import (
 	"github.com/fabrica-iac/fabrica/providers/launch"
 )
 
-// Job statuses (status.json and the status attribute).
+// Job statuses (status.json and the status attribute), the same for every scheduler
+// provider.
 const (
-	StatusPending   = "pending"
-	StatusRunning   = "running"
-	StatusSucceeded = "succeeded"
-	StatusFailed    = "failed"
-	StatusCancelled = "cancelled"
+	StatusPending   = launch.StatusPending
+	StatusRunning   = launch.StatusRunning
+	StatusSucceeded = launch.StatusSucceeded
+	StatusFailed    = launch.StatusFailed
+	StatusCancelled = launch.StatusCancelled
 )
 
 // Files of a job directory.
@@ -32,21 +30,33 @@ const (
 	statusFile     = "status.json"    // jobStatus, rewritten atomically on every change
 	pidFile        = "supervisor.pid" // the supervisor's pid, as decimal text
 	supervisorLog  = "supervisor.log" // the supervisor's stdout and stderr
-	releasedFile   = "released"       // present once fabrica deleted the job
 	checkpointsDir = "checkpoints"    // FABRICA_CHECKPOINT_DIR unless checkpoint.dir is set
 	jobFormat      = 1                // format_version of spec.json
 	timeLayout     = time.RFC3339     // started_at, finished_at
 	startupGrace   = 30 * time.Second // a job without a live supervisor is pending this long
-	idSuffixBytes  = 3                // random bytes at the end of a job id
-	maxIDNameRunes = 40               // of the address part of a job id
 	defaultGrace   = 10 * time.Second // from SIGTERM to SIGKILL
 	statusPoll     = 50 * time.Millisecond
 )
 
-// final reports whether a status is final: the job will not change any more.
-func final(status string) bool {
-	return status == StatusSucceeded || status == StatusFailed || status == StatusCancelled
+// The job directory helpers shared with the other scheduler providers (providers/launch).
+var (
+	final     = launch.Final
+	jobsRoot  = launch.JobsRoot
+	rankLog   = launch.RankLog
+	validID   = launch.ValidJobID
+	released  = launch.Released
+	release   = launch.Release
+	writeJSON = launch.WriteJSON
+)
+
+// newJobDir makes the directory of a new job for address and returns its id and
+// directory (see launch.NewJobDir).
+func newJobDir(workDir, address string) (string, string, error) {
+	return launch.NewJobDir(workDir, Kind, address)
 }
+
+// idName is the name part of the ids of address's jobs.
+func idName(address string) string { return launch.JobIDName(Kind, address) }
 
 // jobFile is spec.json: what the supervisor launches and what the provider reports.
 type jobFile struct {
@@ -88,114 +98,20 @@ type jobStatus struct {
 	UpdatedAt  string `json:"updated_at,omitempty"`
 }
 
-// jobsRoot is WORKDIR/.fabrica/jobs.
-func jobsRoot(workDir string) string { return filepath.Join(workDir, ".fabrica", "jobs") }
-
 // JobDir is the directory of a job: WORKDIR/.fabrica/jobs/<job-id>.
-func JobDir(workDir, jobID string) string { return filepath.Join(jobsRoot(workDir), jobID) }
+func JobDir(workDir, jobID string) string { return launch.JobDir(workDir, jobID) }
 
 // LogPath is the log of one rank of a job: its stdout and stderr, every attempt appended
 // after a "fabrica: restart" line.
 func LogPath(workDir, jobID string, rank int) string {
-	return filepath.Join(JobDir(workDir, jobID), "rank-"+strconv.Itoa(rank)+".log")
-}
-
-func rankLog(dir string, rank int) string {
-	return filepath.Join(dir, "rank-"+strconv.Itoa(rank)+".log")
-}
-
-// validID reports whether id can name a job directory.
-func validID(id string) bool {
-	return id != "" && id != "." && id != ".." && !strings.ContainsAny(id, `/\`) && !strings.ContainsRune(id, 0)
-}
-
-// newJobDir makes the directory of a new job for address and returns its id: the
-// address's name part made file-safe ("training_job.sweep[\"a\"]" → "sweep-a") and a
-// random hex suffix.
-func newJobDir(workDir, address string) (string, string, error) {
-	if err := os.MkdirAll(jobsRoot(workDir), 0o755); err != nil {
-		return "", "", err
-	}
-	name := idName(address)
-	for range 10 {
-		var b [idSuffixBytes]byte
-		_, _ = rand.Read(b[:])
-		id := name + "-" + hex.EncodeToString(b[:])
-		dir := JobDir(workDir, id)
-		err := os.Mkdir(dir, 0o755)
-		if err == nil {
-			return id, dir, nil
-		}
-		if !errors.Is(err, fs.ErrExist) {
-			return "", "", err
-		}
-	}
-	return "", "", fmt.Errorf("cannot find a free job id under %s", jobsRoot(workDir))
-}
-
-func idName(address string) string {
-	name := strings.TrimPrefix(address, Kind+".")
-	var b strings.Builder
-	dash := false
-	for _, c := range name {
-		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
-		if ok {
-			b.WriteRune(c)
-		} else if !dash && b.Len() > 0 {
-			b.WriteByte('-')
-		}
-		dash = !ok
-	}
-	s := strings.TrimRight(b.String(), "-")
-	if r := []rune(s); len(r) > maxIDNameRunes {
-		s = strings.TrimRight(string(r[:maxIDNameRunes]), "-")
-	}
-	if s == "" {
-		s = "job"
-	}
-	return s
-}
-
-// writeAtomic replaces path with data through a temporary file and a rename, so a
-// reader sees the old or the new content, never a part.
-func writeAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		_ = os.Remove(f.Name())
-	}
-	return err
-}
-
-func writeJSON(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	return writeAtomic(path, append(b, '\n'))
+	return launch.RankLog(JobDir(workDir, jobID), rank)
 }
 
 // readJob reads a job's spec.json.
 func readJob(dir string) (*jobFile, error) {
-	b, err := os.ReadFile(filepath.Join(dir, specFile))
-	if err != nil {
-		return nil, err
-	}
 	j := &jobFile{}
-	if err := json.Unmarshal(b, j); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, specFile), err)
+	if err := launch.ReadJSON(filepath.Join(dir, specFile), j); err != nil {
+		return nil, err
 	}
 	j.dir = dir
 	return j, nil
@@ -205,16 +121,13 @@ func writeJob(j *jobFile) error { return writeJSON(filepath.Join(j.dir, specFile
 
 // readStatus reads a job's status.json; a job without one is pending.
 func readStatus(dir string) (jobStatus, error) {
-	b, err := os.ReadFile(filepath.Join(dir, statusFile))
+	var st jobStatus
+	err := launch.ReadJSON(filepath.Join(dir, statusFile), &st)
 	if errors.Is(err, fs.ErrNotExist) {
 		return jobStatus{Status: StatusPending}, nil
 	}
 	if err != nil {
 		return jobStatus{}, err
-	}
-	var st jobStatus
-	if err := json.Unmarshal(b, &st); err != nil {
-		return jobStatus{}, fmt.Errorf("%s: %w", filepath.Join(dir, statusFile), err)
 	}
 	return st, nil
 }
@@ -225,7 +138,7 @@ func writeStatus(dir string, st jobStatus) error {
 }
 
 func writePID(dir string, pid int) error {
-	return writeAtomic(filepath.Join(dir, pidFile), []byte(strconv.Itoa(pid)+"\n"))
+	return launch.WriteAtomic(filepath.Join(dir, pidFile), []byte(strconv.Itoa(pid)+"\n"), 0o644)
 }
 
 // readPID returns the supervisor's pid, 0 when unknown.
@@ -236,15 +149,6 @@ func readPID(dir string) int {
 	}
 	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
 	return pid
-}
-
-func released(dir string) bool {
-	_, err := os.Stat(filepath.Join(dir, releasedFile))
-	return err == nil
-}
-
-func release(dir string) error {
-	return writeAtomic(filepath.Join(dir, releasedFile), []byte(time.Now().UTC().Format(time.RFC3339)+"\n"))
 }
 
 // JobInfo describes one job of a working directory, for `fabrica jobs`.

@@ -5,15 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
-	"slices"
-	"strings"
 
 	"github.com/fabrica-iac/fabrica/providers"
 	"github.com/fabrica-iac/fabrica/providers/launch"
 )
 
-// Plan proposes each job's attributes after apply. A new job is planned pending with the
+// Plan proposes each job's attributes after apply, by the rules every scheduler provider
+// shares (launch.JobPlan). A new job is planned pending with the
 // launch it will get (launch: layout, world size, rendezvous, restarts, env); job_id and
 // log_dir are known after apply. A job whose arguments are unchanged and that is pending,
 // running or succeeded keeps its attributes (a plan right after an apply is empty). A
@@ -33,126 +31,24 @@ func (p *provider) Plan(_ context.Context, req providers.PlanRequest) providers.
 }
 
 func planItem(workDir string, it providers.PlanItem) providers.PlannedChange {
-	pc := providers.PlannedChange{Address: it.Address}
 	if it.Kind != Kind {
-		pc.Diagnostics = []providers.Diagnostic{unsupportedKind(it.Kind)}
-		return pc
+		return providers.PlannedChange{Address: it.Address, Diagnostics: []providers.Diagnostic{unsupportedKind(it.Kind)}}
 	}
-	if it.Desired == nil {
-		return pc // delete: the job is cancelled
-	}
-	desired, err := decodeObject(it.Desired)
-	if err != nil {
-		pc.Diagnostics = []providers.Diagnostic{providers.Errorf("", "Invalid desired attributes", err.Error())}
-		return pc
-	}
-	spec, diags := launch.SpecFromAttrs(it.Desired)
-	pc.Diagnostics = diags
-	if providers.HasErrors(diags) {
-		return pc
-	}
-	if it.Prior == nil {
-		pc.Diagnostics = append(pc.Diagnostics, launchWarnings(workDir, spec)...)
-		return planCreate(pc, workDir, it.Address, desired, spec, "")
-	}
-	prior, err := decodeObject(it.Prior)
-	if err != nil {
-		pc.Diagnostics = append(pc.Diagnostics, providers.Errorf("", "Invalid prior attributes", err.Error()))
-		return pc
-	}
-	changed := changedArgs(prior, desired)
-	replace := slices.DeleteFunc(slices.Clone(changed), func(k string) bool { return inPlace[k] })
-	status := stringAttr(prior, attrStatus)
-	if status == StatusFailed || status == StatusCancelled {
-		replace = append(replace, attrStatus)
-	}
-	switch {
-	case len(replace) > 0:
-		pc.Diagnostics = append(pc.Diagnostics, launchWarnings(workDir, spec)...)
-		pc = planCreate(pc, workDir, it.Address, desired, spec, replaceReason(prior, replace))
-		pc.RequiresReplace = replace
-	case len(changed) == 0:
-		pc.Planned = it.Prior
-	default: // only in-place arguments changed
-		for _, k := range changed {
-			if v, ok := desired[k]; ok {
-				prior[k] = v
-			} else {
-				delete(prior, k)
-			}
-		}
-		pc.Planned = encodeObject(prior)
-	}
-	return pc
+	return launch.JobPlan{
+		WorkDir:  workDir,
+		Computed: computed,
+		InPlace:  inPlace,
+		Unknown:  []string{attrJobID, attrLogDir},
+		Warnings: func(spec launch.Spec) []providers.Diagnostic { return launchWarnings(workDir, spec) },
+		Launch: func(address string, spec launch.Spec) json.RawMessage {
+			spec.MasterAddr, spec.MasterPort = masterAddr, launch.DefaultPort(address)
+			return rawJSON(spec.Summary())
+		},
+	}.Plan(it)
 }
 
-// planCreate plans a new job: the desired attributes, status pending and the launch;
-// job_id and log_dir are unknown. reason, when set, is the status_reason.
-func planCreate(pc providers.PlannedChange, workDir, address string, desired map[string]json.RawMessage, spec launch.Spec, reason string) providers.PlannedChange {
-	planned := make(map[string]json.RawMessage, len(desired)+3)
-	for k, v := range desired {
-		if !computed[k] {
-			planned[k] = v
-		}
-	}
-	spec = resolveSpec(workDir, spec)
-	spec.MasterAddr, spec.MasterPort = masterAddr, launch.DefaultPort(address)
-	planned[attrStatus] = rawJSON(StatusPending)
-	planned[attrLaunch] = rawJSON(spec.Summary())
-	if reason != "" {
-		planned[attrStatusReason] = rawJSON(reason)
-	}
-	pc.Planned = encodeObject(planned)
-	pc.Unknown = []string{attrJobID, attrLogDir}
-	return pc
-}
-
-// resolveSpec makes the job's workdir absolute (relative to WORKDIR, WORKDIR when unset)
-// and its checkpoint directory too (relative to the job's workdir).
-func resolveSpec(workDir string, spec launch.Spec) launch.Spec {
-	switch {
-	case spec.WorkDir == "":
-		spec.WorkDir = workDir
-	case !filepath.IsAbs(spec.WorkDir):
-		spec.WorkDir = filepath.Join(workDir, spec.WorkDir)
-	}
-	if spec.CheckpointDir != "" && !filepath.IsAbs(spec.CheckpointDir) {
-		spec.CheckpointDir = filepath.Join(spec.WorkDir, spec.CheckpointDir)
-	}
-	return spec
-}
-
-// replaceReason says why a job is replaced, for status_reason: "replaces job X, which
-// failed: rank 1 exited with code 3 (...)", "replaces job X: changed command, env".
-func replaceReason(prior map[string]json.RawMessage, replace []string) string {
-	reason := "replaces the job"
-	if id := stringAttr(prior, attrJobID); id != "" {
-		reason = "replaces job " + id
-	}
-	sep := ": "
-	if slices.Contains(replace, attrStatus) {
-		switch status := stringAttr(prior, attrStatus); status {
-		case StatusFailed:
-			reason += ", which failed"
-			if why := stringAttr(prior, attrStatusReason); why != "" {
-				reason += ": " + why
-			}
-		default:
-			reason += ", which was " + status
-		}
-		sep = "; "
-	}
-	var args []string
-	for _, k := range replace {
-		if k != attrStatus {
-			args = append(args, k)
-		}
-	}
-	if len(args) > 0 {
-		reason += sep + "changed " + strings.Join(args, ", ")
-	}
-	return reason
-}
+// resolveSpec makes the job's directories absolute (see launch.ResolveSpec).
+var resolveSpec = launch.ResolveSpec
 
 // launchWarnings are what will not work as configured on this machine: an image (the
 // local provider runs commands directly), a workdir that does not exist, a program that

@@ -124,13 +124,14 @@ func TestPlan_update(t *testing.T) {
 	desired := jobAttrs(t, "completed", 1, 2, 1, "trainer", "--steps", "200")
 	failed := map[string]any{"status": "failed", "exit_code": 3, "failing_rank": 1, "status_reason": "rank 1 exited with code 3"}
 	for _, tc := range []struct {
-		name        string
-		prior       providers.Attrs
-		desired     providers.Attrs
-		replace     []string
-		samePrior   bool
-		wantReason  string
-		wantWaitNew string
+		name          string
+		prior         providers.Attrs
+		desired       providers.Attrs
+		replace       []string
+		samePrior     bool
+		wantReason    string
+		wantWaitNew   string
+		wantPartition string
 	}{
 		{name: "running unchanged", prior: priorJob(t, desired, map[string]any{"status": "running"}), desired: desired, samePrior: true},
 		{name: "succeeded left alone", prior: priorJob(t, desired, map[string]any{"status": "succeeded", "exit_code": 0}), desired: desired, samePrior: true},
@@ -145,6 +146,9 @@ func TestPlan_update(t *testing.T) {
 			replace: []string{"max_restarts", "status"}, wantReason: "replaces job logreg-abcdef, which failed: rank 1 exited with code 3; changed max_restarts"},
 		{name: "wait in place", prior: priorJob(t, desired, map[string]any{"status": "running"}),
 			desired: withAttrs(t, desired, map[string]any{"wait": "none"}), wantWaitNew: "none"},
+		// A job recorded before jobs carried their cluster's partition is not relaunched.
+		{name: "partition in place", prior: priorJob(t, desired, map[string]any{"status": "succeeded", "exit_code": 0}),
+			desired: withAttrs(t, desired, map[string]any{"partition": "gpu"}), wantPartition: "gpu"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			pc := planOne(t, p, providers.PlanItem{Address: "training_job.logreg", ID: "logreg-abcdef", Prior: tc.prior, Desired: tc.desired})
@@ -163,6 +167,12 @@ func TestPlan_update(t *testing.T) {
 				}
 				if attr(t, pc.Planned, "exit_code") != nil || attr(t, pc.Planned, "job_id") != nil {
 					t.Errorf("a replacement starts afresh: %s", pc.Planned)
+				}
+			}
+			if tc.wantPartition != "" {
+				want := withAttrs(t, tc.prior, map[string]any{"partition": tc.wantPartition})
+				if string(pc.Planned) != string(want) || len(pc.RequiresReplace) > 0 {
+					t.Errorf("want an in-place update of partition:\n%s\n%s", pc.Planned, want)
 				}
 			}
 			if tc.wantWaitNew != "" {

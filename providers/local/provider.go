@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
-	"sort"
 	"sync"
 	"time"
 
 	"github.com/fabrica-iac/fabrica/providers"
+	"github.com/fabrica-iac/fabrica/providers/launch"
 )
 
 // Name is the provider's name in provider blocks and a training_cluster's scheduler.
@@ -31,13 +31,12 @@ type provider struct {
 	grace   time.Duration
 	ports   map[int]time.Time // rendezvous ports handed out recently
 
-	stopOnce sync.Once
-	stopped  chan struct{} // closed by Stop
+	stop *launch.Stopper
 }
 
 // New returns an unconfigured local provider.
 func New() providers.Provider {
-	return &provider{stopped: make(chan struct{}), ports: map[int]time.Time{}}
+	return &provider{stop: launch.NewStopper(), ports: map[int]time.Time{}}
 }
 
 // Info describes the provider.
@@ -79,17 +78,8 @@ func (p *provider) configured() (string, time.Duration, []providers.Diagnostic) 
 
 // Stop makes waiting changes detach (the jobs keep running) and later creates fail.
 func (p *provider) Stop(context.Context) error {
-	p.stopOnce.Do(func() { close(p.stopped) })
+	p.stop.Stop()
 	return nil
-}
-
-func (p *provider) isStopped() bool {
-	select {
-	case <-p.stopped:
-		return true
-	default:
-		return false
-	}
 }
 
 // takePort returns a free rendezvous port for a job, preferring preferred and avoiding
@@ -110,24 +100,12 @@ func (p *provider) takePort(preferred int) int {
 // parseConfig checks the provider block.
 func parseConfig(raw json.RawMessage) (time.Duration, []providers.Diagnostic) {
 	grace := defaultGrace
-	if len(raw) == 0 || string(raw) == "null" {
-		return grace, nil
+	keys, m, diags := launch.ConfigArgs(Name, raw)
+	if diags != nil {
+		return grace, diags
 	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return grace, []providers.Diagnostic{providers.Errorf("", "Invalid provider configuration", "The local provider block must be an object: "+err.Error())}
-	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var diags []providers.Diagnostic
 	for _, k := range keys {
 		v := m[k]
-		if string(v) == "null" {
-			continue
-		}
 		if k != "kill_grace" {
 			diags = append(diags, providers.Errorf(k, "Unsupported argument", fmt.Sprintf("The local provider has no argument %q; it accepts kill_grace.", k)))
 			continue

@@ -2,25 +2,24 @@ package slurm
 
 import (
 	"encoding/json"
-	"fmt"
 	"github.com/fabrica-iac/fabrica/providers/launch"
 )
 
 // Computed attributes: the provider sets them; configuration never does. They are the
 // local provider's, plus slurm_job_id and nodelist.
 const (
-	attrJobID        = "job_id"        // fabrica's id of the job (its directory name)
-	attrSlurmJobID   = "slurm_job_id"  // Slurm's id of the job (scontrol show job ID)
-	attrLogDir       = "log_dir"       // the job's directory, holding rank-N.log
-	attrLaunch       = "launch"        // launch.Spec.Summary of what was (or will be) launched
-	attrStatus       = "status"        // pending, running, succeeded, failed, cancelled
-	attrStatusReason = "status_reason" // why it failed, was restarted or will be replaced
-	attrExitCode     = "exit_code"     // once finished
-	attrFailingRank  = "failing_rank"  // once failed because of a rank
-	attrRestarts     = "restarts"      // group restarts so far
-	attrStartedAt    = "started_at"    // RFC 3339, once the job started
-	attrFinishedAt   = "finished_at"   // RFC 3339, once finished
-	attrNodeList     = "nodelist"      // the nodes Slurm allocated, once running
+	attrJobID        = launch.AttrJobID
+	attrSlurmJobID   = "slurm_job_id" // Slurm's id of the job (scontrol show job ID)
+	attrLogDir       = launch.AttrLogDir
+	attrLaunch       = launch.AttrLaunch
+	attrStatus       = launch.AttrStatus
+	attrStatusReason = launch.AttrStatusReason
+	attrExitCode     = launch.AttrExitCode
+	attrFailingRank  = launch.AttrFailingRank
+	attrRestarts     = launch.AttrRestarts
+	attrStartedAt    = launch.AttrStartedAt
+	attrFinishedAt   = launch.AttrFinishedAt
+	attrNodeList     = "nodelist" // the nodes Slurm allocated, once running
 )
 
 // computed lists every computed attribute.
@@ -30,23 +29,12 @@ var computed = map[string]bool{
 	attrStartedAt: true, attrFinishedAt: true, attrNodeList: true,
 }
 
-// inPlace are the arguments whose change does not relaunch the job: wait only changes
-// how long apply waits, and memory_per_gpu_gb is a plan-time estimate.
-var inPlace = map[string]bool{"wait": true, "memory_per_gpu_gb": true}
-
-// normalized re-encodes a JSON value so equal values have equal bytes.
-
-// changedArgs returns the arguments (not computed attributes) whose values differ between
+// inPlace are the arguments whose change does not relaunch the job (see launch.InPlace).
+var inPlace = launch.InPlace
 
 // arguments returns the attributes without the computed ones.
 func arguments(m map[string]json.RawMessage) map[string]json.RawMessage {
-	out := make(map[string]json.RawMessage, len(m))
-	for k, v := range m {
-		if !computed[k] {
-			out[k] = v
-		}
-	}
-	return out
+	return launch.Arguments(m, computed)
 }
 
 // attrsOf returns a job's attributes: its stored arguments and launch-time attributes
@@ -85,22 +73,14 @@ func attrsOf(j *jobFile, st jobStatus) json.RawMessage {
 
 // reasonText says why a job is in its status, with where to look when a rank failed.
 func reasonText(address string, st jobStatus) string {
-	msg := st.Message
-	if st.Status == StatusFailed && st.FailingRank != nil {
-		msg += fmt.Sprintf(" (see fabrica logs %s --rank %d)", address, *st.FailingRank)
-	}
-	return msg
+	return launch.StatusReason(address, st.Status, st.Message, st.FailingRank)
 }
-
-// stringAttr returns a string attribute, "" when absent or not a string.
 
 // The attribute helpers shared with the other scheduler providers (providers/launch).
 var (
 	decodeObject = launch.DecodeObject
 	encodeObject = launch.EncodeObject
 	rawJSON      = launch.RawJSON
-	normalized   = launch.Normalized
-	orNull       = launch.OrNull
 	stringAttr   = launch.StringAttr
 )
 

@@ -7,11 +7,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"sync"
 	"time"
 
 	"github.com/fabrica-iac/fabrica/providers"
+	"github.com/fabrica-iac/fabrica/providers/launch"
 )
 
 // Name is the provider's name in provider blocks and a training_cluster's scheduler.
@@ -55,13 +55,12 @@ type provider struct {
 	pinged  time.Time     // when slurmctld last answered a ping
 	pingMu  sync.Mutex    // one ping at a time: a burst of creates waits for the first
 
-	stopOnce sync.Once
-	stopped  chan struct{} // closed by Stop
+	stop *launch.Stopper
 }
 
 // New returns an unconfigured slurm provider.
 func New() providers.Provider {
-	return &provider{stopped: make(chan struct{}), grace: unreachableGrace}
+	return &provider{stop: launch.NewStopper(), grace: unreachableGrace}
 }
 
 // configArgs describes the provider block.
@@ -160,42 +159,21 @@ func (p *provider) ping(ctx context.Context, c *cli, cached bool) error {
 
 // Stop makes waiting changes detach (the jobs keep running) and later creates fail.
 func (p *provider) Stop(context.Context) error {
-	p.stopOnce.Do(func() { close(p.stopped) })
+	p.stop.Stop()
 	return nil
-}
-
-func (p *provider) isStopped() bool {
-	select {
-	case <-p.stopped:
-		return true
-	default:
-		return false
-	}
 }
 
 // parseConfig checks the provider block.
 func parseConfig(raw json.RawMessage) (config, []providers.Diagnostic) {
 	cfg := config{PollInterval: DefaultPollInterval, CommandTimeout: DefaultCommandTimeout}
-	if len(raw) == 0 || string(raw) == "null" {
-		return cfg, nil
+	keys, m, diags := launch.ConfigArgs(Name, raw)
+	if diags != nil {
+		return cfg, diags
 	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return cfg, []providers.Diagnostic{providers.Errorf("", "Invalid provider configuration", "The slurm provider block must be an object: "+err.Error())}
-	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	strs := map[string]*string{"partition": &cfg.Partition, "account": &cfg.Account, "bin_dir": &cfg.BinDir, "slurm_conf": &cfg.SlurmConf}
 	durs := map[string]*time.Duration{"time_limit": &cfg.TimeLimit, "poll_interval": &cfg.PollInterval, "command_timeout": &cfg.CommandTimeout}
-	var diags []providers.Diagnostic
 	for _, k := range keys {
 		v := m[k]
-		if string(v) == "null" {
-			continue
-		}
 		if s, ok := strs[k]; ok {
 			if json.Unmarshal(v, s) != nil || !safeValue(*s, k == "partition" || k == "account") {
 				diags = append(diags, providers.Errorf(k, "Invalid "+k, fmt.Sprintf("%s must be a string without control characters (nor spaces, for names), not %s.", k, v)))

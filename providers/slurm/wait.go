@@ -1,11 +1,8 @@
 package slurm
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -14,13 +11,8 @@ import (
 	"github.com/fabrica-iac/fabrica/providers/launch"
 )
 
-// Log tail limits: how often new rank-0 lines are sent, how many at most each time, and
-// how much of the log is read at once.
-const (
-	logEvery     = time.Second
-	maxTailLines = 20
-	maxTailBytes = 64 << 10
-)
+// logEvery is how often new rank-0 lines are sent (launch.Tailer limits how many).
+const logEvery = time.Second
 
 // observe returns the job's status: the final one recorded in status.json, else Slurm's
 // (one coalesced squeue) combined with what the batch script recorded. A job that
@@ -98,18 +90,18 @@ func (p *provider) await(ctx context.Context, j *jobFile, wait string, fromEnd b
 	defer cancel()
 	go func() {
 		select {
-		case <-p.stopped:
+		case <-p.stop.Done():
 			cancel()
 		case <-wctx.Done():
 		}
 	}()
-	w := &waiter{j: j, wait: wait, send: send, tail: newTailer(rankLog(j.dir, 0), fromEnd), lastLog: time.Now()}
+	w := &waiter{j: j, wait: wait, send: send, tail: launch.NewTailer(rankLog(j.dir, 0), fromEnd), lastLog: time.Now()}
 	for {
 		tick := time.After(cfg.PollInterval) // the poller's rounds pace observe; this paces the rest
 		obs, err := p.observe(wctx, c, j)
 		if wctx.Err() != nil {
-			w.tail.send(send, false)
-			return done(j, st, detachMessage(j.Address))
+			w.tail.Send(send, false)
+			return done(j, st, launch.DetachMessage(j.Address))
 		}
 		if ev, end := w.step(&st, obs, err, p.grace); end {
 			return ev
@@ -126,7 +118,7 @@ type waiter struct {
 	j         *jobFile
 	wait      string
 	send      func(providers.Event)
-	tail      *tailer
+	tail      *launch.Tailer
 	lastLog   time.Time
 	last      string    // status/restarts last reported
 	downSince time.Time // when slurmctld stopped answering, zero while it answers
@@ -158,7 +150,7 @@ func (w *waiter) step(st *jobStatus, obs jobStatus, err error, grace time.Durati
 		w.send(providers.Event{Type: providers.EventProgress, Stage: st.Status, Message: reasonText(j.Address, *st)})
 	}
 	if final(st.Status) || (w.wait == launch.WaitRunning && st.Status != StatusPending) {
-		w.tail.send(w.send, final(st.Status))
+		w.tail.Send(w.send, final(st.Status))
 		return result(j, *st), true
 	}
 	if st.Stuck {
@@ -169,14 +161,10 @@ func (w *waiter) step(st *jobStatus, obs jobStatus, err error, grace time.Durati
 		return ev, true
 	}
 	if time.Since(w.lastLog) >= logEvery {
-		w.tail.send(w.send, false)
+		w.tail.Send(w.send, false)
 		w.lastLog = time.Now()
 	}
 	return providers.Event{}, false
-}
-
-func detachMessage(address string) string {
-	return fmt.Sprintf("detached: the job keeps running; fabrica logs %s --follow to watch it", address)
 }
 
 func done(j *jobFile, st jobStatus, msg string) providers.Event {
@@ -197,74 +185,4 @@ func result(j *jobFile, st jobStatus) providers.Event {
 		ev.Type, ev.Message = providers.EventFailed, fmt.Sprintf("job %s (Slurm job %s) was cancelled before it finished", j.ID, j.SlurmID)
 	}
 	return ev
-}
-
-// tailer follows a log file, returning the complete lines added since the last call
-// (the local provider's, which is unexported there).
-type tailer struct {
-	path    string
-	off     int64
-	partial []byte
-}
-
-func newTailer(path string, fromEnd bool) *tailer {
-	t := &tailer{path: path}
-	if fromEnd {
-		if fi, err := os.Stat(path); err == nil {
-			t.off = fi.Size()
-		}
-	}
-	return t
-}
-
-// lines returns the new complete lines (and, with flush, a last line without newline)
-// and how many older ones were skipped to keep to maxTailLines.
-func (t *tailer) lines(flush bool) ([]string, int) {
-	f, err := os.Open(t.path)
-	if err != nil {
-		return nil, 0
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err == nil {
-		if fi.Size() < t.off {
-			t.off, t.partial = 0, nil
-		}
-		if fi.Size()-t.off > maxTailBytes {
-			t.off, t.partial = fi.Size()-maxTailBytes, nil
-		}
-	}
-	buf := make([]byte, maxTailBytes)
-	n, err := f.ReadAt(buf, t.off)
-	if err != nil && err != io.EOF {
-		return nil, 0
-	}
-	t.off += int64(n)
-	data := append(t.partial, buf[:n]...)
-	cut := bytes.LastIndexByte(data, '\n')
-	if flush {
-		cut = len(data)
-	}
-	if cut < 0 {
-		t.partial = data
-		return nil, 0
-	}
-	t.partial = append([]byte(nil), data[min(cut+1, len(data)):]...)
-	text := strings.TrimRight(string(data[:cut]), "\n")
-	if text == "" {
-		return nil, 0
-	}
-	lines := strings.Split(text, "\n")
-	skipped := max(len(lines)-maxTailLines, 0)
-	return lines[skipped:], skipped
-}
-
-// send sends the new lines as log events.
-func (t *tailer) send(send func(providers.Event), flush bool) {
-	lines, skipped := t.lines(flush)
-	if skipped > 0 {
-		send(providers.Event{Type: providers.EventLog, Message: fmt.Sprintf("… %d lines of rank 0 skipped", skipped)})
-	}
-	for _, l := range lines {
-		send(providers.Event{Type: providers.EventLog, Message: strings.TrimRight(l, "\r")})
-	}
 }
