@@ -96,6 +96,16 @@ func TestApply_waitCompletedSucceeds(t *testing.T) {
 	if !logged || !progressed {
 		t.Errorf("want rank 0's log line and a succeeded progress event, got %+v", events)
 	}
+	// The job runs quicker than a poll may see it running; the stages still say it ran.
+	var stages []string
+	for _, e := range events {
+		if e.Type == providers.EventProgress && e.Stage != StatusPending && e.Stage != "submitted" {
+			stages = append(stages, e.Stage)
+		}
+	}
+	if len(stages) < 2 || stages[0] != StatusRunning || stages[len(stages)-1] != StatusSucceeded {
+		t.Errorf("progress stages after pending = %v, want running … succeeded", stages)
+	}
 	if got := readLog(t, dir, ev.ID, 1); got != "hello from 1\n" {
 		t.Errorf("rank-1.log = %q", got)
 	}

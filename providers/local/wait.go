@@ -36,10 +36,15 @@ func (p *provider) await(ctx context.Context, j *jobFile, wait string, fromEnd b
 	every := firstPoll
 	logs := time.NewTicker(logEvery)
 	defer logs.Stop()
-	last := ""
+	last, ran := "", false
 	for {
 		if key := st.Status + "/" + strconv.Itoa(st.Restarts); key != last {
 			last = key
+			// A job quicker than a poll goes from pending to its end unseen: it did run.
+			if final(st.Status) && !ran && st.StartedAt != "" {
+				send(providers.Event{Type: providers.EventProgress, Stage: StatusRunning})
+			}
+			ran = ran || st.Status == StatusRunning
 			send(providers.Event{Type: providers.EventProgress, Stage: st.Status, Message: reasonText(j.Address, st)})
 		}
 		if final(st.Status) || (wait == launch.WaitRunning && st.Status != StatusPending) {
