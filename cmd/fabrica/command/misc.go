@@ -3,7 +3,9 @@ package command
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -210,6 +212,9 @@ func newProvidersCmd(streams *views.Streams, g *globals) *cobra.Command {
 					continue
 				}
 				fmt.Fprintf(streams.Out, "%-10s v%-7s %s  kinds: %s\n", n, info.Version, origin, strings.Join(info.Kinds, ", "))
+				for _, kind := range slices.Sorted(maps.Keys(info.Sensitive)) {
+					fmt.Fprintf(streams.Out, "%-19s sensitive (redacted): %s.%s\n", "", kind, strings.Join(info.Sensitive[kind], ", "+kind+"."))
+				}
 			}
 			return nil
 		}}
