@@ -14,6 +14,7 @@ var layers = map[string]int{
 	"schema/diag":               1,
 	"internal/ordered":          1,
 	"internal/pgtest":           1,
+	"internal/atomicfile":       1,
 	"examples/trainer":          1,
 	"providers/launch":          5,
 	"policies":                  8,

@@ -5,34 +5,22 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/fabrica-iac/fabrica/planner/states/crypt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"sync"
+
+	"github.com/fabrica-iac/fabrica/internal/atomicfile"
+	"github.com/fabrica-iac/fabrica/planner/states/crypt"
 )
 
 // planMagic starts every plan file; a file without it is not a plan.
 const planMagic = "fabrica-plan\n"
 
-// WriteFile writes the plan to path atomically (a temporary file renamed into place), so
-// a crash never leaves a half-written plan. With a keyring that encrypts, the file is
+// WriteFile writes the plan to path atomically (see internal/atomicfile), so a crash
+// never leaves a half-written plan. With a keyring that encrypts, the file is
 // encrypted (AES-256-GCM; see planner/states/crypt).
 func WriteFile(path string, p *Plan, k *crypt.Keyring) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, ".plan-*")
-	if err != nil {
-		return fmt.Errorf("cannot write plan file: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := writePlan(tmp, p, k); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := errors.Join(tmp.Sync(), tmp.Close()); err != nil {
-		return fmt.Errorf("cannot write plan file: %w", err)
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, 0o600, func(f *os.File) error { return writePlan(f, p, k) })
 }
 
 // writePlan writes the plan file's contents: encrypted, the sealed encoding; else the

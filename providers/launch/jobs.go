@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/fabrica-iac/fabrica/internal/atomicfile"
 )
 
 // Job statuses (the status attribute). Every scheduler provider reports the same ones,
@@ -118,28 +120,10 @@ func JobIDName(kind, address string) string {
 	return s
 }
 
-// WriteAtomic replaces path with data through a temporary file and a rename, so a reader
-// (another fabrica, a supervisor, a batch script) sees the old or the new content, never
-// a part.
+// WriteAtomic replaces path with data (see internal/atomicfile), so a reader (another
+// fabrica, a supervisor, a batch script) sees the old or the new content, never a part.
 func WriteAtomic(path string, data []byte, mode os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(f.Name(), mode)
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		_ = os.Remove(f.Name())
-	}
-	return err
+	return atomicfile.WriteBytes(path, mode, data)
 }
 
 // WriteJSON writes v as indented JSON with WriteAtomic: job files are read by people too.

@@ -13,9 +13,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gofrs/flock"
-
 	"github.com/fabrica-iac/fabrica/providers"
+	"github.com/gofrs/flock"
 )
 
 // Journal operations.
@@ -115,52 +114,6 @@ func (j *journal) append(e journalEntry) error {
 }
 
 func (j *journal) close() error { return j.f.Close() }
-
-// writeAtomic replaces path with data: a temporary file in the same directory, written
-// and synced, renamed over path, then the directory synced. Readers see the old file or
-// the new one, never a mix.
-func writeAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-// syncDir makes a rename or removal in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return err
-	}
-	return nil
-}
 
 // lockWorld takes the exclusive lock of the world in dir, creating dir, waiting up to
 // wait (or until ctx ends) while another process holds it; wait 0 tries once.

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/fabrica-iac/fabrica/internal/atomicfile"
 	"github.com/fabrica-iac/fabrica/providers"
 )
 
@@ -347,11 +348,11 @@ func (w *world) replayEntry(e journalEntry) error {
 // save folds the world into the world file atomically and removes the journal, whose
 // changes the world holds. The caller holds the lock.
 func (w *world) save() error {
-	if err := writeAtomic(w.path(), w.encode()); err != nil {
+	if err := atomicfile.WriteBytes(w.path(), 0o644, w.encode()); err != nil {
 		return err
 	}
 	if err := os.Remove(w.journalPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	return syncDir(w.dir)
+	return atomicfile.SyncDir(w.dir)
 }

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/fabrica-iac/fabrica/internal/atomicfile"
 	"github.com/hashicorp/hcl/v2"
 )
 
@@ -160,10 +161,9 @@ func skipDir(name string) bool {
 	return strings.HasPrefix(name, ".") || name == "testdata"
 }
 
-// writeAtomic replaces the file at path (the target, if path is a symbolic
-// link) with data: it writes a temporary file in the same directory with
-// the original's mode, then renames it over the original.
-func writeAtomic(path string, data []byte) (err error) {
+// writeAtomic replaces the file at path (the target, if path is a symbolic link) with
+// data, keeping the original's mode (see internal/atomicfile).
+func writeAtomic(path string, data []byte) error {
 	target, err := filepath.EvalSymlinks(path)
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
@@ -172,29 +172,9 @@ func writeAtomic(path string, data []byte) (err error) {
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".*.tmp")
-	if err != nil {
+	mode := info.Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
+	if err := atomicfile.WriteBytes(target, mode, data); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-			err = fmt.Errorf("writing %s: %w", path, err)
-		}
-	}()
-	if _, err = tmp.Write(data); err != nil {
-		return err
-	}
-	mode := info.Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
-	if err = tmp.Chmod(mode); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), target)
+	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fabrica-iac/fabrica/internal/atomicfile"
 	"github.com/fabrica-iac/fabrica/planner/states"
 	"github.com/fabrica-iac/fabrica/planner/states/crypt"
 	"github.com/fabrica-iac/fabrica/planner/states/statefile"
@@ -299,49 +300,26 @@ func (b *Backend) write(s *states.State, serial uint64, disk diskState) error {
 	return nil
 }
 
-// writeFile replaces path atomically and durably with what fill writes: it goes to a
-// temporary file in the same directory, which is synced and renamed over path; the old
-// file is first linked (or copied) to backup; finally the directory is synced.
-func writeFile(path, backup string, fill func(io.Writer) error, hadOld bool) (err error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+// writeFile replaces path atomically and durably with what fill writes (see
+// internal/atomicfile); the old file is first linked (or copied) to backup.
+func writeFile(path, backup string, fill func(io.Writer) error, hadOld bool) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
 	mode := fs.FileMode(0o600)
 	if fi, err := os.Stat(path); err == nil {
 		mode = fi.Mode().Perm()
 	}
-	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err = fill(&flushingWriter{f: tmp}); err != nil {
-		return err
-	}
-	if err = tmp.Chmod(mode); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
+	var keep func() error
 	if hadOld {
-		if err = keepBackup(path, backup); err != nil {
-			return fmt.Errorf("keeping a backup: %w", err)
+		keep = func() error {
+			if err := keepBackup(path, backup); err != nil {
+				return fmt.Errorf("keeping a backup: %w", err)
+			}
+			return nil
 		}
 	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	return syncDir(dir)
+	return atomicfile.WriteKeeping(path, mode, func(f *os.File) error { return fill(&flushingWriter{f: f}) }, keep)
 }
 
 // keepBackup makes backup a copy of path: a hard link when the file system allows,
@@ -404,16 +382,4 @@ func copyFile(from, to string) error {
 		return err
 	}
 	return f.Close()
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return err
-	}
-	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/fabrica-iac/fabrica/internal/atomicfile"
 	"github.com/fabrica-iac/fabrica/planner/states"
 	"github.com/gofrs/flock"
 )
@@ -152,24 +153,7 @@ func writeInfo(path string, info states.LockInfo) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	_, err = tmp.Write(append(data, '\n'))
-	if err == nil {
-		err = tmp.Chmod(0o644)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
+	return atomicfile.WriteBytes(path, 0o644, append(data, '\n'))
 }
 
 func readInfo(path string) (states.LockInfo, error) {
