@@ -100,7 +100,7 @@ var kinds = map[string]*KindSpec{
 			refs("hardware", KindHardware).req(),
 			ref("fabric", KindFabric),
 			ref("storage", KindStorage),
-			str("partition"), str("namespace"),
+			str("partition").word(), str("namespace").word(),
 		}},
 		Derived: []string{"nodes", "gpus", "gpu_memory_gb"},
 	},

@@ -82,6 +82,9 @@ func notes(a *Attr) string {
 	if len(a.Enum) > 0 {
 		parts = append(parts, "one of "+codeList(a.Enum))
 	}
+	if a.Word {
+		parts = append(parts, "one word (no spaces)")
+	}
 	if a.Min != nil || a.Max != nil {
 		parts = append(parts, describeBounds(a))
 	}

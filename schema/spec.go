@@ -20,6 +20,9 @@ type Attr struct {
 	Ref string
 	// Int requires a number to be whole.
 	Int bool
+	// Word requires a string to be one word, as scheduler names are (a partition, a
+	// namespace): no spaces or control characters.
+	Word bool
 	// Min and Max bound a number, when set.
 	Min, Max *float64
 	// Default is used when the argument is absent; cty.NilVal means null.
@@ -146,6 +149,7 @@ func block(name string, attrs ...*Attr) *Attr {
 }
 
 func (a *Attr) req() *Attr                   { a.Required = true; return a }
+func (a *Attr) word() *Attr                  { a.Word = true; return a }
 func (a *Attr) between(lo, hi float64) *Attr { a.Min, a.Max = ptr(lo), ptr(hi); return a }
 func (a *Attr) atLeast(lo float64) *Attr     { a.Min = ptr(lo); return a }
 func (a *Attr) def(v cty.Value) *Attr        { a.Default = v; return a }

@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/fabrica-iac/fabrica/schema/addrs"
 	"github.com/fabrica-iac/fabrica/schema/diag"
@@ -144,6 +145,12 @@ func checkValue(a *Attr, v cty.Value, rng hcl.Range) diag.Diagnostics {
 		}
 		return diag.Diagnostics{diag.Errorf(rng, "Invalid value for "+a.Name,
 			"%q is not a valid %s. Use one of: %s.%s", s, a.Name, quoteList(a.Enum), hint)}
+	case a.Type == cty.String && a.Word:
+		s := v.AsString()
+		if s == "" || strings.IndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+			return diag.Diagnostics{diag.Errorf(rng, "Invalid value for "+a.Name,
+				"%s must be one word, as the scheduler names it (such as \"gpu\"); %q has spaces or control characters, or is empty.", a.Name, s)}
+		}
 	case a.Type == cty.Number:
 		if v.AsBigFloat().IsInf() {
 			return diag.Diagnostics{diag.Errorf(rng, "Invalid value for "+a.Name,
