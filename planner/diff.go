@@ -74,14 +74,14 @@ func (df *differ) diff(ctx context.Context, desired []*Desired, diags diag.Diagn
 			out = append(out, changeFromState(inst, plans.Delete, "removed from configuration"))
 		}
 	}
-	return df.forgetGone(out, wanted), diags
+	return forgetGone(out, df.gone, wanted), diags
 }
 
 // forgetGone adds a record-only change for each instance that refresh found deleted
 // outside fabrica and that no change re-creates, so apply drops it from state (else it
 // would stay there, with nothing behind it, until a refresh-only apply).
-func (df *differ) forgetGone(out []*plans.ResourceChange, wanted map[string]bool) []*plans.ResourceChange {
-	for addr, before := range df.gone {
+func forgetGone(out []*plans.ResourceChange, gone map[string]*states.Instance, wanted map[string]bool) []*plans.ResourceChange {
+	for addr, before := range gone {
 		if wanted[addr] {
 			continue
 		}
@@ -163,7 +163,7 @@ func (df *differ) destroyAll() []*plans.ResourceChange {
 	for inst := range df.prior.Instances() {
 		out = append(out, changeFromState(inst, plans.Delete, "destroy"))
 	}
-	return df.forgetGone(out, nil)
+	return forgetGone(out, df.gone, nil)
 }
 
 // checkPreventDestroy refuses to delete or replace an instance whose configuration has

@@ -141,8 +141,7 @@ func (r *refreshResult) readChanges(prior *states.State) []*plans.ResourceChange
 		rc.RecordOnly = true
 		out = append(out, rc)
 	}
-	d := &differ{gone: r.gone}
-	return d.forgetGone(out, nil)
+	return forgetGone(out, r.gone, nil)
 }
 
 // addSensitiveNames completes each change's sensitive attributes (so far those that
