@@ -54,22 +54,15 @@ func (s *grpcServer) Stop(ctx context.Context, _ *pb.StopRequest) (*pb.StopRespo
 // Read gathers the request chunks into one batch, calls the provider once, and streams
 // the results back in chunks, then the response's diagnostics.
 func (s *grpcServer) Read(stream grpc.BidiStreamingServer[pb.ReadRequest, pb.ReadResponse]) error {
-	var items []providers.ReadItem
-	for {
-		req, err := stream.Recv()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		if items == nil {
-			items = make([]providers.ReadItem, 0, capHint(req.GetBatchSize()))
-		}
-		items = readItemsFromProto(items, req.GetItems())
+	items, err := gather(stream.Recv, (*pb.ReadRequest).GetBatchSize,
+		func(items []providers.ReadItem, req *pb.ReadRequest) []providers.ReadItem {
+			return readItemsFromProto(items, req.GetItems())
+		})
+	if err != nil {
+		return err
 	}
 	resp := s.impl.Read(stream.Context(), providers.ReadRequest{Items: items})
-	err := eachChunk(resp.Results, readResultSize, func(rs []providers.ReadResult) error {
+	err = eachChunk(resp.Results, readResultSize, func(rs []providers.ReadResult) error {
 		return stream.Send(&pb.ReadResponse{Results: readResultsToProto(rs)})
 	})
 	if err != nil {
@@ -82,22 +75,15 @@ func (s *grpcServer) Read(stream grpc.BidiStreamingServer[pb.ReadRequest, pb.Rea
 
 // Plan is Read's counterpart for PlanRequest.
 func (s *grpcServer) Plan(stream grpc.BidiStreamingServer[pb.PlanRequest, pb.PlanResponse]) error {
-	var items []providers.PlanItem
-	for {
-		req, err := stream.Recv()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		if items == nil {
-			items = make([]providers.PlanItem, 0, capHint(req.GetBatchSize()))
-		}
-		items = planItemsFromProto(items, req.GetItems())
+	items, err := gather(stream.Recv, (*pb.PlanRequest).GetBatchSize,
+		func(items []providers.PlanItem, req *pb.PlanRequest) []providers.PlanItem {
+			return planItemsFromProto(items, req.GetItems())
+		})
+	if err != nil {
+		return err
 	}
 	resp := s.impl.Plan(stream.Context(), providers.PlanRequest{Items: items})
-	err := eachChunk(resp.Changes, plannedSize, func(cs []providers.PlannedChange) error {
+	err = eachChunk(resp.Changes, plannedSize, func(cs []providers.PlannedChange) error {
 		return stream.Send(&pb.PlanResponse{Changes: plannedToProto(cs)})
 	})
 	if err != nil {
@@ -167,6 +153,25 @@ func (s *grpcServer) Apply(stream grpc.BidiStreamingServer[pb.ApplyRequest, pb.A
 		return stream.Send(&pb.ApplyResponse{Error: applyErr.Error()})
 	}
 	return nil
+}
+
+// gather reads a batch request's chunks until the client closes its side, sizing the
+// items once from the first chunk's batch size hint.
+func gather[Req any, T any](recv func() (*Req, error), batchSize func(*Req) int64, add func([]T, *Req) []T) ([]T, error) {
+	var items []T
+	for {
+		req, err := recv()
+		if errors.Is(err, io.EOF) {
+			return items, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if items == nil {
+			items = make([]T, 0, capHint(batchSize(req)))
+		}
+		items = add(items, req)
+	}
 }
 
 // capHint bounds a client's batch size hint by what a sane batch holds, so a bogus
