@@ -105,23 +105,7 @@ func (b *Backend) seal(rows []row) ([][]byte, error) {
 // knows is stored (from its Load, journal and last Persist); when it does not know,
 // it reads and checks the stored rows, then rewrites them all.
 func (b *Backend) Persist(ctx context.Context, s *states.State) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.lock == nil {
-		return states.ErrNotLocked
-	}
-	if j := b.journal; j != nil {
-		j.pause()
-		defer j.resume()
-	}
-	rows, err := b.encodeState(s)
-	if err != nil {
-		return err
-	}
-	return b.write(ctx, s, rows, false, func(h head, _ *states.State) (uint64, error) {
+	return b.replace(ctx, s, false, func(h head, _ *states.State) (uint64, error) {
 		if h.lineage != "" && h.lineage != s.Lineage {
 			return 0, fmt.Errorf("refusing to overwrite %s: it holds another state (lineage %s) than the one being written (lineage %s); it was replaced since it was read",
 				b.where(), h.lineage, s.Lineage)
@@ -134,8 +118,9 @@ func (b *Backend) Persist(ctx context.Context, s *states.State) error {
 	})
 }
 
-// Push replaces the stored state with s if states.CheckPush allows it.
-func (b *Backend) Push(ctx context.Context, s *states.State, force bool) error {
+// replace is what Persist and Push share: under the lock, with the journal paused, it
+// encodes s and writes it (see write) once decide has approved and numbered it.
+func (b *Backend) replace(ctx context.Context, s *states.State, full bool, decide func(head, *states.State) (uint64, error)) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -152,7 +137,12 @@ func (b *Backend) Push(ctx context.Context, s *states.State, force bool) error {
 	if err != nil {
 		return err
 	}
-	return b.write(ctx, s, rows, true, func(_ head, current *states.State) (uint64, error) {
+	return b.write(ctx, s, rows, full, decide)
+}
+
+// Push replaces the stored state with s if states.CheckPush allows it.
+func (b *Backend) Push(ctx context.Context, s *states.State, force bool) error {
+	return b.replace(ctx, s, true, func(_ head, current *states.State) (uint64, error) {
 		if err := states.CheckPush(current, s, force); err != nil {
 			return 0, err
 		}
