@@ -6,9 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/fabrica-iac/fabrica/planner/plans"
 	"github.com/fabrica-iac/fabrica/providers"
-	"github.com/hashicorp/hcl/v2"
 )
 
 // session is one provider's Apply stream for the whole walk.
@@ -99,10 +97,4 @@ func (w *walker) stopSessions() {
 			go prov.Stop(context.WithoutCancel(w.ctx))
 		}
 	}
-}
-
-func hclRange(r *plans.Range) *hcl.Range {
-	return &hcl.Range{Filename: r.Filename,
-		Start: hcl.Pos{Line: r.Start.Line, Column: r.Start.Column, Byte: r.Start.Byte},
-		End:   hcl.Pos{Line: r.End.Line, Column: r.End.Column, Byte: r.End.Byte}}
 }

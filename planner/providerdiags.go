@@ -7,7 +7,6 @@ import (
 	"github.com/fabrica-iac/fabrica/providers"
 	"github.com/fabrica-iac/fabrica/schema"
 	"github.com/fabrica-iac/fabrica/schema/diag"
-	"github.com/hashicorp/hcl/v2"
 )
 
 // providerError reports a provider that could not do an operation at all.
@@ -53,12 +52,6 @@ func placeProviderDiags(ev *Evaluated, name string, d *Desired, pds []providers.
 	return out
 }
 
-func rangeJSON(r hcl.Range) *plans.Range {
-	return &plans.Range{Filename: r.Filename,
-		Start: plans.Pos{Line: r.Start.Line, Column: r.Start.Column, Byte: r.Start.Byte},
-		End:   plans.Pos{Line: r.End.Line, Column: r.End.Column, Byte: r.End.Byte}}
-}
-
 // attributeRanges returns, once per resource block, the range of each argument it sets
 // (nested block arguments as "block.argument"); instances of a block share the map.
 func (e *Evaluated) attributeRanges(res *schema.Resource) map[string]*plans.Range {
@@ -69,12 +62,12 @@ func (e *Evaluated) attributeRanges(res *schema.Resource) map[string]*plans.Rang
 	}
 	m := map[string]*plans.Range{}
 	for name, a := range res.Body.Attrs {
-		m[name] = rangeJSON(a.Expr.Range())
+		m[name] = diag.JSONRange(a.Expr.Range())
 	}
 	for name, nb := range res.Body.Blocks {
-		m[name] = rangeJSON(nb.DeclRange)
+		m[name] = diag.JSONRange(nb.DeclRange)
 		for inner, a := range nb.Body.Attrs {
-			m[name+"."+inner] = rangeJSON(a.Expr.Range())
+			m[name+"."+inner] = diag.JSONRange(a.Expr.Range())
 		}
 	}
 	if e.attrRanges == nil {
@@ -94,7 +87,7 @@ func (e *Evaluated) declRange(res *schema.Resource) *plans.Range {
 	if e.declRanges == nil {
 		e.declRanges = map[*schema.Resource]*plans.Range{}
 	}
-	r := rangeJSON(res.DeclRange)
+	r := diag.JSONRange(res.DeclRange)
 	e.declRanges[res] = r
 	return r
 }

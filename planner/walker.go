@@ -282,7 +282,7 @@ func (w *walker) fail(o *op, msg string) {
 	d := diag.Diagnostic{Severity: diag.Error, Summary: fmt.Sprintf("Failed to %s %s", o.action, o.rc.Address),
 		Detail: fmt.Sprintf("The %q provider reported: %s", o.rc.Provider, msg), Address: o.rc.Address}
 	if r := o.rc.DeclRange; r != nil {
-		d.Subject = hclRange(r)
+		d.Subject = r.HCL()
 	}
 	w.diags = w.diags.Append(d)
 }

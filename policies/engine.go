@@ -343,7 +343,7 @@ func DefaultParams() map[string]any {
 
 // errorDiag builds an error diagnostic at an optional range.
 func errorDiag(summary, detail string, rng *Range) diag.Diagnostic {
-	return diag.Diagnostic{Severity: diag.Error, Summary: summary, Detail: detail, Subject: rng.hcl()}
+	return diag.Diagnostic{Severity: diag.Error, Summary: summary, Detail: detail, Subject: rng.HCL()}
 }
 
 // regoDiags turns Rego parse and compile errors into diagnostics at the .rego file.
@@ -384,14 +384,4 @@ func locRange(loc *ast.Location) *hcl.Range {
 		end.Byte += n
 	}
 	return &hcl.Range{Filename: loc.File, Start: pos, End: end}
-}
-
-// hcl converts a Range for diagnostics.
-func (r *Range) hcl() *hcl.Range {
-	if r == nil {
-		return nil
-	}
-	return &hcl.Range{Filename: r.Filename,
-		Start: hcl.Pos{Line: r.Start.Line, Column: r.Start.Column, Byte: r.Start.Byte},
-		End:   hcl.Pos{Line: r.End.Line, Column: r.End.Column, Byte: r.End.Byte}}
 }

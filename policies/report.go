@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"slices"
 	"time"
+
+	"github.com/fabrica-iac/fabrica/schema/diag"
 )
 
 // Severity is how a finding bears on the plan.
@@ -19,19 +21,12 @@ const (
 	Waived Severity = "waived"
 )
 
-// Range is a source range, in the JSON shape of the plan's decl_range.
-type Range struct {
-	Filename string `json:"filename"`
-	Start    Pos    `json:"start"`
-	End      Pos    `json:"end"`
-}
-
-// Pos is a position in a file; Line and Column count from 1, Byte from 0.
-type Pos struct {
-	Line   int `json:"line"`
-	Column int `json:"column"`
-	Byte   int `json:"byte"`
-}
+// Range and Pos are source ranges, in the JSON shape of the plan's decl_range (see
+// diag.Range).
+type (
+	Range = diag.Range
+	Pos   = diag.Pos
+)
 
 // Finding is one result of one policy rule about one resource (or about the plan as a
 // whole, when Address is empty).

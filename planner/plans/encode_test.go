@@ -19,7 +19,7 @@ func TestEncode_matchesEncodingJSON(t *testing.T) {
 			{Address: `hardware.x["a<b"]`, Kind: "hardware", Name: "x", Index: "a<b", Provider: "sim", Action: Replace,
 				Reason: "config changed", Before: json.RawMessage(`{"a":1}`), After: json.RawMessage(`{"a":"é\n"}`),
 				AfterUnknown: []string{"id"}, Derived: []string{"gpus"}, ReplacePaths: []string{"a"}, ChangedAttributes: []string{"a"},
-				DeclRange:       &Range{Filename: "m.fab.hcl", Start: Pos{1, 1, 0}, End: Pos{1, 5, 4}},
+				DeclRange:       &Range{Filename: "m.fab.hcl", Start: Pos{Line: 1, Column: 1, Byte: 0}, End: Pos{Line: 1, Column: 5, Byte: 4}},
 				AttributeRanges: map[string]*Range{"a": {Filename: "m.fab.hcl"}}, PriorID: "id-1", ConfigHash: "h",
 				Dependencies: []string{"facility.f"}, CreateBeforeDestroy: true, PreventDestroy: true, RecordOnly: true},
 			{Address: "facility.f", Kind: "facility", Name: "f", Provider: "sim", Action: Delete, Before: json.RawMessage(`{}`)},
@@ -45,8 +45,8 @@ func TestDecode_roundTrip(t *testing.T) {
 		Outputs: map[string]json.RawMessage{"x": json.RawMessage(`1`)}}
 	// Instances of a block share their ranges; decoding shares them again, so the
 	// decoded ranges are checked both for content and for not being mixed up.
-	shared := &Range{Filename: "a<b>.fab.hcl", Start: Pos{3, 1, 40}, End: Pos{3, 9, 48}}
-	sharedAttrs := map[string]*Range{"rack": {Filename: "a<b>.fab.hcl", Start: Pos{4, 3, 50}}, "role": shared}
+	shared := &Range{Filename: "a<b>.fab.hcl", Start: Pos{Line: 3, Column: 1, Byte: 40}, End: Pos{Line: 3, Column: 9, Byte: 48}}
+	sharedAttrs := map[string]*Range{"rack": {Filename: "a<b>.fab.hcl", Start: Pos{Line: 4, Column: 3, Byte: 50}}, "role": shared}
 	for i := range 50 {
 		rc := &ResourceChange{Address: "hardware.n[" + string(rune('0'+i%10)) + "]",
 			Kind: "hardware", Action: Create, After: json.RawMessage(`{"a":"x,\n"}`), Index: i}
@@ -54,8 +54,8 @@ func TestDecode_roundTrip(t *testing.T) {
 		case 0:
 			rc.DeclRange, rc.AttributeRanges = shared, sharedAttrs
 		case 1:
-			rc.DeclRange = &Range{Filename: "n.fab.hcl", Start: Pos{i, 1, i * 10}}
-			rc.AttributeRanges = map[string]*Range{"rack": {Filename: "n.fab.hcl", Start: Pos{i + 1, 3, i*10 + 5}}}
+			rc.DeclRange = &Range{Filename: "n.fab.hcl", Start: Pos{Line: i, Column: 1, Byte: i * 10}}
+			rc.AttributeRanges = map[string]*Range{"rack": {Filename: "n.fab.hcl", Start: Pos{Line: i + 1, Column: 3, Byte: i*10 + 5}}}
 		}
 		p.ResourceChanges = append(p.ResourceChanges, rc)
 	}
@@ -81,7 +81,7 @@ func TestDecode_roundTrip(t *testing.T) {
 // those of encoding them one after another.
 func TestEncode_chunksInOrder(t *testing.T) {
 	p := &Plan{FormatVersion: FormatVersion}
-	shared := &Range{Filename: "m.fab.hcl", Start: Pos{2, 1, 9}}
+	shared := &Range{Filename: "m.fab.hcl", Start: Pos{Line: 2, Column: 1, Byte: 9}}
 	for i := range 3*encodeChunk + 5 {
 		p.ResourceChanges = append(p.ResourceChanges, &ResourceChange{Address: fmt.Sprintf("hardware.n[%d]", i),
 			Kind: "hardware", Name: "n", Index: i, Action: Create, After: json.RawMessage(fmt.Sprintf(`{"rack":"r%d"}`, i/4)),

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 
 	"github.com/fabrica-iac/fabrica/schema"
+	"github.com/fabrica-iac/fabrica/schema/diag"
 )
 
 // FormatVersion is the version of the plan document.
@@ -133,19 +134,11 @@ type FacilityImpact struct {
 	After   *schema.FacilitySummary `json:"after"`
 }
 
-// Range is a source range.
-type Range struct {
-	Filename string `json:"filename"`
-	Start    Pos    `json:"start"`
-	End      Pos    `json:"end"`
-}
-
-// Pos is a position in a file.
-type Pos struct {
-	Line   int `json:"line"`
-	Column int `json:"column"`
-	Byte   int `json:"byte"`
-}
+// Range and Pos are source ranges in the plan document (see diag.Range).
+type (
+	Range = diag.Range
+	Pos   = diag.Pos
+)
 
 // Diagnostic is a diagnostic in the plan document.
 type Diagnostic struct {

@@ -179,11 +179,7 @@ func planDiagnostics(diags diag.Diagnostics) []plans.Diagnostic {
 	out := []plans.Diagnostic{}
 	for _, d := range views.DiagnosticsJSON(diags) {
 		pd := plans.Diagnostic{Severity: d.Severity, Summary: d.Summary, Detail: d.Detail, Address: d.Address}
-		if d.Range != nil {
-			pd.Range = &plans.Range{Filename: d.Range.Filename,
-				Start: plans.Pos{Line: d.Range.Start.Line, Column: d.Range.Start.Column, Byte: d.Range.Start.Byte},
-				End:   plans.Pos{Line: d.Range.End.Line, Column: d.Range.End.Column, Byte: d.Range.End.Byte}}
-		}
+		pd.Range = d.Range
 		out = append(out, pd)
 	}
 	return out

@@ -61,11 +61,11 @@ func policyOptions(p *project) (policies.Options, diag.Diagnostics) {
 			}
 		}
 		opts.Bundles = bundles
-		opts.BundlesRange = policyRange(ps.Bundles.Range())
+		opts.BundlesRange = diag.JSONRange(ps.Bundles.Range())
 	}
 	if ps.Params != nil {
 		diags = diags.Append(decodeSetting(p.ev, ps.Params, &opts.Params, "params must be an object, such as { max_pue = 1.4 }"))
-		opts.ParamsRange = policyRange(ps.Params.Range())
+		opts.ParamsRange = diag.JSONRange(ps.Params.Range())
 	}
 	for _, w := range ps.Waivers {
 		wv, d := decodeWaiver(p.ev, w)
@@ -76,7 +76,7 @@ func policyOptions(p *project) (policies.Options, diag.Diagnostics) {
 }
 
 func decodeWaiver(ev *planner.Evaluated, w *schema.Waiver) (policies.Waiver, diag.Diagnostics) {
-	wv := policies.Waiver{Rule: w.Rule, Range: policyRange(w.DeclRange)}
+	wv := policies.Waiver{Rule: w.Rule, Range: diag.JSONRange(w.DeclRange)}
 	var diags diag.Diagnostics
 	if w.Address != nil {
 		diags = diags.Append(decodeSetting(ev, w.Address, &wv.Address, "address must be a string, such as \"facility.legacy\""))
@@ -104,12 +104,6 @@ func decodeSetting(ev *planner.Evaluated, expr hcl.Expression, into any, hint st
 		return diag.Diagnostics{diag.Errorf(expr.Range(), "Invalid policy setting", "%s.", hint)}
 	}
 	return nil
-}
-
-func policyRange(r hcl.Range) *policies.Range {
-	return &policies.Range{Filename: r.Filename,
-		Start: policies.Pos{Line: r.Start.Line, Column: r.Start.Column, Byte: r.Start.Byte},
-		End:   policies.Pos{Line: r.End.Line, Column: r.End.Column, Byte: r.End.Byte}}
 }
 
 // checkPlan runs the policies over a plan and records the findings in it.

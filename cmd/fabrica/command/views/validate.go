@@ -100,19 +100,11 @@ func plural(n int, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
-// Range is a source range in JSON documents.
-type Range struct {
-	Filename string `json:"filename"`
-	Start    Pos    `json:"start"`
-	End      Pos    `json:"end"`
-}
-
-// Pos is a position in a source file.
-type Pos struct {
-	Line   int `json:"line"`
-	Column int `json:"column"`
-	Byte   int `json:"byte"`
-}
+// Range and Pos are source ranges in JSON output (see diag.Range).
+type (
+	Range = diag.Range
+	Pos   = diag.Pos
+)
 
 // DiagnosticJSON is a diagnostic in JSON documents.
 type DiagnosticJSON struct {
@@ -129,8 +121,7 @@ func DiagnosticsJSON(diags diag.Diagnostics) []DiagnosticJSON {
 	for _, d := range diags {
 		j := DiagnosticJSON{Severity: d.Severity.String(), Summary: d.Summary, Detail: d.Detail, Address: d.Address}
 		if s := d.Subject; s != nil {
-			j.Range = &Range{Filename: s.Filename,
-				Start: Pos{s.Start.Line, s.Start.Column, s.Start.Byte}, End: Pos{s.End.Line, s.End.Column, s.End.Byte}}
+			j.Range = diag.JSONRange(*s)
 		}
 		out = append(out, j)
 	}
