@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/fabrica-iac/fabrica/internal/hclsyntax"
 	"github.com/fabrica-iac/fabrica/schema"
 	"github.com/fabrica-iac/fabrica/schema/addrs"
 	"github.com/fabrica-iac/fabrica/schema/diag"
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 )
 

@@ -6,10 +6,10 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/fabrica-iac/fabrica/internal/hclsyntax"
 	"github.com/fabrica-iac/fabrica/schema"
 	"github.com/fabrica-iac/fabrica/schema/diag"
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 )

@@ -3,8 +3,8 @@ package format
 import (
 	"bytes"
 
+	"github.com/fabrica-iac/fabrica/internal/hclsyntax"
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 )
 

@@ -1,0 +1,97 @@
+// fabrica: this file is not part of upstream hclsyntax. It checks that the fork lexes
+// exactly as the upstream package does, token for token and position for position.
+
+package hclsyntax
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/hashicorp/hcl/v2"
+	upstream "github.com/hashicorp/hcl/v2/hclsyntax"
+)
+
+// tricky holds what the fork's shortcuts must not get wrong: combining marks after
+// ASCII letters, CR LF and lone CR, multi-byte clusters, invalid UTF-8, a BOM.
+var tricky = []string{
+	"e\u0301 = 1\n",
+	"a = \"e\u0301x\"\r\nb = 2\r\n",
+	"a = \"\U0001F468\u200D\U0001F469\u200D\U0001F467\" # family\n",
+	"x\u0308y = \"\u00e9\"\n",
+	"a = 1\rb = 2\n",
+	"\xef\xbb\xbfa = 1\n",
+	"a = \"\x80\x80\"\n",
+	"\n\u0301a = 1",
+	"block \"l\u0301\" {\n\ta = <<EOT\n  h\u00e9\u0301\r\nEOT\n}\n",
+	"/* \u0301 */ a = [1, 2, \"\u0915\u094d\u0937\"]\n",
+	"a = \"${b}\u0301\"\n\t\n",
+	"\r",
+	"\r\n",
+	"a",
+}
+
+func TestLexMatchesUpstream(t *testing.T) {
+	inputs := map[string][]byte{}
+	for i, s := range tricky {
+		inputs[filepath.Join("tricky", string(rune('a'+i)))] = []byte(s)
+	}
+	for _, pattern := range []string{"../../examples/*/*.fab.hcl", "../../planner/testdata/*/*.fab.hcl"} {
+		paths, err := filepath.Glob(pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range paths {
+			src, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inputs[p] = src
+		}
+	}
+	if len(inputs) < len(tricky)+5 {
+		t.Fatalf("only %d inputs: the example configurations were not found", len(inputs))
+	}
+	for name, src := range inputs {
+		checkLexMatchesUpstream(t, name, src)
+	}
+}
+
+func FuzzLexMatchesUpstream(f *testing.F) {
+	for _, s := range tricky {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		checkLexMatchesUpstream(t, "fuzz", src)
+	})
+}
+
+func checkLexMatchesUpstream(t *testing.T, name string, src []byte) {
+	t.Helper()
+	for _, mode := range []string{"config", "template"} {
+		var got Tokens
+		var want upstream.Tokens
+		if mode == "config" {
+			got, _ = LexConfig(src, name, hcl.InitialPos)
+			want, _ = upstream.LexConfig(src, name, hcl.InitialPos)
+		} else {
+			got, _ = LexTemplate(src, name, hcl.InitialPos)
+			want, _ = upstream.LexTemplate(src, name, hcl.InitialPos)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%s (%s): %d tokens, upstream %d", name, mode, len(got), len(want))
+		}
+		for i := range got {
+			g, w := got[i], want[i]
+			if int(g.Type) != int(w.Type) || string(g.Bytes) != string(w.Bytes) || g.Range != w.Range {
+				t.Fatalf("%s (%s): token %d is %s %q at %s, upstream %s %q at %s",
+					name, mode, i, g.Type, g.Bytes, rangeString(g.Range), w.Type, w.Bytes, rangeString(w.Range))
+			}
+		}
+	}
+}
+
+func rangeString(r hcl.Range) string {
+	return fmt.Sprintf("%s (bytes %d-%d)", r, r.Start.Byte, r.End.Byte)
+}
