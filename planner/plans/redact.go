@@ -20,8 +20,14 @@ func Redact(p *Plan) *Plan {
 			cp.ResourceChanges[i] = rc
 			continue
 		}
-		before, after := redactAttrs(rc.Before, rc.SensitiveAttributes), redactAttrs(rc.After, rc.SensitiveAttributes)
-		if sameBytes(before, rc.Before) && sameBytes(after, rc.After) {
+		before := redactAttrs(rc.Before, rc.SensitiveAttributes)
+		after := before
+		// An unchanged instance's after is its before, byte for byte: comparing is
+		// much cheaper than scanning it again.
+		if !bytes.Equal(rc.After, rc.Before) {
+			after = redactAttrs(rc.After, rc.SensitiveAttributes)
+		}
+		if sameBytes(before, rc.Before) && (sameBytes(after, rc.After) || sameBytes(after, rc.Before)) {
 			cp.ResourceChanges[i] = rc // nothing secret in it (yet: a create's secret is unknown)
 			continue
 		}
@@ -95,11 +101,18 @@ func mentionsAny(attrs []byte, names []string) bool {
 
 // isSensitiveKey reports whether a quoted JSON key is one of names.
 func isSensitiveKey(quoted []byte, names []string) bool {
-	k := string(quoted[1 : len(quoted)-1])
-	if bytes.IndexByte(quoted, '\\') >= 0 {
-		if json.Unmarshal(quoted, &k) != nil {
-			return false
+	raw := quoted[1 : len(quoted)-1]
+	if bytes.IndexByte(raw, '\\') < 0 {
+		for _, n := range names {
+			if string(raw) == n { // compared without allocating
+				return true
+			}
 		}
+		return false
+	}
+	var k string
+	if json.Unmarshal(quoted, &k) != nil {
+		return false
 	}
 	return slices.Contains(names, k)
 }

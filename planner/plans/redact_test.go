@@ -41,3 +41,29 @@ func TestRedactAttrs_escapedKey(t *testing.T) {
 		t.Errorf("redactAttrs(%s) = %s, want %s", in, got, want)
 	}
 }
+
+// Redact hides secrets in before and after, whether they differ or not, and leaves the
+// plan it was given as it was.
+func TestRedact(t *testing.T) {
+	secret := json.RawMessage(`{"bmc_password":"s3cret","rack":"r1"}`)
+	moved := json.RawMessage(`{"bmc_password":"s3cret","rack":"r2"}`)
+	p := &Plan{ResourceChanges: []*ResourceChange{
+		{Address: "hardware.a", Action: NoOp, Before: secret, After: append(json.RawMessage(nil), secret...), SensitiveAttributes: []string{"bmc_password"}},
+		{Address: "hardware.b", Action: Update, Before: secret, After: moved, SensitiveAttributes: []string{"bmc_password"}},
+		{Address: "hardware.c", Action: NoOp, Before: moved, After: moved},
+	}}
+	r := Redact(p)
+	for i, want := range [][2]string{
+		{`{"bmc_password":"(sensitive)","rack":"r1"}`, `{"bmc_password":"(sensitive)","rack":"r1"}`},
+		{`{"bmc_password":"(sensitive)","rack":"r1"}`, `{"bmc_password":"(sensitive)","rack":"r2"}`},
+		{string(moved), string(moved)},
+	} {
+		rc := r.ResourceChanges[i]
+		if string(rc.Before) != want[0] || string(rc.After) != want[1] {
+			t.Errorf("%s: before %s after %s, want %s and %s", rc.Address, rc.Before, rc.After, want[0], want[1])
+		}
+	}
+	if string(p.ResourceChanges[0].After) != string(secret) || string(p.ResourceChanges[1].Before) != string(secret) {
+		t.Error("Redact changed the plan it was given")
+	}
+}
