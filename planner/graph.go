@@ -59,18 +59,9 @@ func buildGraph(cfg *schema.Config) (*dag.Graph[node], map[node]*refs, diag.Diag
 	var diags diag.Diagnostics
 	g := dag.New[node](len(cfg.Resources) + len(cfg.Locals) + len(cfg.Outputs))
 	all := make(map[node]*refs, g.Len())
-	add := func(n node, exprs []hcl.Expression, scope refScope) {
+	add := func(n node, r *refs, d diag.Diagnostics) {
+		diags = diags.Append(d)
 		g.Add(n)
-		r := &refs{}
-		for _, e := range exprs {
-			if e == nil {
-				continue
-			}
-			for _, t := range e.Variables() {
-				diags = diags.Append(r.add(cfg, t, scope))
-			}
-		}
-		r.finish()
 		for _, l := range r.locals {
 			g.Connect(n, node{"local", l})
 		}
@@ -80,12 +71,24 @@ func buildGraph(cfg *schema.Config) (*dag.Graph[node], map[node]*refs, diag.Diag
 		all[n] = r
 	}
 	for _, name := range sortedKeys(cfg.Locals) {
-		add(node{"local", name}, []hcl.Expression{cfg.Locals[name].Expr}, refScope{})
+		r, d := collectRefs(cfg, []hcl.Expression{cfg.Locals[name].Expr}, refScope{})
+		add(node{"local", name}, r, d)
 	}
-	for _, res := range cfg.Resources {
-		n := node{res.Addr.Kind, res.Addr.Name}
+	// Walking every block's expressions is most of the work: it is done on every core,
+	// the graph is then built in configuration order.
+	type found struct {
+		r     *refs
+		diags diag.Diagnostics
+	}
+	resRefs := make([]found, len(cfg.Resources))
+	parallelFor(len(cfg.Resources), func(i int) {
+		res := cfg.Resources[i]
 		exprs := append(res.Body.Expressions(), res.Count, res.ForEach)
-		add(n, exprs, refScope{count: res.Count != nil, each: res.ForEach != nil})
+		resRefs[i].r, resRefs[i].diags = collectRefs(cfg, exprs, refScope{count: res.Count != nil, each: res.ForEach != nil})
+	})
+	for i, res := range cfg.Resources {
+		n := node{res.Addr.Kind, res.Addr.Name}
+		add(n, resRefs[i].r, resRefs[i].diags)
 		for _, t := range res.DependsOn {
 			r, d := resourceRef(cfg, t)
 			diags = diags.Append(d)
@@ -95,9 +98,26 @@ func buildGraph(cfg *schema.Config) (*dag.Graph[node], map[node]*refs, diag.Diag
 		}
 	}
 	for _, name := range sortedKeys(cfg.Outputs) {
-		add(node{"output", name}, []hcl.Expression{cfg.Outputs[name].Expr}, refScope{})
+		r, d := collectRefs(cfg, []hcl.Expression{cfg.Outputs[name].Expr}, refScope{})
+		add(node{"output", name}, r, d)
 	}
 	return g, all, diags
+}
+
+// collectRefs finds what the expressions refer to, checking each reference.
+func collectRefs(cfg *schema.Config, exprs []hcl.Expression, scope refScope) (*refs, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	r := &refs{}
+	for _, e := range exprs {
+		if e == nil {
+			continue
+		}
+		for _, t := range e.Variables() {
+			diags = diags.Append(r.add(cfg, t, scope))
+		}
+	}
+	r.finish()
+	return r, diags
 }
 
 // refScope says which per-instance names a block may use.
