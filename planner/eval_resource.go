@@ -305,39 +305,49 @@ func evalArg(a *schema.Attr, at *hcl.Attribute, sc *instanceScope) argValue {
 // as expressions are checked when the graph is built; this catches addresses given as
 // strings, such as facility = "facility.${each.key}".
 func (e *Evaluated) checkAddresses() diag.Diagnostics {
+	found := make([]diag.Diagnostics, len(e.Instances))
+	parallelFor(len(e.Instances), func(i int) { found[i] = e.checkInstanceAddresses(e.Instances[i]) })
 	var diags diag.Diagnostics
-	for _, inst := range e.Instances {
-		for _, a := range inst.Resource.Spec.Attrs {
-			if a.Ref == "" || !inst.IsSet(a.Name) {
+	for _, d := range found {
+		diags = diags.Append(d)
+	}
+	return diags
+}
+
+func (e *Evaluated) checkInstanceAddresses(inst *schema.Instance) diag.Diagnostics {
+	var diags diag.Diagnostics
+	for _, a := range inst.Resource.Spec.Attrs {
+		if a.Ref == "" || !inst.IsSet(a.Name) {
+			continue
+		}
+		var targets []string
+		if a.Type == cty.String {
+			targets = []string{inst.Str(a.Name)}
+		} else {
+			targets = inst.Strings(a.Name)
+		}
+		for _, t := range targets {
+			if e.byAddr[t] != nil {
 				continue
 			}
-			targets := inst.Strings(a.Name)
-			if a.Type == cty.String {
-				targets = []string{inst.Str(a.Name)}
+			addr, err := addrs.ParseInstance(t)
+			if err != nil {
+				continue // DecodeArg has checked the address
 			}
-			for _, t := range targets {
-				if e.byAddr[t] != nil {
-					continue
-				}
-				addr, err := addrs.ParseInstance(t)
-				if err != nil {
-					continue // DecodeArg has checked the address
-				}
-				if e.Config.Resource(addr.Resource) == nil {
-					var same []string
-					for _, r := range e.Config.Resources {
-						if r.Addr.Kind == addr.Kind {
-							same = append(same, r.Addr.Name)
-						}
+			if e.Config.Resource(addr.Resource) == nil {
+				var same []string
+				for _, r := range e.Config.Resources {
+					if r.Addr.Kind == addr.Kind {
+						same = append(same, r.Addr.Name)
 					}
-					diags = diags.Append(diag.Errorf(inst.Range(a.Name), "Reference to undeclared resource",
-						"%s refers to %s, but no %s named %q is declared%s.", a.Name, t, addr.Kind, addr.Name, didYouMean(addr.Name, same)))
-				} else {
-					diags = diags.Append(diag.Errorf(inst.Range(a.Name), "Reference to undeclared resource instance",
-						"%s refers to %s, but %s has no instance with that key. Check the index or key against its count or for_each.", a.Name, t, addr.Resource))
 				}
-				break
+				diags = diags.Append(diag.Errorf(inst.Range(a.Name), "Reference to undeclared resource",
+					"%s refers to %s, but no %s named %q is declared%s.", a.Name, t, addr.Kind, addr.Name, didYouMean(addr.Name, same)))
+			} else {
+				diags = diags.Append(diag.Errorf(inst.Range(a.Name), "Reference to undeclared resource instance",
+					"%s refers to %s, but %s has no instance with that key. Check the index or key against its count or for_each.", a.Name, t, addr.Resource))
 			}
+			break
 		}
 	}
 	return diags
