@@ -33,7 +33,23 @@ func Encode(w io.Writer, p *Plan) error {
 	e.field("prior_serial", p.PriorSerial, false)
 	e.field("config_hash", p.ConfigHash, false)
 	e.raw(",\n\"resource_changes\":[")
-	e.changes(p.ResourceChanges)
+	if p.encoded == nil {
+		e.changes(p.ResourceChanges)
+	} else {
+		b, ok := p.encoded.of(p.ResourceChanges)
+		if !ok {
+			var buf bytes.Buffer
+			buf.Grow(EncodedSizeHint(p))
+			ce := &encoder{w: bufio.NewWriterSize(&buf, 1<<20)}
+			ce.changes(p.ResourceChanges)
+			if ce.flush() != nil {
+				return ce.err
+			}
+			b = buf.Bytes()
+			*p.encoded = encodedChanges{rcs: p.ResourceChanges, json: b}
+		}
+		e.bytes(b)
+	}
 	e.raw("\n]")
 	e.raw(",\n")
 	e.field("aggregates", nonNil(p.Aggregates), true)
@@ -58,6 +74,16 @@ func Encode(w io.Writer, p *Plan) error {
 		return e.err
 	}
 	return bw.Flush()
+}
+
+// KeepEncoding makes Encode keep the JSON of p's resource changes, for p and for the
+// copies Redact makes of it from now on, and reuse it while they are the same changes:
+// the plan file, written after the policy input, then costs a copy instead of a second
+// encoding. It holds the encoding's memory as long as p lives.
+func (p *Plan) KeepEncoding() {
+	if p.encoded == nil {
+		p.encoded = &encodedChanges{}
+	}
 }
 
 // encodeChunk is how many resource changes one goroutine encodes at a time.
@@ -118,6 +144,13 @@ type encoder struct {
 	// encoded once.
 	ranges     map[*Range][]byte
 	attrRanges map[unsafe.Pointer][]byte
+}
+
+func (e *encoder) flush() error {
+	if e.err == nil {
+		e.err = e.w.Flush()
+	}
+	return e.err
 }
 
 func (e *encoder) raw(s string) {

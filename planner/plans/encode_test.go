@@ -106,3 +106,43 @@ func TestEncode_chunksInOrder(t *testing.T) {
 		t.Errorf("decoding the chunked encoding: %v", err)
 	}
 }
+
+// With KeepEncoding, the plan and its redacted copy are encoded as they would be
+// without it: the kept encoding of the redacted changes is reused only where Redact
+// changed nothing, never where it hid a secret.
+func TestKeepEncoding(t *testing.T) {
+	for _, secret := range []bool{false, true} {
+		t.Run(fmt.Sprintf("secret=%v", secret), func(t *testing.T) {
+			p := &Plan{FormatVersion: FormatVersion, Mode: ModeNormal}
+			for i := range 3 * encodeChunk { // enough for the chunked, parallel encoder
+				rc := &ResourceChange{Address: fmt.Sprintf("hardware.n[%d]", i), Kind: "hardware", Name: "n", Index: i,
+					Provider: "sim", Action: Create, After: json.RawMessage(`{"bmc_password":"pw","rack":"r"}`)}
+				if secret && i == 7 {
+					rc.SensitiveAttributes = []string{"bmc_password"}
+				}
+				p.ResourceChanges = append(p.ResourceChanges, rc)
+			}
+			encode := func(p *Plan) string {
+				var b bytes.Buffer
+				if err := Encode(&b, p); err != nil {
+					t.Fatal(err)
+				}
+				return b.String()
+			}
+			wantRedacted, wantPlain := encode(Redact(p)), encode(p)
+
+			p.KeepEncoding()
+			if got := encode(Redact(p)); got != wantRedacted {
+				t.Error("the redacted plan's encoding changed with KeepEncoding")
+			}
+			p.Policy = json.RawMessage(`{"findings":[]}`) // as the policy stage does
+			got := encode(p)
+			if want := strings.Replace(wantPlain, "\n}\n", ",\n\"policy\":{\"findings\":[]}\n}\n", 1); got != want {
+				t.Error("the plan's encoding after its redacted copy's differs from encoding it alone")
+			}
+			if strings.Contains(wantRedacted, `"(sensitive)"`) != secret || strings.Contains(got, `"(sensitive)"`) {
+				t.Error("redaction is not where it should be")
+			}
+		})
+	}
+}

@@ -80,6 +80,30 @@ type Plan struct {
 	Diagnostics     []Diagnostic               `json:"diagnostics"`
 	// Policy holds the policy findings, filled in by the policy stage.
 	Policy json.RawMessage `json:"policy,omitempty"`
+
+	// encoded is shared by a plan and its redacted copy: the resource changes as the
+	// last Encode into a buffer wrote them, reused when the changes are the same.
+	encoded *encodedChanges
+}
+
+// encodedChanges is the JSON of a list of resource changes.
+type encodedChanges struct {
+	rcs  []*ResourceChange
+	json []byte
+}
+
+// of returns the encoding when it is that of rcs: the same changes, by pointer
+// (changes are not modified once planned; Redact copies the ones it changes).
+func (c *encodedChanges) of(rcs []*ResourceChange) ([]byte, bool) {
+	if c == nil || c.json == nil || len(c.rcs) != len(rcs) {
+		return nil, false
+	}
+	for i, rc := range rcs {
+		if c.rcs[i] != rc {
+			return nil, false
+		}
+	}
+	return c.json, true
 }
 
 // ResourceChange is the planned change of one instance.

@@ -13,7 +13,7 @@ const Redacted = "(sensitive)"
 // before and after: the form every output and the policy input use. The plan file keeps
 // the real values.
 func Redact(p *Plan) *Plan {
-	cp := *p
+	cp := *p // shares encoded (see KeepEncoding)
 	cp.ResourceChanges = make([]*ResourceChange, len(p.ResourceChanges))
 	for i, rc := range p.ResourceChanges {
 		if len(rc.SensitiveAttributes) == 0 {

@@ -120,6 +120,9 @@ func runPlan(ctx context.Context, streams *views.Streams, g *globals, f *planFla
 	if diags.HasErrors() {
 		return reportDiags(streams, p, diags, f.format == "json")
 	}
+	if f.out != "" || f.format == "json" {
+		pl.KeepEncoding() // encoded for the policy input, reused for the file or JSON
+	}
 	rep, d := checkPlan(ctx, p, pl)
 	diags = diags.Append(d)
 	pl.Diagnostics = planDiagnostics(diags)
