@@ -28,8 +28,8 @@ type resourceResult struct {
 // every core.
 const parallelInstances = 512
 
-func (e *Evaluated) evalResource(res *schema.Resource) resourceResult {
-	sc := newBlockScope(e, res)
+func (e *Evaluated) evalResource(res *schema.Resource, r *refs) resourceResult {
+	sc := newBlockScope(e, res, r.exprs)
 	exps, diags := e.expand(res, sc)
 	if diags.HasErrors() {
 		return resourceResult{res: res, diags: diags}
@@ -89,6 +89,7 @@ type blockScope struct {
 	mu    sync.Mutex
 	e     *Evaluated
 	res   *schema.Resource
+	exprs []exprRefs // from buildGraph
 	obj   map[hcl.Expression]*hcl.EvalContext
 	addrs map[hcl.Expression]*hcl.EvalContext
 	// perInstance records which expressions read count or each.
@@ -108,8 +109,8 @@ type argValue struct {
 	sensitive bool
 }
 
-func newBlockScope(e *Evaluated, res *schema.Resource) *blockScope {
-	return &blockScope{e: e, res: res, obj: map[hcl.Expression]*hcl.EvalContext{},
+func newBlockScope(e *Evaluated, res *schema.Resource, exprs []exprRefs) *blockScope {
+	return &blockScope{e: e, res: res, exprs: exprs, obj: map[hcl.Expression]*hcl.EvalContext{},
 		addrs: map[hcl.Expression]*hcl.EvalContext{}, perInstance: map[hcl.Expression]bool{}, quotedRefs: map[hcl.Expression]bool{},
 		args: map[hcl.Expression]argValue{}}
 }
@@ -142,16 +143,10 @@ func (b *blockScope) context(expr hcl.Expression, addresses bool) *hcl.EvalConte
 	if ctx, ok := cache[expr]; ok {
 		return ctx
 	}
-	r := &refs{}
-	for _, t := range expr.Variables() {
-		switch t.RootName() {
-		case "count", "each":
-			b.perInstance[expr] = true
-		default:
-			r.add(b.e.Config, t, refScope{count: true, each: true}) // already checked by buildGraph
-		}
+	r, perInstance := b.refsOf(expr)
+	if perInstance {
+		b.perInstance[expr] = true
 	}
-	r.finish()
 	var ctx *hcl.EvalContext
 	if addresses {
 		ctx = b.e.addressScope(r)
@@ -160,6 +155,27 @@ func (b *blockScope) context(expr hcl.Expression, addresses bool) *hcl.EvalConte
 	}
 	cache[expr] = ctx
 	return ctx
+}
+
+// refsOf returns what an expression of the block refers to, as buildGraph found it.
+func (b *blockScope) refsOf(expr hcl.Expression) (*refs, bool) {
+	for _, x := range b.exprs {
+		if x.expr == expr {
+			return x.refs, x.perInstance
+		}
+	}
+	// Not one of the block's expressions as listed (buildGraph has checked them all).
+	r, perInstance := &refs{}, false
+	for _, t := range expr.Variables() {
+		switch t.RootName() {
+		case "count", "each":
+			perInstance = true
+		default:
+			r.add(b.e.Config, t, refScope{count: true, each: true})
+		}
+	}
+	r.finish()
+	return r, perInstance
 }
 
 // quoted reports, once per block, whether a reference argument was written as a quoted

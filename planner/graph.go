@@ -25,6 +25,16 @@ func (n node) String() string { return n.kind + "." + n.name }
 type refs struct {
 	locals    []string
 	resources []addrs.Resource
+	k         string // see key
+	// exprs holds, for a resource block, what each of its expressions refers to.
+	exprs []exprRefs
+}
+
+// exprRefs is what one expression refers to, and whether it reads count or each.
+type exprRefs struct {
+	expr        hcl.Expression
+	refs        *refs
+	perInstance bool
 }
 
 // finish sorts and de-duplicates, so each block's scope names each root once.
@@ -35,11 +45,14 @@ func (r *refs) finish() {
 		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name))
 	})
 	r.resources = slices.Compact(r.resources)
+	r.k = r.buildKey()
 }
 
 // key identifies the set of roots, so blocks that refer to the same things share one
 // evaluation context.
-func (r *refs) key() string {
+func (r *refs) key() string { return r.k }
+
+func (r *refs) buildKey() string {
 	var b strings.Builder
 	for _, l := range r.locals {
 		b.WriteString("local.")
@@ -82,9 +95,7 @@ func buildGraph(cfg *schema.Config) (*dag.Graph[node], map[node]*refs, diag.Diag
 	}
 	resRefs := make([]found, len(cfg.Resources))
 	parallelFor(len(cfg.Resources), func(i int) {
-		res := cfg.Resources[i]
-		exprs := append(res.Body.Expressions(), res.Count, res.ForEach)
-		resRefs[i].r, resRefs[i].diags = collectRefs(cfg, exprs, refScope{count: res.Count != nil, each: res.ForEach != nil})
+		resRefs[i].r, resRefs[i].diags = collectResourceRefs(cfg, cfg.Resources[i])
 	})
 	for i, res := range cfg.Resources {
 		n := node{res.Addr.Kind, res.Addr.Name}
@@ -102,6 +113,34 @@ func buildGraph(cfg *schema.Config) (*dag.Graph[node], map[node]*refs, diag.Diag
 		add(node{"output", name}, r, d)
 	}
 	return g, all, diags
+}
+
+// collectResourceRefs finds what a resource block refers to, as a whole and per
+// expression (which is what evaluating an expression needs in scope), checking each
+// reference.
+func collectResourceRefs(cfg *schema.Config, res *schema.Resource) (*refs, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	scope := refScope{count: res.Count != nil, each: res.ForEach != nil}
+	all := &refs{}
+	for _, e := range append(res.Body.Expressions(), res.Count, res.ForEach) {
+		if e == nil {
+			continue
+		}
+		x := exprRefs{expr: e, refs: &refs{}}
+		for _, t := range e.Variables() {
+			switch t.RootName() {
+			case "count", "each":
+				x.perInstance = true
+			}
+			diags = diags.Append(x.refs.add(cfg, t, scope))
+		}
+		all.locals = append(all.locals, x.refs.locals...)
+		all.resources = append(all.resources, x.refs.resources...)
+		x.refs.finish()
+		all.exprs = append(all.exprs, x)
+	}
+	all.finish()
+	return all, diags
 }
 
 // collectRefs finds what the expressions refer to, checking each reference.

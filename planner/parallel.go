@@ -44,7 +44,7 @@ func (e *Evaluated) evalWave(wave []node, refsOf map[node]*refs) diag.Diagnostic
 			results[i].local, results[i].diags = e.evalLocal(n.name, refsOf[n])
 			return
 		}
-		results[i].res = e.evalResource(e.Config.Resource(addrs.Resource{Kind: n.kind, Name: n.name}))
+		results[i].res = e.evalResource(e.Config.Resource(addrs.Resource{Kind: n.kind, Name: n.name}), refsOf[n])
 	}
 	if len(wave) > 1 {
 		parallelFor(len(wave), one)
