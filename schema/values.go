@@ -218,7 +218,10 @@ func decodeRef(a *Attr, v cty.Value, rng hcl.Range) (cty.Value, diag.Diagnostics
 		if d != nil {
 			return cty.NilVal, diag.Diagnostics{*d}
 		}
-		out = append(out, cty.StringVal(addr))
+		if e.Type() != cty.String {
+			e = cty.StringVal(addr) // an instance object: its address
+		}
+		out = append(out, e)
 	}
 	return cty.ListVal(out), nil
 }
