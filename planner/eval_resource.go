@@ -159,10 +159,8 @@ func (b *blockScope) context(expr hcl.Expression, addresses bool) *hcl.EvalConte
 
 // refsOf returns what an expression of the block refers to, as buildGraph found it.
 func (b *blockScope) refsOf(expr hcl.Expression) (*refs, bool) {
-	for _, x := range b.exprs {
-		if x.expr == expr {
-			return x.refs, x.perInstance
-		}
+	if x := b.exprRef(expr); x != nil {
+		return x.refs, x.perInstance
 	}
 	// Not one of the block's expressions as listed (buildGraph has checked them all).
 	r, perInstance := &refs{}, false
@@ -178,6 +176,15 @@ func (b *blockScope) refsOf(expr hcl.Expression) (*refs, bool) {
 	return r, perInstance
 }
 
+func (b *blockScope) exprRef(expr hcl.Expression) *exprRefs {
+	for i := range b.exprs {
+		if b.exprs[i].expr == expr {
+			return &b.exprs[i]
+		}
+	}
+	return nil
+}
+
 // quoted reports, once per block, whether a reference argument was written as a quoted
 // address.
 func (b *blockScope) quoted(expr hcl.Expression) bool {
@@ -186,7 +193,10 @@ func (b *blockScope) quoted(expr hcl.Expression) bool {
 	if q, ok := b.quotedRefs[expr]; ok {
 		return q
 	}
-	q := quotedAddress(expr)
+	q := false
+	if x := b.exprRef(expr); x == nil || !x.hasVars { // a reference is never quoted
+		q = quotedAddress(expr)
+	}
 	b.quotedRefs[expr] = q
 	return q
 }

@@ -30,11 +30,15 @@ type refs struct {
 	exprs []exprRefs
 }
 
+// noRefs is what a literal refers to. It is shared: never modified.
+var noRefs = &refs{}
+
 // exprRefs is what one expression refers to, and whether it reads count or each.
 type exprRefs struct {
 	expr        hcl.Expression
 	refs        *refs
 	perInstance bool
+	hasVars     bool // it names anything at all (var.x included)
 }
 
 // finish sorts and de-duplicates, so each block's scope names each root once.
@@ -126,8 +130,15 @@ func collectResourceRefs(cfg *schema.Config, res *schema.Resource) (*refs, diag.
 		if e == nil {
 			continue
 		}
-		x := exprRefs{expr: e, refs: &refs{}}
-		for _, t := range e.Variables() {
+		x := exprRefs{expr: e, refs: noRefs}
+		if isLiteral(e) {
+			all.exprs = append(all.exprs, x)
+			continue // most arguments: nothing to walk
+		}
+		x.refs = &refs{}
+		vars := e.Variables()
+		x.hasVars = len(vars) > 0
+		for _, t := range vars {
 			switch t.RootName() {
 			case "count", "each":
 				x.perInstance = true
