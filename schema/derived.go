@@ -53,7 +53,8 @@ func deriveHardware(inst *Instance, l Lookup) diag.Diagnostics {
 			"There is no device type %q%s. Built-in types: %s; declare others with a device_type block.",
 			name, quotedSuggestion(name, l.DeviceTypeNames()), strings.Join(catalog.Names(), ", "))}
 	}
-	inst.Derived = hardwareFigures(dt)
+	figs := hardwareFigures(dt)
+	inst.Derived, inst.derivedNums = figs.values, figs.nums
 	fac := l.Instance(inst.Str("facility"))
 	if fac != nil && dt.CoolingRequired == catalog.CoolingLiquid {
 		if rc := fac.Str("rack_cooling"); !derive.CoolingSatisfies(rc, dt.CoolingRequired) {
@@ -202,24 +203,38 @@ func inputErrorDiag(inst *Instance, err error, summary string) diag.Diagnostic {
 
 // hardwareFigures returns a device type's derived figures. Every instance of a type has
 // the same figures, so they are built once per type and shared (never modified).
-func hardwareFigures(dt catalog.DeviceType) map[string]cty.Value {
+func hardwareFigures(dt catalog.DeviceType) *figures {
 	figuresMu.Lock()
 	defer figuresMu.Unlock()
-	if m, ok := figuresByType[dt]; ok {
-		return m
+	if f, ok := figuresByType[dt]; ok {
+		return f
 	}
-	m := map[string]cty.Value{
-		"gpus":          cty.NumberIntVal(int64(dt.GPUs)),
-		"gpu_memory_gb": NumberVal(dt.GPUMemoryGB),
-		"power_kw":      NumberVal(dt.MaxPowerKW),
-		"rack_units":    cty.NumberIntVal(int64(dt.RackUnits)),
-		"rails":         cty.NumberIntVal(int64(dt.Rails)),
+	f := &figures{
+		values: map[string]cty.Value{
+			"gpus":          cty.NumberIntVal(int64(dt.GPUs)),
+			"gpu_memory_gb": NumberVal(dt.GPUMemoryGB),
+			"power_kw":      NumberVal(dt.MaxPowerKW),
+			"rack_units":    cty.NumberIntVal(int64(dt.RackUnits)),
+			"rails":         cty.NumberIntVal(int64(dt.Rails)),
+		},
+		nums: map[string]float64{},
 	}
-	figuresByType[dt] = m
-	return m
+	for k, v := range f.values {
+		f.nums[k] = asNumber(v)
+	}
+	figuresByType[dt] = f
+	return f
+}
+
+// figures are the derived figures of one device type, shared by every server of the
+// type (read-only), also as float64s: fabrics and facility totals read them 100,000
+// times, and reading a cty number allocates a copy of it.
+type figures struct {
+	values map[string]cty.Value
+	nums   map[string]float64
 }
 
 var (
 	figuresMu     sync.Mutex
-	figuresByType = map[catalog.DeviceType]map[string]cty.Value{}
+	figuresByType = map[catalog.DeviceType]*figures{}
 )

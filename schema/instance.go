@@ -19,6 +19,8 @@ type Instance struct {
 	Values []cty.Value
 	// Derived holds the read-only figures by name (see KindSpec.Derived).
 	Derived map[string]cty.Value
+	// derivedNums holds numbers of Derived as float64s, where known (see figures).
+	derivedNums map[string]float64
 	// Each is the for_each value of this instance (cty.NilVal otherwise).
 	Each cty.Value
 	// Sensitive lists the arguments whose values derive from sensitive variables; they
@@ -37,7 +39,7 @@ func (i *Instance) Figure(name string) float64 {
 	if idx := i.Resource.Spec.Index(name); idx >= 0 {
 		return asNumber(i.Values[idx])
 	}
-	return asNumber(i.Derived[name])
+	return i.DerivedNum(name)
 }
 
 // Get returns an argument's value (null when unset and without default).
@@ -84,7 +86,12 @@ func (i *Instance) Block(name string) BlockValue {
 }
 
 // DerivedNum returns a derived number, or 0.
-func (i *Instance) DerivedNum(name string) float64 { return asNumber(i.Derived[name]) }
+func (i *Instance) DerivedNum(name string) float64 {
+	if f, ok := i.derivedNums[name]; ok {
+		return f
+	}
+	return asNumber(i.Derived[name])
+}
 
 // BlockValue is an evaluated nested block.
 type BlockValue struct {
