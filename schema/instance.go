@@ -3,6 +3,7 @@ package schema
 import (
 	"math"
 	"math/big"
+	"sync"
 
 	"github.com/fabrica-iac/fabrica/schema/addrs"
 	"github.com/hashicorp/hcl/v2"
@@ -21,6 +22,11 @@ type Instance struct {
 	Derived map[string]cty.Value
 	// derivedNums holds numbers of Derived as float64s, where known (see figures).
 	derivedNums map[string]float64
+
+	// strs caches Strings: a fabric's endpoint list is read by several derivations
+	// and checks, and reading a cty list allocates per element.
+	strsMu sync.Mutex
+	strs   map[string][]string
 	// Each is the for_each value of this instance (cty.NilVal otherwise).
 	Each cty.Value
 	// Sensitive lists the arguments whose values derive from sensitive variables; they
@@ -69,8 +75,20 @@ func (i *Instance) Bool(name string) bool { return asBool(i.Get(name)) }
 // IsSet reports whether an argument has a non-null value.
 func (i *Instance) IsSet(name string) bool { return !i.Get(name).IsNull() }
 
-// Strings returns a list-of-strings argument.
-func (i *Instance) Strings(name string) []string { return asStrings(i.Get(name)) }
+// Strings returns a list-of-strings argument. The slice is shared: do not modify it.
+func (i *Instance) Strings(name string) []string {
+	i.strsMu.Lock()
+	defer i.strsMu.Unlock()
+	if s, ok := i.strs[name]; ok {
+		return s
+	}
+	s := asStrings(i.Get(name))
+	if i.strs == nil {
+		i.strs = map[string][]string{}
+	}
+	i.strs[name] = s
+	return s
+}
 
 // Block returns a nested block's value as a BlockValue (IsSet false when absent).
 func (i *Instance) Block(name string) BlockValue {
