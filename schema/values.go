@@ -34,7 +34,9 @@ var unitScales = map[string]map[string]float64{
 // references to addresses and string quantities ("50 kW", "2 MW") to the argument's unit,
 // then checks allowed values and bounds. It never panics on any input value.
 func DecodeArg(a *Attr, v cty.Value, rng hcl.Range) (cty.Value, diag.Diagnostics) {
-	if !v.IsWhollyKnown() {
+	// A list of references is checked element by element as it is decoded: walking a
+	// fabric's thousands of endpoints once more just to see they are known costs more.
+	if refList := a.Ref != "" && v.IsKnown() && !v.IsNull() && isSequence(v.Type()); !refList && !v.IsWhollyKnown() {
 		return v, nil
 	}
 	if v.IsNull() {
@@ -44,10 +46,16 @@ func DecodeArg(a *Attr, v cty.Value, rng hcl.Range) (cty.Value, diag.Diagnostics
 		}
 		return a.Default, nil
 	}
-	v, _ = v.Unmark()
 	if a.Ref != "" {
-		return decodeRef(a, v, rng)
+		orig := v
+		v, _ = v.Unmark()
+		dv, known, d := decodeRef(a, v, rng)
+		if !known {
+			return orig, nil
+		}
+		return dv, d
 	}
+	v, _ = v.Unmark()
 	if a.Type == cty.Number && v.Type() == cty.String {
 		return decodeQuantity(a, v.AsString(), rng)
 	}
@@ -190,41 +198,42 @@ func quoteList(ss []string) string {
 }
 
 // decodeRef turns a reference argument into an address string (or list of them), and
-// checks the kind of what it refers to.
-func decodeRef(a *Attr, v cty.Value, rng hcl.Range) (cty.Value, diag.Diagnostics) {
-	if a.Type == cty.String {
+// checks the kind of what it refers to. It reports known false, and nothing else, when a
+// list holds an element not yet known.
+func decodeRef(a *Attr, v cty.Value, rng hcl.Range) (_ cty.Value, known bool, _ diag.Diagnostics) {
+	if a.Type == cty.String || !isSequence(v.Type()) {
+		// (A single instance is accepted where a list is expected.)
 		addr, d := refAddress(a, v, rng)
 		if d != nil {
-			return cty.NilVal, diag.Diagnostics{*d}
+			return cty.NilVal, true, diag.Diagnostics{*d}
 		}
-		return cty.StringVal(addr), nil
-	}
-	t := v.Type()
-	if !(t.IsListType() || t.IsTupleType() || t.IsSetType()) {
-		// A single instance is accepted where a list is expected.
-		addr, d := refAddress(a, v, rng)
-		if d != nil {
-			return cty.NilVal, diag.Diagnostics{*d}
+		if a.Type == cty.String {
+			return cty.StringVal(addr), true, nil
 		}
-		return cty.ListVal([]cty.Value{cty.StringVal(addr)}), nil
+		return cty.ListVal([]cty.Value{cty.StringVal(addr)}), true, nil
 	}
 	if v.LengthInt() == 0 {
-		return cty.ListValEmpty(cty.String), nil
+		return cty.ListValEmpty(cty.String), true, nil
 	}
 	out := make([]cty.Value, 0, v.LengthInt())
 	for it := v.ElementIterator(); it.Next(); {
 		_, e := it.Element()
+		if !e.IsWhollyKnown() {
+			return cty.NilVal, false, nil
+		}
 		addr, d := refAddress(a, e, rng)
 		if d != nil {
-			return cty.NilVal, diag.Diagnostics{*d}
+			return cty.NilVal, true, diag.Diagnostics{*d}
 		}
 		if e.Type() != cty.String {
 			e = cty.StringVal(addr) // an instance object: its address
 		}
 		out = append(out, e)
 	}
-	return cty.ListVal(out), nil
+	return cty.ListVal(out), true, nil
 }
+
+func isSequence(t cty.Type) bool { return t.IsListType() || t.IsTupleType() || t.IsSetType() }
 
 func refAddress(a *Attr, v cty.Value, rng hcl.Range) (string, *diag.Diagnostic) {
 	var addr string

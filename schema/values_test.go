@@ -82,3 +82,23 @@ func TestDecodeArg_references(t *testing.T) {
 		t.Fatalf("list: got %v %v", got, diags)
 	}
 }
+
+// A reference list with an element not yet known is returned as it is, marks and all,
+// without diagnostics; known address strings are kept.
+func TestDecodeArg_referenceListUnknown(t *testing.T) {
+	list := Kind(KindFabric).Attr("endpoints")
+	partly := cty.TupleVal([]cty.Value{cty.StringVal("hardware.n[0]"), cty.UnknownVal(cty.String)}).Mark("m")
+	got, diags := DecodeArg(list, partly, hcl.Range{})
+	if len(diags) != 0 || !got.RawEquals(partly) {
+		t.Fatalf("got %#v %v, want the value as given", got, diags)
+	}
+	known := cty.TupleVal([]cty.Value{cty.StringVal("hardware.n[0]"), cty.StringVal("hardware.n[1]")})
+	got, diags = DecodeArg(list, known, hcl.Range{})
+	want := cty.ListVal([]cty.Value{cty.StringVal("hardware.n[0]"), cty.StringVal("hardware.n[1]")})
+	if len(diags) != 0 || !got.RawEquals(want) {
+		t.Fatalf("got %#v %v, want %#v", got, diags, want)
+	}
+	if _, diags := DecodeArg(list, cty.TupleVal([]cty.Value{cty.StringVal("facility.f")}), hcl.Range{}); len(diags) != 1 {
+		t.Fatalf("a facility among endpoints: got %v, want one error", diags)
+	}
+}
