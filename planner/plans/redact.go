@@ -52,41 +52,77 @@ func redactAttrs(attrs json.RawMessage, sensitive []string) json.RawMessage {
 	if attrs == nil || (!mentionsAny(attrs, sensitive) && bytes.IndexByte(attrs, '\\') < 0) {
 		return attrs // no name in it, not even written with escapes
 	}
-	i := skipSpace(attrs, 0)
-	if i >= len(attrs) || attrs[i] != '{' {
-		return attrs
-	}
 	var out []byte
 	last := 0
-	for i = skipSpace(attrs, i+1); i < len(attrs) && attrs[i] != '}'; {
-		kEnd, ok := skipString(attrs, i)
-		if !ok {
-			return attrs
-		}
-		key := attrs[i:kEnd]
-		if i = skipSpace(attrs, kEnd); i >= len(attrs) || attrs[i] != ':' {
-			return attrs
-		}
-		i = skipSpace(attrs, i+1)
-		vEnd, ok := skipValue(attrs, i)
-		if !ok {
-			return attrs
-		}
+	ok := scanMembers(attrs, func(key []byte, vStart, vEnd int) {
 		if isSensitiveKey(key, sensitive) {
-			out = append(out, attrs[last:i]...)
+			out = append(out, attrs[last:vStart]...)
 			out = append(out, `"`+Redacted+`"`...)
 			last = vEnd
 		}
-		if i = skipSpace(attrs, vEnd); i < len(attrs) && attrs[i] == ',' {
-			i = skipSpace(attrs, i+1)
-		} else if i >= len(attrs) || attrs[i] != '}' {
-			return attrs
-		}
-	}
-	if out == nil {
+	})
+	if !ok || out == nil {
 		return attrs
 	}
 	return append(out, attrs[last:]...)
+}
+
+// Members returns the members of a JSON object, each value a slice of attrs (not a
+// copy), or nil when attrs is not a well-formed object. It is json.Unmarshal into a
+// map[string]json.RawMessage without copying or validating the values, which for a
+// fabric's list of thousands of endpoints is most of the cost.
+func Members(attrs json.RawMessage) map[string]json.RawMessage {
+	m := map[string]json.RawMessage{}
+	ok := scanMembers(attrs, func(key []byte, vStart, vEnd int) {
+		k := string(key[1 : len(key)-1])
+		if bytes.IndexByte(key, '\\') >= 0 && json.Unmarshal(key, &k) != nil {
+			return
+		}
+		m[k] = attrs[vStart:vEnd:vEnd]
+	})
+	if !ok {
+		return nil
+	}
+	return m
+}
+
+// scanMembers calls fn with each member of the JSON object in b: its key as written
+// (quoted) and where its value starts and ends. It scans b once without decoding it,
+// and reports false when b is not an object or is malformed.
+func scanMembers(b []byte, fn func(key []byte, vStart, vEnd int)) bool {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return false
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return true
+	}
+	for i < len(b) {
+		kEnd, ok := skipString(b, i)
+		if !ok {
+			return false
+		}
+		key := b[i:kEnd]
+		if i = skipSpace(b, kEnd); i >= len(b) || b[i] != ':' {
+			return false
+		}
+		i = skipSpace(b, i+1)
+		vEnd, ok := skipValue(b, i)
+		if !ok {
+			return false
+		}
+		fn(key, i, vEnd)
+		switch i = skipSpace(b, vEnd); {
+		case i < len(b) && b[i] == ',':
+			i = skipSpace(b, i+1)
+		case i < len(b) && b[i] == '}':
+			return true
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 // mentionsAny reports whether any name occurs in attrs at all (the common case is no).

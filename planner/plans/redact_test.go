@@ -67,3 +67,30 @@ func TestRedact(t *testing.T) {
 		t.Error("Redact changed the plan it was given")
 	}
 }
+
+// Members agrees with json.Unmarshal into a map of raw messages, for objects well formed
+// or not.
+func TestMembers(t *testing.T) {
+	for _, in := range []string{
+		`{"a":1,"b":{"c":[1,"}"]},"d":"x\"y","a":2}`,
+		`{ "k\u0065y" : [ ] , "e":null }`,
+		`{}`, `{"a":`, `{"a" 1}`, `[1]`, `null`, `"s"`, ``, `{"a":1,}`,
+	} {
+		var want map[string]json.RawMessage
+		if json.Unmarshal([]byte(in), &want) != nil || want == nil {
+			if got := Members(json.RawMessage(in)); got != nil {
+				t.Errorf("Members(%s) = %v, want nil", in, got)
+			}
+			continue
+		}
+		got := Members(json.RawMessage(in))
+		if len(got) != len(want) {
+			t.Errorf("Members(%s) = %v, want %v", in, got, want)
+		}
+		for k, v := range want {
+			if string(got[k]) != string(v) {
+				t.Errorf("Members(%s)[%q] = %s, want %s", in, k, got[k], v)
+			}
+		}
+	}
+}

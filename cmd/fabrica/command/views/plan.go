@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/fabrica-iac/fabrica/planner/plans"
 	"github.com/fabrica-iac/fabrica/schema"
@@ -107,10 +108,8 @@ func shownAttributes(rc *plans.ResourceChange) []string {
 	case plans.Update, plans.Replace, plans.Read:
 		return rc.ChangedAttributes
 	case plans.Create:
-		var m map[string]json.RawMessage
-		_ = json.Unmarshal(rc.After, &m)
 		var names []string
-		for k := range m {
+		for k := range plans.Members(rc.After) {
 			if !slices.Contains(rc.Derived, k) {
 				names = append(names, k)
 			}
@@ -140,9 +139,7 @@ func writeEntry(w io.Writer, e entry, color bool) {
 		}
 		return
 	}
-	var before, after map[string]json.RawMessage
-	_ = json.Unmarshal(rc.Before, &before)
-	_ = json.Unmarshal(rc.After, &after)
+	before, after := plans.Members(rc.Before), plans.Members(rc.After)
 	if rc.Kind == "training_job" && rc.Action != plans.Delete {
 		writeLaunch(w, after)
 	}
@@ -195,15 +192,27 @@ func shortValue(v json.RawMessage) string {
 	if v == nil {
 		return "(none)"
 	}
-	var buf bytes.Buffer
-	if json.Compact(&buf, v) != nil {
-		return string(v)
+	b := []byte(v)
+	if bytes.ContainsAny(b, " \t\r\n") { // planned values are compact already
+		var buf bytes.Buffer
+		if json.Compact(&buf, v) != nil {
+			return string(v)
+		}
+		b = buf.Bytes()
 	}
-	s := buf.String()
-	if r := []rune(s); len(r) > 80 {
-		s = string(r[:77]) + "…"
+	// More than 80 characters are cut to 77 and "…", reading no further.
+	cut := 0
+	for end, n := 0, 0; end < len(b); n++ {
+		switch n {
+		case 77:
+			cut = end
+		case 80:
+			return string(b[:cut]) + "…"
+		}
+		_, size := utf8.DecodeRune(b[end:])
+		end += size
 	}
-	return s
+	return string(b)
 }
 
 // ImpactText prints each facility's figures before → after.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/fabrica-iac/fabrica/planner/plans"
@@ -86,5 +87,24 @@ func TestPlanJSON_roundTrips(t *testing.T) {
 	}
 	if back.FormatVersion != plans.FormatVersion || len(back.ResourceChanges) != 10 {
 		t.Errorf("round trip lost data: %+v", back)
+	}
+}
+
+func TestShortValue(t *testing.T) {
+	s80 := `"` + strings.Repeat("é", 78) + `"` // 80 characters
+	for _, tc := range []struct{ in, want string }{
+		{`{ "a" : [1, 2] }`, `{"a":[1,2]}`},
+		{`"a b"`, `"a b"`},
+		{s80, s80},
+		{s80 + "x", s80[:len(`"`)+76*len("é")] + "…"},
+		{`[` + strings.Repeat(`"hardware.n",`, 20) + `1]`, `["hardware.n","hardware.n","hardware.n","hardware.n","hardware.n","hardware.n…`},
+		{`not json`, `not json`},
+	} {
+		if got := shortValue(json.RawMessage(tc.in)); got != tc.want {
+			t.Errorf("shortValue(%s) = %s, want %s", tc.in, got, tc.want)
+		}
+	}
+	if got := shortValue(nil); got != "(none)" {
+		t.Errorf("shortValue(nil) = %s", got)
 	}
 }
