@@ -67,6 +67,21 @@ func redactAttrs(attrs json.RawMessage, sensitive []string) json.RawMessage {
 	return append(out, attrs[last:]...)
 }
 
+// MemberNames returns the keys of a JSON object in order (nil when attrs is not a
+// well-formed object), reading none of the values.
+func MemberNames(attrs json.RawMessage) []string {
+	var names []string
+	ok := scanMembers(attrs, func(key []byte, _, _ int) {
+		if k, ok := unquoteKey(key); ok {
+			names = append(names, k)
+		}
+	})
+	if !ok {
+		return nil
+	}
+	return names
+}
+
 // Members returns the members of a JSON object, each value a slice of attrs (not a
 // copy), or nil when attrs is not a well-formed object. It is json.Unmarshal into a
 // map[string]json.RawMessage without copying or validating the values, which for a
@@ -74,16 +89,22 @@ func redactAttrs(attrs json.RawMessage, sensitive []string) json.RawMessage {
 func Members(attrs json.RawMessage) map[string]json.RawMessage {
 	m := map[string]json.RawMessage{}
 	ok := scanMembers(attrs, func(key []byte, vStart, vEnd int) {
-		k := string(key[1 : len(key)-1])
-		if bytes.IndexByte(key, '\\') >= 0 && json.Unmarshal(key, &k) != nil {
-			return
+		if k, ok := unquoteKey(key); ok {
+			m[k] = attrs[vStart:vEnd:vEnd]
 		}
-		m[k] = attrs[vStart:vEnd:vEnd]
 	})
 	if !ok {
 		return nil
 	}
 	return m
+}
+
+func unquoteKey(quoted []byte) (string, bool) {
+	k := string(quoted[1 : len(quoted)-1])
+	if bytes.IndexByte(quoted, '\\') >= 0 && json.Unmarshal(quoted, &k) != nil {
+		return "", false
+	}
+	return k, true
 }
 
 // scanMembers calls fn with each member of the JSON object in b: its key as written

@@ -2,6 +2,7 @@ package plans
 
 import (
 	"encoding/json"
+	"slices"
 	"testing"
 )
 
@@ -92,5 +93,15 @@ func TestMembers(t *testing.T) {
 				t.Errorf("Members(%s)[%q] = %s, want %s", in, k, got[k], v)
 			}
 		}
+	}
+}
+
+func TestMemberNames(t *testing.T) {
+	got := MemberNames(json.RawMessage(`{"b":[1,{"x":2}],"a\u0062":null,"a":"}"}`))
+	if want := []string{"b", "ab", "a"}; !slices.Equal(got, want) {
+		t.Errorf("MemberNames = %q, want %q", got, want)
+	}
+	if got := MemberNames(json.RawMessage(`{"b":1`)); got != nil {
+		t.Errorf("MemberNames of a cut object = %q, want nil", got)
 	}
 }

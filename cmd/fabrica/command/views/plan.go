@@ -109,7 +109,7 @@ func shownAttributes(rc *plans.ResourceChange) []string {
 		return rc.ChangedAttributes
 	case plans.Create:
 		var names []string
-		for k := range plans.Members(rc.After) {
+		for _, k := range plans.MemberNames(rc.After) {
 			if !slices.Contains(rc.Derived, k) {
 				names = append(names, k)
 			}
