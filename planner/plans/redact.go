@@ -54,7 +54,7 @@ func redactAttrs(attrs json.RawMessage, sensitive []string) json.RawMessage {
 	}
 	var out []byte
 	last := 0
-	ok := scanMembers(attrs, func(key []byte, vStart, vEnd int) {
+	_, ok := scanMembers(attrs, func(key []byte, vStart, vEnd int) {
 		if isSensitiveKey(key, sensitive) {
 			out = append(out, attrs[last:vStart]...)
 			out = append(out, `"`+Redacted+`"`...)
@@ -71,7 +71,7 @@ func redactAttrs(attrs json.RawMessage, sensitive []string) json.RawMessage {
 // well-formed object), reading none of the values.
 func MemberNames(attrs json.RawMessage) []string {
 	var names []string
-	ok := scanMembers(attrs, func(key []byte, _, _ int) {
+	ok := wholeObject(attrs, func(key []byte, _, _ int) {
 		if k, ok := unquoteKey(key); ok {
 			names = append(names, k)
 		}
@@ -88,7 +88,7 @@ func MemberNames(attrs json.RawMessage) []string {
 // fabric's list of thousands of endpoints is most of the cost.
 func Members(attrs json.RawMessage) map[string]json.RawMessage {
 	m := map[string]json.RawMessage{}
-	ok := scanMembers(attrs, func(key []byte, vStart, vEnd int) {
+	ok := wholeObject(attrs, func(key []byte, vStart, vEnd int) {
 		if k, ok := unquoteKey(key); ok {
 			m[k] = attrs[vStart:vEnd:vEnd]
 		}
@@ -97,6 +97,12 @@ func Members(attrs json.RawMessage) map[string]json.RawMessage {
 		return nil
 	}
 	return m
+}
+
+// wholeObject is scanMembers for a b that must hold the object and nothing else.
+func wholeObject(b []byte, fn func(key []byte, vStart, vEnd int)) bool {
+	end, ok := scanMembers(b, fn)
+	return ok && skipSpace(b, end) == len(b)
 }
 
 func unquoteKey(quoted []byte) (string, bool) {
@@ -109,41 +115,42 @@ func unquoteKey(quoted []byte) (string, bool) {
 
 // scanMembers calls fn with each member of the JSON object in b: its key as written
 // (quoted) and where its value starts and ends. It scans b once without decoding it,
-// and reports false when b is not an object or is malformed.
-func scanMembers(b []byte, fn func(key []byte, vStart, vEnd int)) bool {
+// and returns where the object ends, or false when b does not start with a well-formed
+// object.
+func scanMembers(b []byte, fn func(key []byte, vStart, vEnd int)) (end int, ok bool) {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
-		return false
+		return 0, false
 	}
 	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == '}' {
-		return true
+		return i + 1, true
 	}
 	for i < len(b) {
 		kEnd, ok := skipString(b, i)
 		if !ok {
-			return false
+			return 0, false
 		}
 		key := b[i:kEnd]
 		if i = skipSpace(b, kEnd); i >= len(b) || b[i] != ':' {
-			return false
+			return 0, false
 		}
 		i = skipSpace(b, i+1)
 		vEnd, ok := skipValue(b, i)
 		if !ok {
-			return false
+			return 0, false
 		}
 		fn(key, i, vEnd)
 		switch i = skipSpace(b, vEnd); {
 		case i < len(b) && b[i] == ',':
 			i = skipSpace(b, i+1)
 		case i < len(b) && b[i] == '}':
-			return true
+			return i + 1, true
 		default:
-			return false
+			return 0, false
 		}
 	}
-	return false
+	return 0, false
 }
 
 // mentionsAny reports whether any name occurs in attrs at all (the common case is no).

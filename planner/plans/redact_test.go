@@ -75,7 +75,7 @@ func TestMembers(t *testing.T) {
 	for _, in := range []string{
 		`{"a":1,"b":{"c":[1,"}"]},"d":"x\"y","a":2}`,
 		`{ "k\u0065y" : [ ] , "e":null }`,
-		`{}`, `{"a":`, `{"a" 1}`, `[1]`, `null`, `"s"`, ``, `{"a":1,}`,
+		`{}`, `{"a":`, `{"a" 1}`, `{"a":1} x`, `{} {}`, `[1]`, `null`, `"s"`, ``, `{"a":1,}`,
 	} {
 		var want map[string]json.RawMessage
 		if json.Unmarshal([]byte(in), &want) != nil || want == nil {
@@ -103,5 +103,14 @@ func TestMemberNames(t *testing.T) {
 	}
 	if got := MemberNames(json.RawMessage(`{"b":1`)); got != nil {
 		t.Errorf("MemberNames of a cut object = %q, want nil", got)
+	}
+}
+
+// What follows a malformed object's end does not stop its secrets being hidden.
+func TestRedactAttrs_trailing(t *testing.T) {
+	in := `{"bmc_password":"s3cret"} {"x":1}`
+	want := `{"bmc_password":"(sensitive)"} {"x":1}`
+	if got := string(redactAttrs(json.RawMessage(in), []string{"bmc_password"})); got != want {
+		t.Errorf("redactAttrs(%s) = %s, want %s", in, got, want)
 	}
 }

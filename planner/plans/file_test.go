@@ -1,0 +1,49 @@
+package plans
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// decodeChange reads a resource change line exactly as encoding/json does, and fails
+// where it fails.
+func TestDecodeChange_matchesEncodingJSON(t *testing.T) {
+	lines := []string{
+		`{"address":"hardware.n[2]","kind":"hardware","name":"n","index":2,"provider":"sim","action":"create","reason":"new","before":null,"after":{"a":[1,{"b":"}"}],"s":"é"},"after_unknown":["id"],"derived":["gpus","power_kw"],"decl_range":{"filename":"m.fab.hcl","start":{"line":1,"column":1,"byte":0},"end":{"line":1,"column":5,"byte":4}},"attribute_ranges":{"a":{"filename":"m.fab.hcl","start":{"line":2,"column":3,"byte":9},"end":{"line":2,"column":4,"byte":10}}},"config_hash":"h","dependencies":["facility.f"]}`,
+		`{"address":"hardware.x[\"a\u003cb\"]","kind":"hardware","name":"x","index":"a<b","provider":"sim","action":"replace","before":{"a":1},"after":{"a":"é\n"},"replace_paths":["a"],"changed_attributes":["a"],"sensitive_attributes":["bmc_password"],"prior_id":"id-1","create_before_destroy":true,"prevent_destroy":true,"record_only":true}`,
+		` { "address" : "facility.f" , "action" : "delete" , "before" : { } , "after" : null , "derived" : [ ] , "extra" : [1] , "addr\u0065ss" : "facility.g" } `,
+		`{"address":"ünïcode","reason":"tab\there","dependencies":null,"decl_range":null,"attribute_ranges":null,"index":1.5e0}`,
+		`{"address":"a","address":"b","before":{"x":1},"before":[2]}`,
+		`{}`,
+		// Broken lines: both must fail.
+		`{"address":"a","before":{"x":tru}}`,
+		`{"address":"a"`,
+		`{"address":1}`,
+		`{"derived":["a",2]}`,
+		`{"derived":"a"}`,
+		`{"record_only":"yes"}`,
+		`{"index":[}`,
+		`{"address":"a",}`,
+		`["address"]`,
+		`{"address":"a"} {}`,
+		`{"address":"bad \x01 control"}`,
+	}
+	for _, line := range lines {
+		var want ResourceChange
+		wantErr := json.Unmarshal([]byte(line), &want)
+		var got ResourceChange
+		gotErr := (&rangeInterner{}).decodeChange([]byte(line), &got)
+		if (gotErr == nil) != (wantErr == nil) {
+			t.Errorf("%s:\nerror %v, encoding/json's %v", line, gotErr, wantErr)
+			continue
+		}
+		if wantErr != nil {
+			continue
+		}
+		if d := cmp.Diff(&want, &got); d != "" {
+			t.Errorf("%s:\ndecodeChange differs from encoding/json (-json +decodeChange):\n%s", line, d)
+		}
+	}
+}
