@@ -127,12 +127,16 @@ func (e *encoder) changeRange(rcs []*ResourceChange, first int) {
 	}
 }
 
+// rangeSize is about the size of an encoded Range (and its name).
+const rangeSize = 144
+
 // EncodedSizeHint is about the size of p's JSON encoding, to size a buffer once rather
 // than grow it by doubling (which, for 150 MB, costs more than the encoding).
 func EncodedSizeHint(p *Plan) int {
 	n := 64 << 10
 	for _, rc := range p.ResourceChanges {
-		n += len(rc.Before) + len(rc.After) + 512 + 24*(len(rc.Dependencies)+len(rc.Derived)+len(rc.AfterUnknown))
+		n += len(rc.Before) + len(rc.After) + 512 + 24*(len(rc.Dependencies)+len(rc.Derived)+len(rc.AfterUnknown)) +
+			rangeSize*(1+len(rc.AttributeRanges))
 	}
 	return n
 }
@@ -248,7 +252,8 @@ func (e *encoder) cachedAttrRanges(m map[string]*Range) []byte {
 		names = append(names, name)
 	}
 	slices.Sort(names)
-	b := []byte{'{'}
+	b := make([]byte, 0, 2+rangeSize*len(names))
+	b = append(b, '{')
 	for i, name := range names {
 		if i > 0 {
 			b = append(b, ',')
