@@ -19,6 +19,9 @@ type Config struct {
 	Dir string
 	// Sources holds each file's bytes by filename, for diagnostic snippets.
 	Sources map[string][]byte
+	// SettingsOnly marks a configuration read by LoadSettings: only files that can
+	// declare the fabrica block were parsed, so it is not one to evaluate.
+	SettingsOnly bool
 
 	Settings    *Settings
 	Providers   []*Provider

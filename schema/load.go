@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/fabrica-iac/fabrica/internal/hclsyntax"
 	"github.com/fabrica-iac/fabrica/schema/addrs"
@@ -24,6 +26,68 @@ const (
 
 // LoadDir loads every *.fab.hcl and *.fab.json file in dir (not its subdirectories).
 func LoadDir(dir string) (*Config, diag.Diagnostics) {
+	files, diags := readDir(dir)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	cfg, diags := LoadSources(files)
+	if cfg != nil {
+		cfg.Dir = dir
+	}
+	return cfg, diags
+}
+
+// LoadSettings loads what a command that does not evaluate the configuration in dir
+// needs of it: the fabrica block (backend, encryption) and every file's source, for
+// messages. Only files that can hold the fabrica block are parsed, so applying a saved
+// plan does not parse the 100,000 blocks it was made from. The Config has SettingsOnly
+// set: its other blocks are those of the parsed files only.
+func LoadSettings(dir string) (*Config, diag.Diagnostics) {
+	files, diags := readDir(dir)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	parse := map[string][]byte{}
+	for n, src := range files {
+		if strings.HasSuffix(n, ".json") || mayHoldSettings(src) {
+			parse[n] = src
+		}
+	}
+	cfg, diags := LoadSources(parse)
+	cfg.Sources, cfg.Dir, cfg.SettingsOnly = files, dir, true
+	return cfg, diags
+}
+
+// mayHoldSettings reports whether HCL source can declare a fabrica block: a line that
+// starts with the word fabrica (top-level blocks start lines). A comment or heredoc line
+// that starts so is a false alarm, which only costs parsing the file.
+func mayHoldSettings(src []byte) bool {
+	const word = "fabrica"
+	for at := 0; ; {
+		i := bytes.Index(src[at:], []byte(word))
+		if i < 0 {
+			return false
+		}
+		i += at
+		at = i + len(word)
+		lineStart := bytes.LastIndexByte(src[:i], '\n') + 1
+		indent := bytes.TrimLeft(src[lineStart:i], " \t")
+		if len(indent) > 0 && !(lineStart == 0 && string(indent) == "\uFEFF") {
+			continue
+		}
+		if at < len(src) && (isIdentByte(src[at]) || src[at] >= utf8.RuneSelf) {
+			continue // fabrica-gen, fabrica_x, …: another name
+		}
+		return true
+	}
+}
+
+func isIdentByte(c byte) bool {
+	return c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+// readDir reads every configuration file of dir, by path.
+func readDir(dir string) (map[string][]byte, diag.Diagnostics) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, diag.Diagnostics{{Severity: diag.Error, Summary: "Cannot read configuration directory",
@@ -49,11 +113,7 @@ func LoadDir(dir string) (*Config, diag.Diagnostics) {
 		}
 		files[n] = src
 	}
-	cfg, diags := LoadSources(files)
-	if cfg != nil {
-		cfg.Dir = dir
-	}
-	return cfg, diags
+	return files, nil
 }
 
 // LoadSources loads a configuration from file contents keyed by filename; a name ending in

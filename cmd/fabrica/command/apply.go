@@ -31,7 +31,10 @@ func newApplyCmd(streams *views.Streams, g *globals, destroy bool) *cobra.Comman
 		Long: `Plans (or reads the saved PLANFILE), asks for confirmation unless --auto-approve, then
 applies the changes in dependency order, --parallelism at a time, recording each finished
 instance in state as it completes. Ctrl-C stops starting new changes and lets the ones in
-flight finish; a second Ctrl-C kills the providers.`,
+flight finish; a second Ctrl-C kills the providers.
+
+With PLANFILE, the plan carries the changes and the provider settings: of the
+configuration only the fabrica block (backend, encryption) is read.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := f.check(); err != nil {
@@ -59,7 +62,11 @@ flight finish; a second Ctrl-C kills the providers.`,
 
 func runApply(ctx context.Context, streams *views.Streams, g *globals, f *applyFlags, planFile string) int {
 	ctx, interrupted := interruptible(ctx, streams)
-	p, diags := openProject(streams, g)
+	opener := openProject
+	if planFile != "" {
+		opener = openProjectSettings // a saved plan carries everything else
+	}
+	p, diags := opener(streams, g)
 	defer p.close()
 	var saved *plans.Plan
 	if planFile != "" && !diags.HasErrors() {

@@ -45,8 +45,19 @@ func (p *project) phase(name string) {
 
 // openProject loads the configuration and its backend (no evaluation yet).
 func openProject(streams *views.Streams, g *globals) (*project, diag.Diagnostics) {
+	return openProjectWith(streams, g, schema.LoadDir)
+}
+
+// openProjectSettings is openProject for a command that will not evaluate the
+// configuration, such as applying a saved plan: only its settings are read (see
+// schema.LoadSettings).
+func openProjectSettings(streams *views.Streams, g *globals) (*project, diag.Diagnostics) {
+	return openProjectWith(streams, g, schema.LoadSettings)
+}
+
+func openProjectWith(streams *views.Streams, g *globals, load func(string) (*schema.Config, diag.Diagnostics)) (*project, diag.Diagnostics) {
 	p := &project{streams: streams, dir: g.dir, log: newLogger(environ(streams)), mark: time.Now()}
-	cfg, diags := schema.LoadDir(g.dir)
+	cfg, diags := load(g.dir)
 	p.cfg = cfg
 	p.phase("load")
 	if diags.HasErrors() {
@@ -68,6 +79,9 @@ func openProject(streams *views.Streams, g *globals) (*project, diag.Diagnostics
 
 // evaluate evaluates the configuration and prepares its providers.
 func (p *project) evaluate(vars planner.InputVars) diag.Diagnostics {
+	if p.cfg.SettingsOnly {
+		panic("evaluating a configuration opened for its settings only")
+	}
 	ev, diags := planner.Evaluate(p.cfg, vars)
 	p.ev = ev
 	p.phase("evaluate")
