@@ -228,8 +228,8 @@ func (in *rangeInterner) declRange(v []byte) (*Range, error) {
 	if r, ok := in.decl[string(v)]; ok {
 		return r, nil
 	}
-	r := &Range{}
-	if err := json.Unmarshal(v, r); err != nil {
+	r, err := decodeRange(v)
+	if err != nil {
 		return nil, err
 	}
 	if in.decl == nil {
@@ -246,15 +246,106 @@ func (in *rangeInterner) attributeRanges(v []byte) (map[string]*Range, error) {
 	if m, ok := in.attrs[string(v)]; ok {
 		return m, nil
 	}
-	var m map[string]*Range
-	if err := json.Unmarshal(v, &m); err != nil {
-		return nil, err
+	m := map[string]*Range{}
+	bad := false
+	ok := wholeObject(v, func(key []byte, vStart, vEnd int) {
+		name, kok := unquoteKey(key)
+		r, rok := fastRange(v[vStart:vEnd])
+		bad = bad || !kok || !rok
+		m[name] = r
+	})
+	if !ok || bad {
+		m = nil
+		if err := json.Unmarshal(v, &m); err != nil { // the general decoder, for its verdict
+			return nil, err
+		}
 	}
 	if in.attrs == nil {
 		in.attrs = map[string]map[string]*Range{}
 	}
 	in.attrs[string(v)] = m
 	return m, nil
+}
+
+// decodeRange decodes a source range as json.Unmarshal would.
+func decodeRange(v []byte) (*Range, error) {
+	if r, ok := fastRange(v); ok {
+		return r, nil
+	}
+	r := &Range{}
+	if err := json.Unmarshal(v, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// fastRange reads a range written as fabrica writes them, without reflection, and
+// reports false for anything else (which json.Unmarshal then decides).
+func fastRange(v []byte) (*Range, bool) {
+	r := &Range{}
+	ok := true
+	whole := wholeObject(v, func(key []byte, vStart, vEnd int) {
+		val := v[vStart:vEnd]
+		switch string(key) {
+		case `"filename"`:
+			if len(val) < 2 || val[0] != '"' || !plainASCII(val[1:len(val)-1]) {
+				ok = false
+				return
+			}
+			r.Filename = string(val[1 : len(val)-1])
+		case `"start"`:
+			ok = ok && fastPos(val, &r.Start)
+		case `"end"`:
+			ok = ok && fastPos(val, &r.End)
+		default:
+			ok = false
+		}
+	})
+	return r, whole && ok
+}
+
+// fastPos reads a position of plain JSON integers, reporting false for anything else.
+func fastPos(v []byte, p *Pos) bool {
+	ok := true
+	whole := wholeObject(v, func(key []byte, vStart, vEnd int) {
+		n, isInt := jsonInt(v[vStart:vEnd])
+		switch {
+		case !isInt:
+			ok = false
+		case string(key) == `"line"`:
+			p.Line = n
+		case string(key) == `"column"`:
+			p.Column = n
+		case string(key) == `"byte"`:
+			p.Byte = n
+		default:
+			ok = false
+		}
+	})
+	return whole && ok
+}
+
+// jsonInt parses a JSON number that is a plain integer (no fraction, exponent or
+// leading zero).
+func jsonInt(b []byte) (int, bool) {
+	digits := b
+	if len(digits) > 0 && digits[0] == '-' {
+		digits = digits[1:]
+	}
+	if len(digits) == 0 || len(digits) > 15 || (digits[0] == '0' && len(digits) > 1) {
+		return 0, false
+	}
+	n := 0
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	if len(digits) < len(b) {
+		n = -n
+	}
+	return n, true
 }
 
 // decodeString decodes a JSON string (null gives ""); one of printable ASCII without

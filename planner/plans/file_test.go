@@ -17,7 +17,13 @@ func TestDecodeChange_matchesEncodingJSON(t *testing.T) {
 		`{"address":"ünïcode","reason":"tab\there","dependencies":null,"decl_range":null,"attribute_ranges":null,"index":1.5e0}`,
 		`{"address":"a","address":"b","before":{"x":1},"before":[2]}`,
 		`{}`,
+		`{"decl_range":{"filename":"dïr/m.fab.hcl","start":{"line":-1,"column":0,"byte":12},"end":{"line":1,"column":2,"byte":3,"x":1}},"attribute_ranges":{"a\u0062":{"filename":"a\"b","start":{"line":1}},"c":{"end":{"line":2,"column":3,"byte":4},"start":{"byte":0,"line":9,"column":9}}}}`,
+		`{"attribute_ranges":{"a":null},"decl_range":{"filename":"m","start":null}}`,
 		// Broken lines: both must fail.
+		`{"decl_range":{"filename":"m","start":{"line":01}}}`,
+		`{"decl_range":{"filename":"m","start":{"line":1.5}}}`,
+		`{"attribute_ranges":{"a":{"start":{"line":1e2}}}}`,
+		`{"attribute_ranges":{"a":[]}}`,
 		`{"address":"a","before":{"x":tru}}`,
 		`{"address":"a"`,
 		`{"address":1}`,

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync"
@@ -48,6 +49,13 @@ func MaybeServe(args []string) (int, bool) {
 	if !ok {
 		fmt.Fprintf(os.Stderr, "Error: there is no built-in provider %q; built-in providers: %s\n", args[2], strings.Join(builtinNames(), ", "))
 		return ExitError, true
+	}
+	// FABRICA_CPUPROFILE=FILE (see Main): a built-in provider writes FILE.NAME.
+	if path := os.Getenv("FABRICA_CPUPROFILE"); path != "" {
+		if f, err := os.Create(path + "." + args[2]); err == nil {
+			_ = pprof.StartCPUProfile(f)
+			defer func() { pprof.StopCPUProfile(); f.Close() }()
+		}
 	}
 	plugin.Serve(newProvider())
 	return ExitOK, true
