@@ -32,6 +32,7 @@ const (
 	// stringCacheSize slots (a power of two).
 	maxInternString = 96
 	stringCacheSize = 1 << 13
+	numberCacheSize = 1 << 10
 	// maxDepth guards the recursion against hostile input.
 	maxDepth = 1000
 )
@@ -55,7 +56,10 @@ type decoder struct {
 	seed maphash.Seed
 	// strs is a direct-mapped cache of string terms: repeated keys and values ("kind",
 	// "create", "facility.pod") share one term, without a growing map.
-	strs     []cachedString
+	strs []cachedString
+	// nums is the same for numbers (by their text): a plan's instances repeat the
+	// same few figures, and its indexes count from 0 in every resource.
+	nums     []cachedString
 	subtrees map[uint64]subtree
 	// pairs and elems are stacks of the objects and arrays being read, reused so that
 	// reading a value allocates only the value.
@@ -100,7 +104,8 @@ func (e *SyntaxError) Error() string {
 // decodeInput parses a JSON document into an ast.Value, equal to what
 // ast.ValueFromReader returns for it.
 func decodeInput(data []byte) (ast.Value, error) {
-	d := &decoder{data: data, seed: maphash.MakeSeed(), strs: make([]cachedString, stringCacheSize), subtrees: map[uint64]subtree{}}
+	d := &decoder{data: data, seed: maphash.MakeSeed(), strs: make([]cachedString, stringCacheSize),
+		nums: make([]cachedString, numberCacheSize), subtrees: map[uint64]subtree{}}
 	t, err := d.value(0)
 	if err != nil {
 		return nil, err
@@ -428,7 +433,8 @@ func (d *decoder) parallelArray(depth int) (*ast.Term, bool) {
 			continue
 		}
 		wg.Go(func() {
-			sub := &decoder{data: d.data, seed: d.seed, strs: make([]cachedString, stringCacheSize), subtrees: map[uint64]subtree{}}
+			sub := &decoder{data: d.data, seed: d.seed, strs: make([]cachedString, stringCacheSize),
+				nums: make([]cachedString, numberCacheSize), subtrees: map[uint64]subtree{}}
 			for i := lo; i < hi; i++ {
 				sub.pos = elems[i]
 				t, err := sub.value(depth + 1)
@@ -562,5 +568,12 @@ func (d *decoder) number() (*ast.Term, error) {
 	}
 	d.pos = i
 	raw := data[start:i]
-	return ast.NumberTerm(json.Number(raw)), nil
+	h := maphash.Bytes(d.seed, raw)
+	c := &d.nums[h&(numberCacheSize-1)]
+	if c.term != nil && c.hash == h && c.s == string(raw) {
+		return c.term, nil
+	}
+	n := string(raw)
+	*c = cachedString{hash: h, s: n, term: ast.NumberTerm(json.Number(n))}
+	return c.term, nil
 }
