@@ -7,7 +7,25 @@ import "strings"
 // `hardware.node[2]` comes before `hardware.node[10]`. Addresses whose digit runs differ
 // only in leading zeros fall back to plain string order, so the order is total.
 func CompareAddresses(a, b string) int {
-	i, j := 0, 0
+	// Sorting a plan compares addresses that share most of their text: skip the common
+	// prefix, backing up to the start of a number it ends in.
+	k := 0
+	for k < len(a) && k < len(b) && a[k] == b[k] {
+		k++
+	}
+	if k == len(a) && k == len(b) {
+		return 0
+	}
+	for k > 0 && isDigit(a[k-1]) {
+		k--
+	}
+	return compareAddressesFrom(a, b, k)
+}
+
+// compareAddressesFrom is CompareAddresses for a and b whose first k bytes are equal
+// and do not end inside a number.
+func compareAddressesFrom(a, b string, k int) int {
+	i, j := k, k
 	for i < len(a) && j < len(b) {
 		ca, cb := a[i], b[j]
 		if isDigit(ca) && isDigit(cb) {

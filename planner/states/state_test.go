@@ -226,3 +226,24 @@ func TestLockedError(t *testing.T) {
 		t.Errorf("NewLockInfo = %+v", info)
 	}
 }
+
+// Skipping the common prefix never changes the order: CompareAddresses agrees with the
+// comparison from the first byte.
+func FuzzCompareAddresses(f *testing.F) {
+	for _, p := range [][2]string{
+		{"hardware.r000001[3]", "hardware.r000001[12]"}, {"hardware.r1[0]", "hardware.r01[0]"},
+		{"a[10]", "a[9]"}, {"a[009]", "a[9]"}, {"x12y", "x12"}, {"", "a"}, {"a1b", "a1b"},
+		{"fabric.f001_p01", "fabric.f001_p1"}, {"n[100]", "n[99]"},
+	} {
+		f.Add(p[0], p[1])
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		got, want := CompareAddresses(a, b), compareAddressesFrom(a, b, 0)
+		if got != want {
+			t.Fatalf("CompareAddresses(%q, %q) = %d, from the start %d", a, b, got, want)
+		}
+		if back := CompareAddresses(b, a); back != -got {
+			t.Fatalf("CompareAddresses(%q, %q) = %d but reversed %d", a, b, got, back)
+		}
+	})
+}
