@@ -35,12 +35,20 @@ var facilityAggregates = map[string]bool{
 // DesiredInstances encodes every evaluated instance, in the evaluation's order.
 func (e *Evaluated) DesiredInstances() []*Desired {
 	out := make([]*Desired, len(e.Instances))
-	parallelFor(len(e.Instances), func(i int) {
-		inst := e.Instances[i]
-		attrs := instanceJSON(inst)
-		out[i] = &Desired{
-			Instance: inst, Address: inst.Address(), Provider: e.ProviderFor(inst),
-			Attrs: attrs, Hash: providers.AttrsHash(attrs), Dependencies: e.resourceDeps[inst.Addr.Resource],
+	parallelChunks(len(e.Instances), func(lo, hi int) {
+		var prev *Desired
+		for i := lo; i < hi; i++ {
+			inst := e.Instances[i]
+			d := &Desired{Instance: inst, Address: inst.Address(), Provider: e.ProviderFor(inst),
+				Attrs: instanceJSON(inst), Dependencies: e.resourceDeps[inst.Addr.Resource]}
+			// The instances of a counted block usually have the same attributes: they
+			// then share one copy and its hash.
+			if prev != nil && prev.Instance.Resource == inst.Resource && bytes.Equal(prev.Attrs, d.Attrs) {
+				d.Attrs, d.Hash = prev.Attrs, prev.Hash
+			} else {
+				d.Hash = providers.AttrsHash(d.Attrs)
+			}
+			out[i], prev = d, d
 		}
 	})
 	return out

@@ -66,11 +66,19 @@ func (e *Evaluated) evalWave(wave []node, refsOf map[node]*refs) diag.Diagnostic
 
 // parallelFor calls fn(0..n-1) on GOMAXPROCS goroutines, in contiguous chunks.
 func parallelFor(n int, fn func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), n)
-	if workers <= 1 {
-		for i := range n {
+	parallelChunks(n, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
 			fn(i)
 		}
+	})
+}
+
+// parallelChunks splits 0..n-1 into one contiguous chunk per GOMAXPROCS goroutine and
+// calls fn(lo, hi) for each.
+func parallelChunks(n int, fn func(lo, hi int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 {
+		fn(0, n)
 		return
 	}
 	var wg sync.WaitGroup
@@ -80,13 +88,7 @@ func parallelFor(n int, fn func(i int)) {
 		if lo >= hi {
 			continue
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := lo; i < hi; i++ {
-				fn(i)
-			}
-		}()
+		wg.Go(func() { fn(lo, hi) })
 	}
 	wg.Wait()
 }
