@@ -103,13 +103,25 @@ Takes no lock and changes nothing; --out FILE saves the plan for apply FILE.`,
 func runPlan(ctx context.Context, streams *views.Streams, g *globals, f *planFlags) int {
 	p, diags := openProject(streams, g)
 	defer p.close()
-	if !diags.HasErrors() {
-		diags = diags.Append(p.evaluate(f.inputs(streams)))
-	}
 	if diags.HasErrors() {
 		return reportDiags(streams, p, diags, f.format == "json")
 	}
-	prior, err := p.backend.Load(ctx)
+	// The state is read while the configuration is evaluated: neither needs the other.
+	type loaded struct {
+		st  *states.State
+		err error
+	}
+	state := make(chan loaded, 1)
+	go func() {
+		st, err := p.backend.Load(ctx)
+		state <- loaded{st, err}
+	}()
+	diags = diags.Append(p.evaluate(f.inputs(streams)))
+	ld := <-state // before p.close, which closes the backend
+	if diags.HasErrors() {
+		return reportDiags(streams, p, diags, f.format == "json")
+	}
+	prior, err := ld.st, ld.err
 	if err != nil {
 		return reportDiags(streams, p, diags.Append(stateError(err)), f.format == "json")
 	}
