@@ -1,6 +1,8 @@
 package planner
 
 import (
+	"errors"
+
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/function"
@@ -26,7 +28,7 @@ var concatFunc = function.New(&function.Spec{
 
 func concatType(args []cty.Value) (cty.Type, error) {
 	if len(args) == 0 {
-		return cty.NilType, function.NewArgErrorf(0, "at least one argument is required")
+		return cty.NilType, errors.New("at least one argument is required")
 	}
 	if args[0].Type().IsListType() {
 		tys := make([]cty.Type, len(args))

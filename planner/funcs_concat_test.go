@@ -1,9 +1,11 @@
 package planner
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
 )
 
@@ -35,8 +37,8 @@ func TestConcatMatchesStdlib(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			want, wantErr := stdlib.ConcatFunc.Call(args)
 			got, gotErr := concatFunc.Call(args)
-			if (wantErr == nil) != (gotErr == nil) {
-				t.Fatalf("error = %v, stdlib's = %v", gotErr, wantErr)
+			if (wantErr == nil) != (gotErr == nil) || (wantErr != nil && (gotErr.Error() != wantErr.Error() || argIndex(gotErr) != argIndex(wantErr))) {
+				t.Fatalf("error = %v (argument %d), stdlib's = %v (argument %d)", gotErr, argIndex(gotErr), wantErr, argIndex(wantErr))
 			}
 			if wantErr != nil {
 				return
@@ -46,4 +48,13 @@ func TestConcatMatchesStdlib(t *testing.T) {
 			}
 		})
 	}
+}
+
+// argIndex is the argument an error is about, or -1.
+func argIndex(err error) int {
+	var ae function.ArgError
+	if errors.As(err, &ae) {
+		return ae.Index
+	}
+	return -1
 }

@@ -23,7 +23,7 @@ type Lookup interface {
 // arguments and the instances it refers to (DESIGN.md §3 "Validation"). Instances it
 // refers to must already be derived, which evaluation order guarantees.
 func Derive(inst *Instance, l Lookup) diag.Diagnostics {
-	inst.Derived = map[string]cty.Value{}
+	inst.Derived, inst.derivedNums = map[string]cty.Value{}, nil
 	var diags diag.Diagnostics
 	switch inst.Kind() {
 	case KindHardware:

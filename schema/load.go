@@ -58,9 +58,10 @@ func LoadSettings(dir string) (*Config, diag.Diagnostics) {
 	return cfg, diags
 }
 
-// mayHoldSettings reports whether HCL source can declare a fabrica block: a line that
-// starts with the word fabrica (top-level blocks start lines). A comment or heredoc line
-// that starts so is a false alarm, which only costs parsing the file.
+// mayHoldSettings reports whether HCL source can declare a fabrica block: it has the
+// word fabrica where a block type can be (not part of a longer name, not after a dot).
+// A comment, string or label that holds the word is a false alarm, which only costs
+// parsing the file; a block may follow a comment or a byte-order mark on its line.
 func mayHoldSettings(src []byte) bool {
 	const word = "fabrica"
 	for at := 0; ; {
@@ -70,10 +71,8 @@ func mayHoldSettings(src []byte) bool {
 		}
 		i += at
 		at = i + len(word)
-		lineStart := bytes.LastIndexByte(src[:i], '\n') + 1
-		indent := bytes.TrimLeft(src[lineStart:i], " \t")
-		if len(indent) > 0 && !(lineStart == 0 && string(indent) == "\uFEFF") {
-			continue
+		if i > 0 && (isIdentByte(src[i-1]) || src[i-1] == '.') {
+			continue // xfabrica, a.fabrica: another name
 		}
 		if at < len(src) && (isIdentByte(src[at]) || src[at] >= utf8.RuneSelf) {
 			continue // fabrica-gen, fabrica_x, …: another name

@@ -50,8 +50,8 @@ func DecodeArg(a *Attr, v cty.Value, rng hcl.Range) (cty.Value, diag.Diagnostics
 		orig := v
 		v, _ = v.Unmark()
 		dv, known, d := decodeRef(a, v, rng)
-		if !known {
-			return orig, nil
+		if !known || (len(d) > 0 && !v.IsWhollyKnown()) {
+			return orig, nil // judged once all of it is known, as any other argument
 		}
 		return dv, d
 	}

@@ -101,4 +101,14 @@ func TestDecodeArg_referenceListUnknown(t *testing.T) {
 	if _, diags := DecodeArg(list, cty.TupleVal([]cty.Value{cty.StringVal("facility.f")}), hcl.Range{}); len(diags) != 1 {
 		t.Fatalf("a facility among endpoints: got %v, want one error", diags)
 	}
+	// A wrong element before an unknown one waits, like the rest, for the value to be known.
+	for _, v := range []cty.Value{
+		cty.TupleVal([]cty.Value{cty.StringVal("facility.f"), cty.UnknownVal(cty.String)}),
+		cty.TupleVal([]cty.Value{cty.NullVal(cty.String), cty.DynamicVal}),
+		cty.TupleVal([]cty.Value{cty.NumberIntVal(1), cty.DynamicVal}),
+	} {
+		if got, diags := DecodeArg(list, v, hcl.Range{}); len(diags) != 0 || !got.RawEquals(v) {
+			t.Errorf("DecodeArg(%#v) = %#v, %v; want it as given, no diagnostics", v, got, diags)
+		}
+	}
 }

@@ -160,21 +160,21 @@ func (in *rangeInterner) decodeChange(line []byte, rc *ResourceChange) error {
 		v := line[vStart:vEnd:vEnd]
 		switch string(key) {
 		case `"address"`:
-			rc.Address, err = decodeString(v)
+			err = setString(&rc.Address, v)
 		case `"kind"`:
-			rc.Kind, err = decodeString(v)
+			err = setString(&rc.Kind, v)
 		case `"name"`:
-			rc.Name, err = decodeString(v)
+			err = setString(&rc.Name, v)
 		case `"index"`:
 			err = json.Unmarshal(v, &rc.Index)
 		case `"provider"`:
-			rc.Provider, err = decodeString(v)
+			err = setString(&rc.Provider, v)
 		case `"action"`:
-			var a string
-			a, err = decodeString(v)
+			a := string(rc.Action)
+			err = setString(&a, v)
 			rc.Action = Action(a)
 		case `"reason"`:
-			rc.Reason, err = decodeString(v)
+			err = setString(&rc.Reason, v)
 		case `"before"`:
 			rc.Before, err = decodeRaw(v)
 		case `"after"`:
@@ -196,9 +196,9 @@ func (in *rangeInterner) decodeChange(line []byte, rc *ResourceChange) error {
 		case `"attribute_ranges"`:
 			rc.AttributeRanges, err = in.attributeRanges(v)
 		case `"prior_id"`:
-			rc.PriorID, err = decodeString(v)
+			err = setString(&rc.PriorID, v)
 		case `"config_hash"`:
-			rc.ConfigHash, err = decodeString(v)
+			err = setString(&rc.ConfigHash, v)
 		case `"create_before_destroy"`:
 			err = json.Unmarshal(v, &rc.CreateBeforeDestroy)
 		case `"prevent_destroy"`:
@@ -348,6 +348,19 @@ func jsonInt(b []byte) (int, bool) {
 	return n, true
 }
 
+// setString sets *dst to a JSON string, leaving it as it is for null (as encoding/json
+// does).
+func setString(dst *string, v []byte) error {
+	if string(v) == "null" {
+		return nil
+	}
+	s, err := decodeString(v)
+	if err == nil {
+		*dst = s
+	}
+	return err
+}
+
 // decodeString decodes a JSON string (null gives ""); one of printable ASCII without
 // escapes, the usual case, is taken as it is.
 func decodeString(v []byte) (string, error) {
@@ -391,7 +404,10 @@ func decodeStrings(v []byte) ([]string, error) {
 		}
 		out = append(out, s)
 		if i = skipSpace(v, end); i < len(v) && v[i] == ',' {
-			i = skipSpace(v, i+1)
+			if i = skipSpace(v, i+1); i < len(v) && v[i] == ']' {
+				var out []string
+				return out, json.Unmarshal(v, &out) // a comma before ]: for its error
+			}
 		} else if i >= len(v) || v[i] != ']' {
 			var out []string
 			return out, json.Unmarshal(v, &out)

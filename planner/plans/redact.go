@@ -54,7 +54,7 @@ func redactAttrs(attrs json.RawMessage, sensitive []string) json.RawMessage {
 	}
 	var out []byte
 	last := 0
-	_, ok := scanMembers(attrs, func(key []byte, vStart, vEnd int) {
+	_, ok := scanObject(attrs, true, func(key []byte, vStart, vEnd int) {
 		if isSensitiveKey(key, sensitive) {
 			out = append(out, attrs[last:vStart]...)
 			out = append(out, `"`+Redacted+`"`...)
@@ -118,6 +118,12 @@ func unquoteKey(quoted []byte) (string, bool) {
 // and returns where the object ends, or false when b does not start with a well-formed
 // object.
 func scanMembers(b []byte, fn func(key []byte, vStart, vEnd int)) (end int, ok bool) {
+	return scanObject(b, false, fn)
+}
+
+// scanObject is scanMembers; lenient accepts a comma before the closing brace, so that
+// redaction hides what it can even in an object with that flaw.
+func scanObject(b []byte, lenient bool, fn func(key []byte, vStart, vEnd int)) (end int, ok bool) {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return 0, false
@@ -144,6 +150,9 @@ func scanMembers(b []byte, fn func(key []byte, vStart, vEnd int)) (end int, ok b
 		switch i = skipSpace(b, vEnd); {
 		case i < len(b) && b[i] == ',':
 			i = skipSpace(b, i+1)
+			if lenient && i < len(b) && b[i] == '}' {
+				return i + 1, true
+			}
 		case i < len(b) && b[i] == '}':
 			return i + 1, true
 		default:

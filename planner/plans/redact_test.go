@@ -108,9 +108,12 @@ func TestMemberNames(t *testing.T) {
 
 // What follows a malformed object's end does not stop its secrets being hidden.
 func TestRedactAttrs_trailing(t *testing.T) {
-	in := `{"bmc_password":"s3cret"} {"x":1}`
-	want := `{"bmc_password":"(sensitive)"} {"x":1}`
-	if got := string(redactAttrs(json.RawMessage(in), []string{"bmc_password"})); got != want {
-		t.Errorf("redactAttrs(%s) = %s, want %s", in, got, want)
+	for in, want := range map[string]string{
+		`{"bmc_password":"s3cret"} {"x":1}`:     `{"bmc_password":"(sensitive)"} {"x":1}`,
+		`{"bmc_password":"s3cret","rack":"r",}`: `{"bmc_password":"(sensitive)","rack":"r",}`,
+	} {
+		if got := string(redactAttrs(json.RawMessage(in), []string{"bmc_password"})); got != want {
+			t.Errorf("redactAttrs(%s) = %s, want %s", in, got, want)
+		}
 	}
 }
