@@ -57,9 +57,7 @@ func openProjectSettings(streams *views.Streams, g *globals) (*project, diag.Dia
 
 func openProjectWith(streams *views.Streams, g *globals, load func(string) (*schema.Config, diag.Diagnostics)) (*project, diag.Diagnostics) {
 	p := &project{streams: streams, dir: g.dir, log: newLogger(environ(streams)), mark: time.Now()}
-	restoreGC := relaxGC()
 	cfg, diags := load(g.dir)
-	restoreGC()
 	p.cfg = cfg
 	p.phase("load")
 	if diags.HasErrors() {
@@ -84,9 +82,7 @@ func (p *project) evaluate(vars planner.InputVars) diag.Diagnostics {
 	if p.cfg.SettingsOnly {
 		panic("evaluating a configuration opened for its settings only")
 	}
-	restoreGC := relaxGC()
 	ev, diags := planner.Evaluate(p.cfg, vars)
-	restoreGC()
 	p.ev = ev
 	p.phase("evaluate")
 	if diags.HasErrors() {

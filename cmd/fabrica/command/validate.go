@@ -46,7 +46,6 @@ a reviewer wants: GPUs, racks, IT and facility load, fabric switches, usable sto
 }
 
 func runValidate(streams *views.Streams, g *globals, opts *validateOptions) int {
-	restoreGC := relaxGC()
 	cfg, diags := schema.LoadDir(g.dir)
 	var ev *planner.Evaluated
 	if !diags.HasErrors() {
@@ -54,7 +53,6 @@ func runValidate(streams *views.Streams, g *globals, opts *validateOptions) int 
 		ev, d = planner.Evaluate(cfg, opts.inputs(streams))
 		diags = diags.Append(d)
 	}
-	restoreGC()
 	var sources map[string][]byte
 	if cfg != nil {
 		sources = cfg.Sources
