@@ -162,14 +162,25 @@ func TestSlurmReadMany(t *testing.T) {
 			items = append(items, providers.ReadItem{Address: e.Address, Kind: Kind, ID: e.ID, PriorHash: providers.AttrsHash(e.New)})
 		}
 	}
-	waitUntil(t, 60*time.Second, "the short jobs to finish", func() bool { // Slurm may delay a burst by seconds
+	// Slurm may delay a burst by seconds, and lists a job as COMPLETING (running) for a
+	// moment after its script wrote its result: wait until it reports them finished.
+	waitUntil(t, 60*time.Second, "the short jobs to finish", func() bool {
 		n := 0
 		for _, it := range items {
 			if _, err := os.Stat(filepath.Join(JobDir(dir, it.ID), resultFile)); err == nil {
 				n++
 			}
 		}
-		return n == len(items)/2
+		if n != len(items)/2 {
+			return false
+		}
+		succeeded := 0
+		for _, r := range p.Read(context.Background(), providers.ReadRequest{Items: items}).Results {
+			if strings.Contains(string(r.Attrs), fmt.Sprintf(`"%s":"%s"`, attrStatus, StatusSucceeded)) {
+				succeeded++
+			}
+		}
+		return succeeded == len(items)/2
 	})
 	os.Remove(filepath.Join(bin, "calls"))
 	resp := p.Read(context.Background(), providers.ReadRequest{Items: items})
