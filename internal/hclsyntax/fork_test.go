@@ -6,7 +6,9 @@ package hclsyntax
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
@@ -94,4 +96,58 @@ func checkLexMatchesUpstream(t *testing.T, name string, src []byte) {
 
 func rangeString(r hcl.Range) string {
 	return fmt.Sprintf("%s (bytes %d-%d)", r, r.Start.Byte, r.End.Byte)
+}
+
+// TestForkIsUpstreamPlusPatch checks that the fork's sources are upstream's v2.25.0 with
+// only the changes in fabrica.patch (and unicodeutil made local): any other edit, or a
+// new upstream version in go.mod without a re-sync, fails here.
+func TestForkIsUpstreamPlusPatch(t *testing.T) {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}} {{.Version}}", "github.com/hashicorp/hcl/v2").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	dir, version, _ := strings.Cut(strings.TrimSpace(string(out)), " ")
+	if version != "v2.25.0" {
+		t.Fatalf("go.mod has hcl %s, the fork is of v2.25.0: re-sync it (see README.md)", version)
+	}
+	patched := map[string]bool{"token.go": true, "scan_tokens.go": true, "scan_tokens.rl": true}
+	local := strings.NewReplacer(
+		"\t\"github.com/hashicorp/hcl/v2/internal/unicodeutil\"\n", "",
+		"unicodeutil.ScanGraphemeClusters", "scanGraphemeClusters",
+		"unicodeutil.GraphemeCount", "graphemeCount")
+	ours, err := filepath.Glob("*.[gr][ol]")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, name := range ours {
+		if strings.HasSuffix(name, "_test.go") || strings.HasPrefix(name, "grapheme") || patched[name] {
+			continue
+		}
+		mine, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		theirs, err := os.ReadFile(filepath.Join(dir, "hclsyntax", name))
+		if err != nil {
+			t.Errorf("%s is not in upstream hclsyntax: %v", name, err)
+			continue
+		}
+		if string(mine) != local.Replace(string(theirs)) {
+			t.Errorf("%s differs from upstream's beyond making unicodeutil local", name)
+		}
+		checked++
+	}
+	if checked < 20 {
+		t.Fatalf("only %d files compared", checked)
+	}
+	patch, err := os.ReadFile("fabrica.patch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range patched {
+		if !strings.Contains(string(patch), "+++ b/hclsyntax/"+name+"\n") {
+			t.Errorf("fabrica.patch has no change to %s", name)
+		}
+	}
 }
