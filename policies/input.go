@@ -396,12 +396,13 @@ const parallelArrayBytes = 8 << 20
 func (d *decoder) parallelArray(depth int) (*ast.Term, bool) {
 	workers := runtime.GOMAXPROCS(0)
 	start := d.pos
-	end := d.skipComposite()
-	if workers < 2 || end < 0 || end-start < parallelArrayBytes {
+	if workers < 2 || len(d.data)-start < parallelArrayBytes {
 		return nil, false
 	}
 	defer func() { d.pos = start }() // unless decoded, below
-	var elems []int                  // where each element starts
+	// One pass finds where each element starts (and where the array ends); a small
+	// array is then left to the one-pass decode.
+	var elems []int
 	d.pos = start + 1
 	for {
 		d.skipWS()
@@ -418,9 +419,13 @@ func (d *decoder) parallelArray(depth int) (*ast.Term, bool) {
 		if c := d.peek(); c == ',' {
 			d.pos++
 			continue
-		} else if c == ']' && d.pos+1 == end {
+		} else if c == ']' {
 			break
 		}
+		return nil, false
+	}
+	end := d.pos + 1
+	if end-start < parallelArrayBytes {
 		return nil, false
 	}
 	terms := make([]*ast.Term, len(elems))
