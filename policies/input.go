@@ -400,32 +400,11 @@ func (d *decoder) parallelArray(depth int) (*ast.Term, bool) {
 		return nil, false
 	}
 	defer func() { d.pos = start }() // unless decoded, below
-	// One pass finds where each element starts (and where the array ends); a small
-	// array is then left to the one-pass decode.
-	var elems []int
-	d.pos = start + 1
-	for {
-		d.skipWS()
-		if c := d.peek(); c != '{' && c != '[' {
-			return nil, false
-		}
-		elems = append(elems, d.pos)
-		next := d.skipComposite()
-		if next < 0 {
-			return nil, false
-		}
-		d.pos = next
-		d.skipWS()
-		if c := d.peek(); c == ',' {
-			d.pos++
-			continue
-		} else if c == ']' {
-			break
-		}
-		return nil, false
+	elems, ends, end, ok := lineElements(d.data, start)
+	if !ok {
+		elems, ends, end, ok = d.scanElements(start)
 	}
-	end := d.pos + 1
-	if end-start < parallelArrayBytes {
+	if !ok || end-start < parallelArrayBytes {
 		return nil, false
 	}
 	terms := make([]*ast.Term, len(elems))
@@ -443,7 +422,7 @@ func (d *decoder) parallelArray(depth int) (*ast.Term, bool) {
 			for i := lo; i < hi; i++ {
 				sub.pos = elems[i]
 				t, err := sub.value(depth + 1)
-				if err != nil {
+				if err != nil || (ends != nil && sub.pos != ends[i]) {
 					failed[w] = true
 					return
 				}
@@ -457,6 +436,69 @@ func (d *decoder) parallelArray(depth int) (*ast.Term, bool) {
 	}
 	start = end // the deferred reset leaves pos past the array
 	return ast.NewTerm(ast.NewArray(terms...)), true
+}
+
+// lineElements finds the elements of the array at start when it is laid out as fabrica
+// writes plans, one element per line ("[\n{…},\n{…}\n]…"), with a search for newlines
+// instead of a scan of every byte. It returns where each element starts and ends (as
+// the line says: the decode must end each one exactly there) and where the array ends;
+// false when the layout is any other.
+func lineElements(data []byte, start int) (elems, ends []int, end int, ok bool) {
+	if start+1 >= len(data) || data[start+1] != '\n' {
+		return nil, nil, 0, false
+	}
+	pos := start + 2
+	for pos < len(data) {
+		nl := bytes.IndexByte(data[pos:], '\n')
+		if nl < 0 {
+			nl = len(data) - pos // the last line
+		}
+		line := data[pos : pos+nl]
+		if len(line) > 0 && line[0] == ']' { // what follows it belongs to the enclosing value
+			if len(elems) == 0 || data[ends[len(ends)-1]] != '\n' {
+				return nil, nil, 0, false // "[\n]", or a comma before the ]
+			}
+			return elems, ends, pos + 1, true
+		}
+		if len(line) < 2 || line[0] != '{' {
+			return nil, nil, 0, false
+		}
+		last := len(line) - 1
+		if line[last] == ',' {
+			last--
+		}
+		if line[last] != '}' {
+			return nil, nil, 0, false
+		}
+		elems, ends = append(elems, pos), append(ends, pos+last+1)
+		pos += nl + 1
+	}
+	return nil, nil, 0, false
+}
+
+// scanElements finds the elements of the array at start, and its end, in one pass.
+func (d *decoder) scanElements(start int) (elems, ends []int, end int, ok bool) {
+	d.pos = start + 1
+	for {
+		d.skipWS()
+		if c := d.peek(); c != '{' && c != '[' {
+			return nil, nil, 0, false
+		}
+		elems = append(elems, d.pos)
+		next := d.skipComposite()
+		if next < 0 {
+			return nil, nil, 0, false
+		}
+		d.pos = next
+		d.skipWS()
+		if c := d.peek(); c == ',' {
+			d.pos++
+			continue
+		} else if c == ']' {
+			return elems, nil, d.pos + 1, true
+		}
+		return nil, nil, 0, false
+	}
 }
 
 // str reads the string at pos (which is a quote) and returns its term, shared with

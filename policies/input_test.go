@@ -2,6 +2,7 @@ package policies
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -82,4 +83,77 @@ func FuzzDecodeInput(f *testing.F) {
 			t.Errorf("decodeInput(%q) = %v, OPA reads %v", data, got, want)
 		}
 	})
+}
+
+// linePlan lays resource_changes out as fabrica writes plans, one change per line, with
+// the elements' text passed through edit (which may join or split lines).
+func linePlan(t *testing.T, n int, edit func(lines []string) []string) []byte {
+	t.Helper()
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(synthPlan(n), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var rcs []json.RawMessage
+	if err := json.Unmarshal(doc["resource_changes"], &rcs); err != nil {
+		t.Fatal(err)
+	}
+	lines := make([]string, len(rcs))
+	for i, rc := range rcs {
+		lines[i] = string(rc)
+	}
+	delete(doc, "resource_changes")
+	rest, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []byte(`{"resource_changes":[` + "\n" + strings.Join(edit(lines), ",\n") + "\n]," + string(rest[1:]))
+}
+
+// The plan layout is decoded through lineElements, and a document that only looks like
+// it (two elements on a line, one element over two lines) falls back and still decodes
+// as OPA does.
+func TestDecodeInput_lineLayout(t *testing.T) {
+	same := func(lines []string) []string { return lines }
+	docs := map[string][]byte{
+		"one per line": linePlan(t, 7500, same),
+		"two on a line": linePlan(t, 7500, func(lines []string) []string {
+			return append([]string{lines[0] + "," + lines[1]}, lines[2:]...)
+		}),
+		"one over two lines": linePlan(t, 7500, func(lines []string) []string {
+			i := strings.Index(lines[5], `"after":`)
+			return append(append(slices.Clone(lines[:5]), lines[5][:i]+"\n"+lines[5][i:]), lines[6:]...)
+		}),
+	}
+	// A syntax error in one line is reported where it is, as the one-pass decode does.
+	good := docs["one per line"]
+	at := bytes.LastIndex(good, []byte(`"action":"create"`))
+	bad := append(append(slices.Clone(good[:at]), `"action" "create"`...), good[at+len(`"action":"create"`):]...)
+	var se *SyntaxError
+	if _, err := decodeInput(bad); !errors.As(err, &se) || se.Line != bytes.Count(bad[:at], []byte("\n"))+1 {
+		t.Errorf("a broken line: error %v, want a syntax error on line %d", err, bytes.Count(bad[:at], []byte("\n"))+1)
+	}
+	// Cut short after a complete element line: not taken for the layout.
+	if _, _, _, ok := lineElements(good[:bytes.IndexByte(good[22:], '\n')+23], bytes.IndexByte(good, '[')); ok {
+		t.Error("lineElements accepted an array cut short")
+	}
+	start := bytes.IndexByte(docs["one per line"], '[')
+	if _, _, _, ok := lineElements(docs["one per line"], start); !ok {
+		t.Fatal("lineElements does not recognise the plan layout")
+	}
+	for name, doc := range docs {
+		if len(doc) < parallelArrayBytes {
+			t.Fatalf("%s: %d bytes, under parallelArrayBytes", name, len(doc))
+		}
+		want, err := ast.ValueFromReader(bytes.NewReader(doc))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		got, err := decodeInput(doc)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if want.Compare(got) != 0 {
+			t.Errorf("%s: decodeInput differs from ast.ValueFromReader", name)
+		}
+	}
 }
