@@ -43,11 +43,20 @@ func Plan(ctx context.Context, ev *Evaluated, prior *states.State, provs *Provid
 	if diags.HasErrors() {
 		return p, diags
 	}
+	var items map[string][]providers.ReadItem
+	if opts.Refresh {
+		// The providers that will read state are started (and configured) while the
+		// desired instances are encoded; refresh finds them ready, or their errors.
+		items = readItems(prior)
+		for name := range items {
+			go func() { _, _ = provs.Get(ctx, name) }()
+		}
+	}
 	desired := ev.DesiredInstances()
 	var refreshed *refreshResult
 	if opts.Refresh {
 		var d diag.Diagnostics
-		refreshed, d = refresh(ctx, prior, provs)
+		refreshed, d = refresh(ctx, prior, items, provs)
 		diags = diags.Append(d)
 		if diags.HasErrors() {
 			return p, diags
@@ -86,15 +95,20 @@ type refreshResult struct {
 	gone    map[string]*states.Instance
 }
 
-// refresh reads every instance in state, one batch per provider.
-func refresh(ctx context.Context, prior *states.State, provs *Providers) (*refreshResult, diag.Diagnostics) {
-	r := &refreshResult{state: prior, drifted: map[string]bool{}, gone: map[string]*states.Instance{}}
+// readItems lists every instance in state by provider, for refresh.
+func readItems(prior *states.State) map[string][]providers.ReadItem {
 	byProvider := map[string][]providers.ReadItem{}
 	for inst := range prior.Instances() {
 		byProvider[inst.Provider] = append(byProvider[inst.Provider], providers.ReadItem{
 			Address: inst.Address, Kind: inst.Kind, ID: inst.ID, PriorHash: inst.AttrsHash,
 		})
 	}
+	return byProvider
+}
+
+// refresh reads the instances of byProvider, one batch per provider.
+func refresh(ctx context.Context, prior *states.State, byProvider map[string][]providers.ReadItem, provs *Providers) (*refreshResult, diag.Diagnostics) {
+	r := &refreshResult{state: prior, drifted: map[string]bool{}, gone: map[string]*states.Instance{}}
 	var diags diag.Diagnostics
 	copied := false
 	for _, name := range sortedKeys(byProvider) {
