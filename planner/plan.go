@@ -169,6 +169,7 @@ func addSensitiveNames(changes []*plans.ResourceChange, prior *states.State, pro
 			case len(more) == 0:
 			case len(names) == 0:
 				names = more // shared, never modified
+			case containsAll(names, more): // usually: the same names from provider and state
 			default:
 				names = slices.Compact(slices.Sorted(slices.Values(slices.Concat(names, more))))
 			}
