@@ -175,7 +175,7 @@ func (bs *backendSettings) open(ctx context.Context) (states.Backend, states.Wor
 // keyringOf returns the configured encryption keyring of the directory (nil without an
 // encryption block or when the configuration does not load), for reading plan files.
 func keyringOf(g *globals, streams *views.Streams) *crypt.Keyring {
-	cfg, diags := schema.LoadDir(g.dir)
+	cfg, diags := schema.LoadSettings(g.dir) // the keyring is in the fabrica block
 	if diags.HasErrors() {
 		return nil
 	}
