@@ -32,6 +32,7 @@ var tricky = []string{
 	"\r",
 	"\r\n",
 	"a",
+	"a = \"tab\there $${x} %%{y} \\u00e9 \\q $ %\"\nb = <<EOT\n  \\n $${z}\nEOT\n",
 }
 
 func TestLexMatchesUpstream(t *testing.T) {
@@ -90,7 +91,21 @@ func checkLexMatchesUpstream(t *testing.T, name string, src []byte) {
 				t.Fatalf("%s (%s): token %d is %s %q at %s, upstream %s %q at %s",
 					name, mode, i, g.Type, g.Bytes, rangeString(g.Range), w.Type, w.Bytes, rangeString(w.Range))
 			}
+			if g.Type == TokenQuotedLit || g.Type == TokenStringLit {
+				checkLiteralMatchesUpstream(t, name, g, w)
+			}
 		}
+	}
+}
+
+// checkLiteralMatchesUpstream requires the fork's value of a string literal token, and
+// its diagnostics, to be upstream's.
+func checkLiteralMatchesUpstream(t *testing.T, name string, g Token, w upstream.Token) {
+	t.Helper()
+	got, gotDiags := ParseStringLiteralToken(g)
+	want, wantDiags := upstream.ParseStringLiteralToken(w)
+	if got != want || fmt.Sprint(gotDiags) != fmt.Sprint(wantDiags) {
+		t.Fatalf("%s: literal %q is %q %v, upstream %q %v", name, g.Bytes, got, gotDiags, want, wantDiags)
 	}
 }
 
@@ -110,7 +125,7 @@ func TestForkIsUpstreamPlusPatch(t *testing.T) {
 	if version != "v2.25.0" {
 		t.Fatalf("go.mod has hcl %s, the fork is of v2.25.0: re-sync it (see README.md)", version)
 	}
-	patched := map[string]bool{"token.go": true, "scan_tokens.go": true, "scan_tokens.rl": true}
+	patched := map[string]bool{"token.go": true, "scan_tokens.go": true, "scan_tokens.rl": true, "parser.go": true, "public.go": true}
 	local := strings.NewReplacer(
 		"\t\"github.com/hashicorp/hcl/v2/internal/unicodeutil\"\n", "",
 		"unicodeutil.ScanGraphemeClusters", "scanGraphemeClusters",

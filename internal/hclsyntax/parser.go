@@ -1914,6 +1914,13 @@ func ParseStringLiteralToken(tok Token) (string, hcl.Diagnostics) {
 	}
 	var diags hcl.Diagnostics
 
+	// fabrica: printable ASCII with no backslash, $ or % holds no escape or
+	// template sequence, so it is its own value and no diagnostic can need the
+	// ranges computed below (by segmenting every byte into graphemes).
+	if isPlainLiteral(tok.Bytes) {
+		return string(tok.Bytes), nil
+	}
+
 	ret := make([]byte, 0, len(tok.Bytes))
 	slices := scanStringLit(tok.Bytes, quoted)
 
@@ -2061,6 +2068,17 @@ Slices:
 	}
 
 	return string(ret), diags
+}
+
+// isPlainLiteral reports whether b is printable ASCII (or tabs) without the bytes
+// that begin escape and template sequences. (fabrica)
+func isPlainLiteral(b []byte) bool {
+	for _, c := range b {
+		if (c < ' ' && c != '\t') || c > '~' || c == '\\' || c == '$' || c == '%' {
+			return false
+		}
+	}
+	return true
 }
 
 // setRecovery turns on recovery mode without actually doing any recovery.

@@ -28,6 +28,7 @@ func ParseConfig(src []byte, filename string, start hcl.Pos) (*hcl.File, hcl.Dia
 	// newlines stack, since otherwise it will produce confusing downstream
 	// errors.
 	peeker.AssertEmptyIncludeNewlinesStack()
+	releaseTokens(tokens) // fabrica: see tokenBuffer
 
 	return &hcl.File{
 		Body:  body,

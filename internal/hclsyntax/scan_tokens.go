@@ -4998,9 +4998,9 @@ func scanTokens(data []byte, filename string, start hcl.Pos, mode scanMode) []To
 		Bytes:     data,
 		Pos:       start,
 		StartByte: start.Byte,
-		// fabrica: configuration files hold a token per four to six bytes;
-		// presizing saves regrowing (and copying) a large token slice.
-		Tokens: make([]Token, 0, len(data)/4+16),
+		// fabrica: presized and reused (see tokenBuffer) rather than grown
+		// from nothing for every file.
+		Tokens: tokenBuffer(len(data)),
 	}
 
 //line scan_tokens.rl:317

@@ -6,6 +6,7 @@ package hclsyntax
 import (
 	"bytes"
 	"fmt"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
@@ -175,6 +176,30 @@ func (f *tokenAccum) emitToken(ty TokenType, startOfs, endOfs int) {
 			End:      end,
 		},
 	})
+}
+
+// fabrica: a configuration file holds a token per four to six bytes, and a token is
+// about a hundred bytes, so a file's token slice is some twenty times its size. The
+// slice lives only while ParseConfig parses the file (the syntax tree copies what it
+// keeps), so ParseConfig hands it back for the next file: large configurations are
+// parsed without allocating (and faulting in) a new one per file.
+var tokenBuffers sync.Pool // of *[]Token
+
+// tokenBuffer returns an empty token slice with room for the tokens of srcLen bytes.
+func tokenBuffer(srcLen int) []Token {
+	want := srcLen/4 + 16
+	if b, ok := tokenBuffers.Get().(*[]Token); ok && cap(*b) >= want {
+		return (*b)[:0]
+	}
+	return make([]Token, 0, want)
+}
+
+// releaseTokens gives a token slice back for reuse. The caller must hold no reference
+// to it or into it.
+func releaseTokens(tokens []Token) {
+	clear(tokens) // drop the references to the source and the file name
+	tokens = tokens[:0]
+	tokenBuffers.Put(&tokens)
 }
 
 type heredocInProgress struct {
