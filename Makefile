@@ -36,6 +36,7 @@ bench:
 
 generate:
 	$(GO) generate ./providers/proto/...
+	cd internal/hclsyntax && ragel -Z -F1 scan_tokens.rl && gofmt -w scan_tokens.go
 	$(GO) test ./schema -run TestReference -update
 
 # The README quickstart's main job: plan and apply examples/quickstart with the embedded

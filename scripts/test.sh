@@ -30,7 +30,7 @@ fi
 
 echo "== generated code is up to date"
 make -s generate
-if ! git diff --exit-code --stat -- providers/proto docs/language-reference.md; then
+if ! git diff --exit-code --stat -- providers/proto docs/language-reference.md internal/hclsyntax/scan_tokens.go; then
 	echo "generated files differ from the committed ones: run make generate and commit"
 	exit 1
 fi
