@@ -45,6 +45,7 @@ type Evaluated struct {
 	resourceDeps map[addrs.Resource][]string
 	varObject    cty.Value
 	resAddrs     map[addrs.Resource]cty.Value
+	countAddrs   map[addrs.Resource][]cty.Value // resAddrs' elements, for resources with count
 	byAddr       map[string]*schema.Instance
 	byRes        map[addrs.Resource][]*schema.Instance
 	resValues    map[addrs.Resource]cty.Value
@@ -75,15 +76,16 @@ const maxInstances = 10_000_000
 
 func evaluate(cfg *schema.Config, in InputVars, limit int) (*Evaluated, diag.Diagnostics) {
 	e := &Evaluated{
-		limit:     limit,
-		Config:    cfg,
-		Locals:    map[string]cty.Value{},
-		Outputs:   map[string]cty.Value{},
-		byAddr:    map[string]*schema.Instance{},
-		byRes:     map[addrs.Resource][]*schema.Instance{},
-		resValues: map[addrs.Resource]cty.Value{},
-		resAddrs:  map[addrs.Resource]cty.Value{},
-		scopes:    map[string]*hcl.EvalContext{},
+		limit:      limit,
+		Config:     cfg,
+		Locals:     map[string]cty.Value{},
+		Outputs:    map[string]cty.Value{},
+		byAddr:     map[string]*schema.Instance{},
+		byRes:      map[addrs.Resource][]*schema.Instance{},
+		resValues:  map[addrs.Resource]cty.Value{},
+		resAddrs:   map[addrs.Resource]cty.Value{},
+		countAddrs: map[addrs.Resource][]cty.Value{},
+		scopes:     map[string]*hcl.EvalContext{},
 	}
 	vars, diags := ResolveVariables(cfg, in)
 	if diags.HasErrors() {
@@ -104,7 +106,11 @@ func evaluate(cfg *schema.Config, in InputVars, limit int) (*Evaluated, diag.Dia
 	if cycle != nil {
 		return e, finish(diags.Append(cycleDiagnostic(cfg, cycle)))
 	}
-	e.resourceDeps = resourceDependencies(g)
+	// Only plans need the dependency lists; they are worked out beside the evaluation,
+	// on a core that the evaluation's serial steps leave idle.
+	deps := make(chan map[addrs.Resource][]string, 1)
+	go func() { deps <- resourceDependencies(g) }()
+	defer func() { e.resourceDeps = <-deps }()
 	var outputs []node
 	for _, wave := range waves(g, order) {
 		var blocks []node
@@ -132,7 +138,7 @@ func evaluate(cfg *schema.Config, in InputVars, limit int) (*Evaluated, diag.Dia
 	}
 	// The reference values are only needed while evaluating; drop them so a large
 	// configuration's objects can be collected.
-	e.resValues, e.resAddrs, e.scopes = nil, nil, nil
+	e.resValues, e.resAddrs, e.countAddrs, e.scopes = nil, nil, nil, nil
 	return e, finish(diags)
 }
 

@@ -315,6 +315,9 @@ func evalBody(body *schema.BodyContent, sc *instanceScope) ([]cty.Value, diag.Di
 
 // evalArg evaluates and decodes one argument of an instance.
 func evalArg(a *schema.Attr, at *hcl.Attribute, sc *instanceScope) argValue {
+	if v, ok := sc.block.e.referenceList(a, at.Expr); ok {
+		return argValue{v: v}
+	}
 	v, hd := sc.value(a, at.Expr)
 	if hd.HasErrors() {
 		return argValue{v: cty.NullVal(a.Type), diags: diag.Diagnostics{}.Append(hd)}
@@ -421,6 +424,20 @@ func (e *Evaluated) resourceValue(a addrs.Resource) cty.Value {
 func (e *Evaluated) resourceAddresses(a addrs.Resource) cty.Value {
 	e.cacheMu.Lock()
 	defer e.cacheMu.Unlock()
+	return e.resourceAddressesLocked(a)
+}
+
+// countedAddresses returns the address strings of a resource with count, in index
+// order, or false when a is not one (or failed).
+func (e *Evaluated) countedAddresses(a addrs.Resource) ([]cty.Value, bool) {
+	e.cacheMu.Lock()
+	defer e.cacheMu.Unlock()
+	e.resourceAddressesLocked(a)
+	elems, ok := e.countAddrs[a]
+	return elems, ok
+}
+
+func (e *Evaluated) resourceAddressesLocked(a addrs.Resource) cty.Value {
 	if v, ok := e.resAddrs[a]; ok {
 		return v
 	}
@@ -428,13 +445,14 @@ func (e *Evaluated) resourceAddresses(a addrs.Resource) cty.Value {
 	insts := e.byRes[a]
 	var v cty.Value
 	switch {
-	case e.resValues[a] == cty.DynamicVal && len(insts) == 0:
+	case res == nil || e.resValues[a] == cty.DynamicVal && len(insts) == 0:
 		v = cty.DynamicVal // the resource failed; its errors are reported
 	case res.Count != nil:
 		elems := make([]cty.Value, len(insts))
 		for i, inst := range insts {
 			elems[i] = cty.StringVal(inst.Address())
 		}
+		e.countAddrs[a] = elems
 		v = cty.TupleVal(elems)
 	case res.ForEach != nil:
 		m := make(map[string]cty.Value, len(insts))

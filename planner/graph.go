@@ -291,8 +291,14 @@ func declRange(cfg *schema.Config, n node) hcl.Range {
 }
 
 // resourceDependencies returns, per resource, the resources it depends on directly or
-// through local values, as sorted address strings: what apply orders changes by.
+// through local values, as sorted address strings: what apply orders changes by. Every
+// vertex's address is made once, so the lists of a block that names 1,000 others share
+// their strings.
 func resourceDependencies(g *dag.Graph[node]) map[addrs.Resource][]string {
+	addr := map[node]string{}
+	for _, n := range g.Vertices() {
+		addr[n] = n.String()
+	}
 	viaLocal := map[node][]string{}
 	var collect func(n node, seen map[string]bool)
 	collect = func(n node, seen map[string]bool) {
@@ -309,7 +315,7 @@ func resourceDependencies(g *dag.Graph[node]) map[addrs.Resource][]string {
 				}
 			case "output":
 			default:
-				seen[d.String()] = true
+				seen[addr[d]] = true
 			}
 		}
 	}
