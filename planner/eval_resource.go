@@ -38,7 +38,7 @@ func (e *Evaluated) evalResource(res *schema.Resource, r *refs) resourceResult {
 	instDiags := make([]diag.Diagnostics, len(exps))
 	one := func(i int) {
 		x := exps[i]
-		inst := &schema.Instance{Addr: res.Addr.Instance(x.key), Resource: res, Each: x.each}
+		inst := schema.NewInstance(res, x.key, x.each)
 		is := &instanceScope{block: sc, x: x}
 		vals, d := evalBody(res.Body, is)
 		inst.Values, inst.Sensitive = vals, is.sensitive

@@ -14,6 +14,7 @@ import (
 // arguments hold instance addresses as strings) and the figures derived from them.
 type Instance struct {
 	Addr     addrs.Instance
+	address  string // Addr as a string, when made by NewInstance
 	Resource *Resource
 	// Values holds the arguments by position in Resource.Spec.Attrs; a nested block is an
 	// object value, or null when absent.
@@ -38,7 +39,19 @@ type Instance struct {
 func (i *Instance) Kind() string { return i.Addr.Kind }
 
 // Address returns the instance's address as a string.
-func (i *Instance) Address() string { return i.Addr.String() }
+func (i *Instance) Address() string {
+	if i.address != "" {
+		return i.address
+	}
+	return i.Addr.String()
+}
+
+// NewInstance returns an instance of res with the given key, its address string made
+// once: it is a map key, a reference value and a plan's address, read many times.
+func NewInstance(res *Resource, key addrs.Key, each cty.Value) *Instance {
+	addr := res.Addr.Instance(key)
+	return &Instance{Addr: addr, address: addr.String(), Resource: res, Each: each}
+}
 
 // Figure returns a number argument or, failing that, a derived figure.
 func (i *Instance) Figure(name string) float64 {
