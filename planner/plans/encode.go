@@ -20,11 +20,16 @@ import (
 // 100,000 instances costs a copy, not a re-encoding; the small parts go through
 // encoding/json.
 func Encode(w io.Writer, p *Plan) error {
-	if b, ok := w.(*bytes.Buffer); ok {
-		b.Grow(EncodedSizeHint(p))
+	// A bytes.Buffer (the policy input) is written to directly, sized once; anything
+	// else goes through a large bufio.Writer.
+	var e *encoder
+	buf, direct := w.(*bytes.Buffer)
+	if direct {
+		buf.Grow(EncodedSizeHint(p))
+		e = &encoder{w: buf}
+	} else {
+		e = &encoder{w: bufio.NewWriterSize(w, 1<<20)}
 	}
-	bw := bufio.NewWriterSize(w, 1<<20)
-	e := &encoder{w: bw}
 	e.raw("{")
 	e.field("format_version", p.FormatVersion, true)
 	e.field("fabrica_version", p.FabricaVersion, false)
@@ -33,22 +38,29 @@ func Encode(w io.Writer, p *Plan) error {
 	e.field("prior_serial", p.PriorSerial, false)
 	e.field("config_hash", p.ConfigHash, false)
 	e.raw(",\n\"resource_changes\":[")
-	if p.encoded == nil {
+	switch kept, ok := p.encoded.of(p.ResourceChanges); {
+	case ok:
+		e.bytes(kept)
+	case p.encoded != nil && direct:
+		// Kept as the part of the buffer it is written to: one copy of the changes'
+		// JSON in memory, not two.
+		start := buf.Len()
 		e.changes(p.ResourceChanges)
-	} else {
-		b, ok := p.encoded.of(p.ResourceChanges)
-		if !ok {
-			var buf bytes.Buffer
-			buf.Grow(EncodedSizeHint(p))
-			ce := &encoder{w: bufio.NewWriterSize(&buf, 1<<20)}
-			ce.changes(p.ResourceChanges)
-			if ce.flush() != nil {
-				return ce.err
-			}
-			b = buf.Bytes()
-			*p.encoded = encodedChanges{rcs: p.ResourceChanges, json: b}
+		if e.err == nil {
+			*p.encoded = encodedChanges{rcs: p.ResourceChanges, json: buf.Bytes()[start:buf.Len():buf.Len()]}
 		}
-		e.bytes(b)
+	case p.encoded != nil:
+		var own bytes.Buffer
+		own.Grow(EncodedSizeHint(p))
+		ce := &encoder{w: &own}
+		ce.changes(p.ResourceChanges)
+		if ce.err != nil {
+			return ce.err
+		}
+		*p.encoded = encodedChanges{rcs: p.ResourceChanges, json: own.Bytes()}
+		e.bytes(own.Bytes())
+	default:
+		e.changes(p.ResourceChanges)
 	}
 	e.raw("\n]")
 	e.raw(",\n")
@@ -70,10 +82,7 @@ func Encode(w io.Writer, p *Plan) error {
 		e.raw(string(p.Policy))
 	}
 	e.raw("\n}\n")
-	if e.err != nil {
-		return e.err
-	}
-	return bw.Flush()
+	return e.flush()
 }
 
 // KeepEncoding makes Encode keep the JSON of p's resource changes, for p and for the
@@ -100,12 +109,9 @@ func (e *encoder) changes(rcs []*ResourceChange) {
 	n := (len(rcs) + encodeChunk - 1) / encodeChunk
 	err := ordered.Encode(n, workers, func(c int, buf []byte) ([]byte, error) {
 		b := bytes.NewBuffer(buf)
-		cw := &encoder{w: bufio.NewWriterSize(b, 64<<10)}
+		cw := &encoder{w: b}
 		lo := c * encodeChunk
 		cw.changeRange(rcs[lo:min(lo+encodeChunk, len(rcs))], lo)
-		if err := cw.w.Flush(); err != nil {
-			return b.Bytes(), err
-		}
 		return b.Bytes(), cw.err
 	}, func(b []byte) error {
 		e.bytes(b)
@@ -142,7 +148,7 @@ func EncodedSizeHint(p *Plan) int {
 }
 
 type encoder struct {
-	w   *bufio.Writer
+	w   writer
 	err error
 	// Instances of one resource share their ranges (the same pointers), so each is
 	// encoded once.
@@ -150,9 +156,16 @@ type encoder struct {
 	attrRanges map[unsafe.Pointer][]byte
 }
 
+// writer is a *bufio.Writer or a *bytes.Buffer.
+type writer interface {
+	io.Writer
+	io.StringWriter
+}
+
+// flush flushes the writer if it is buffered.
 func (e *encoder) flush() error {
-	if e.err == nil {
-		e.err = e.w.Flush()
+	if bw, ok := e.w.(*bufio.Writer); ok && e.err == nil {
+		e.err = bw.Flush()
 	}
 	return e.err
 }

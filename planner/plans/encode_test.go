@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 
@@ -94,8 +95,8 @@ func TestEncode_chunksInOrder(t *testing.T) {
 	var seq bytes.Buffer
 	e := &encoder{w: bufio.NewWriter(&seq)}
 	e.changeRange(p.ResourceChanges, 0)
-	if err := e.w.Flush(); err != nil || e.err != nil {
-		t.Fatal(err, e.err)
+	if err := e.flush(); err != nil {
+		t.Fatal(err)
 	}
 	want := "\n\"resource_changes\":[" + seq.String() + "\n]"
 	if !strings.Contains(got.String(), want) {
@@ -129,11 +130,33 @@ func TestKeepEncoding(t *testing.T) {
 				}
 				return b.String()
 			}
+			// A file, not a bytes.Buffer: Encode keeps its own copy of the changes.
+			encodeToFile := func(p *Plan) string {
+				var b bytes.Buffer
+				if err := Encode(struct{ io.Writer }{&b}, p); err != nil {
+					t.Fatal(err)
+				}
+				return b.String()
+			}
 			wantRedacted, wantPlain := encode(Redact(p)), encode(p)
+			if got := encodeToFile(p); got != wantPlain {
+				t.Error("encoding to a writer differs from encoding to a buffer")
+			}
 
 			p.KeepEncoding()
 			if got := encode(Redact(p)); got != wantRedacted {
 				t.Error("the redacted plan's encoding changed with KeepEncoding")
+			}
+			if got := encodeToFile(Redact(p)); got != wantRedacted {
+				t.Error("the redacted plan's kept encoding, written to a file, differs")
+			}
+			other := &Plan{FormatVersion: FormatVersion, Mode: ModeNormal, ResourceChanges: p.ResourceChanges}
+			other.KeepEncoding()
+			if got := encodeToFile(other); got != wantPlain {
+				t.Error("the plan's encoding, kept while written to a file, differs")
+			}
+			if got := encodeToFile(other); got != wantPlain {
+				t.Error("the plan's kept encoding, written again, differs")
 			}
 			p.Policy = json.RawMessage(`{"findings":[]}`) // as the policy stage does
 			got := encode(p)
