@@ -3,8 +3,10 @@ package planner
 import (
 	"context"
 	"encoding/json"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/fabrica-iac/fabrica/planner/plans"
 	"github.com/fabrica-iac/fabrica/planner/states"
@@ -78,8 +80,13 @@ func Plan(ctx context.Context, ev *Evaluated, prior *states.State, provs *Provid
 	for _, rc := range p.ResourceChanges {
 		diags = diags.Append(checkPreventDestroy(ev, rc))
 	}
+	// The facility figures are worked out while the changes are sorted, from the
+	// changes in evaluation order (a deterministic order too).
+	unsorted := &plans.Plan{Mode: p.Mode, ResourceChanges: slices.Clone(p.ResourceChanges)}
+	aggregates := make(chan []*plans.FacilityImpact, 1)
+	go func() { aggregates <- impact(ev, unsorted, refreshed.state) }()
 	sortChanges(p.ResourceChanges)
-	p.Aggregates = impact(ev, p, refreshed.state)
+	p.Aggregates = <-aggregates
 	p.Outputs = outputsJSON(ev)
 	p.Variables = variablesJSON(ev)
 	p.ProviderConfigs = provs.Configs()
@@ -212,7 +219,25 @@ func keyIndex(k addrs.Key) any {
 }
 
 func sortChanges(cs []*plans.ResourceChange) {
-	slices.SortFunc(cs, func(a, b *plans.ResourceChange) int { return states.CompareAddresses(a.Address, b.Address) })
+	byAddress := func(a, b *plans.ResourceChange) int { return states.CompareAddresses(a.Address, b.Address) }
+	if len(cs) < 8192 || runtime.GOMAXPROCS(0) < 2 {
+		slices.SortFunc(cs, byAddress)
+		return
+	}
+	// Large plans: the halves are sorted on two cores, then merged.
+	lo, hi := slices.Clone(cs[:len(cs)/2]), slices.Clone(cs[len(cs)/2:])
+	var wg sync.WaitGroup
+	wg.Go(func() { slices.SortFunc(lo, byAddress) })
+	slices.SortFunc(hi, byAddress)
+	wg.Wait()
+	i, j := 0, 0
+	for k := range cs {
+		if j == len(hi) || (i < len(lo) && byAddress(lo[i], hi[j]) <= 0) {
+			cs[k], i = lo[i], i+1
+		} else {
+			cs[k], j = hi[j], j+1
+		}
+	}
 }
 
 func outputsJSON(ev *Evaluated) map[string]json.RawMessage {

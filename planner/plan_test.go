@@ -2,6 +2,7 @@ package planner
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -264,5 +265,23 @@ func TestPlan_targetsAndExcludes(t *testing.T) {
 	p, _ = h.plan(PlanOptions{Refresh: true, Excludes: []string{"hardware.n"}})
 	if d := cmp.Diff(map[string]plans.Action{"facility.lab": plans.Create}, actions(p)); d != "" {
 		t.Errorf("exclude (-want +got):\n%s", d)
+	}
+}
+
+// A large plan's changes are sorted in halves and merged: the order must be the one
+// sorting them whole gives.
+func TestSortChangesLarge(t *testing.T) {
+	var cs []*plans.ResourceChange
+	for i := range 20000 {
+		kind := []string{"hardware", "fabric", "facility"}[i%3]
+		cs = append(cs, &plans.ResourceChange{Address: fmt.Sprintf("%s.r%d[%d]", kind, (i*7919)%613, i%37)})
+	}
+	want := slices.Clone(cs)
+	slices.SortFunc(want, func(a, b *plans.ResourceChange) int { return states.CompareAddresses(a.Address, b.Address) })
+	sortChanges(cs)
+	for i := range cs {
+		if cs[i].Address != want[i].Address {
+			t.Fatalf("change %d is %s, want %s", i, cs[i].Address, want[i].Address)
+		}
 	}
 }
