@@ -23,13 +23,22 @@ func Encode(w io.Writer, p *Plan) error {
 	// A bytes.Buffer (the policy input) is written to directly, sized once; anything
 	// else goes through a large bufio.Writer.
 	var e *encoder
-	buf, direct := w.(*bytes.Buffer)
-	if direct {
+	if buf, ok := w.(*bytes.Buffer); ok {
 		buf.Grow(EncodedSizeHint(p))
 		e = &encoder{w: buf}
 	} else {
 		e = &encoder{w: bufio.NewWriterSize(w, 1<<20)}
 	}
+	if err := e.head(p); err != nil {
+		return err
+	}
+	e.tail(p)
+	return e.flush()
+}
+
+// head writes the document up to the end of the resource changes: all that is known
+// once the plan is made, before its policy findings and diagnostics.
+func (e *encoder) head(p *Plan) error {
 	e.raw("{")
 	e.field("format_version", p.FormatVersion, true)
 	e.field("fabrica_version", p.FabricaVersion, false)
@@ -38,6 +47,7 @@ func Encode(w io.Writer, p *Plan) error {
 	e.field("prior_serial", p.PriorSerial, false)
 	e.field("config_hash", p.ConfigHash, false)
 	e.raw(",\n\"resource_changes\":[")
+	buf, direct := e.w.(*bytes.Buffer)
 	switch kept, ok := p.encoded.of(p.ResourceChanges); {
 	case ok:
 		e.bytes(kept)
@@ -63,6 +73,11 @@ func Encode(w io.Writer, p *Plan) error {
 		e.changes(p.ResourceChanges)
 	}
 	e.raw("\n]")
+	return e.err
+}
+
+// tail writes the rest of the document after head.
+func (e *encoder) tail(p *Plan) {
 	e.raw(",\n")
 	e.field("aggregates", nonNil(p.Aggregates), true)
 	e.raw(",\n")
@@ -82,7 +97,6 @@ func Encode(w io.Writer, p *Plan) error {
 		e.raw(string(p.Policy))
 	}
 	e.raw("\n}\n")
-	return e.flush()
 }
 
 // KeepEncoding makes Encode keep the JSON of p's resource changes, for p and for the

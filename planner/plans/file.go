@@ -1,6 +1,7 @@
 package plans
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -50,6 +51,84 @@ func writePlan(f *os.File, p *Plan, k *crypt.Keyring) error {
 		return fmt.Errorf("cannot write plan file: %w", err)
 	}
 	return nil
+}
+
+// PendingFile is a plan file being written in two steps: the resource changes, most of
+// a large plan (150 MB for 100,000 instances), go to disk in the background while the
+// caller completes the plan (its policy findings and diagnostics); Finish then writes
+// the rest and puts the file in place, atomically as WriteFile does. An encrypted plan
+// is sealed as a whole, so it is written entirely by Finish.
+type PendingFile struct {
+	path string
+	plan *Plan
+	keys *crypt.Keyring
+	// rest is sent true by Finish, false by Abort; done has the write's outcome.
+	rest chan bool
+	done chan error
+}
+
+var errPlanAbandoned = errors.New("plan file abandoned")
+
+// StartFile begins writing p to path. Until Finish or Abort, the caller may set p's
+// Policy and Diagnostics but must change nothing else in it.
+func StartFile(path string, p *Plan, k *crypt.Keyring) *PendingFile {
+	pf := &PendingFile{path: path, plan: p, keys: k}
+	if k.Encrypts() {
+		return pf
+	}
+	pf.rest, pf.done = make(chan bool), make(chan error, 1)
+	go func() {
+		pf.done <- atomicfile.Write(path, 0o600, func(f *os.File) error {
+			bw := bufio.NewWriterSize(f, 1<<20)
+			e := &encoder{w: bw}
+			e.raw(planMagic)
+			if err := e.head(p); err != nil {
+				return fmt.Errorf("cannot write plan file: %w", err)
+			}
+			// Synced now, so that the final sync has only the tail left to write.
+			if err := e.flush(); err != nil {
+				return fmt.Errorf("cannot write plan file: %w", err)
+			}
+			if err := f.Sync(); err != nil {
+				return fmt.Errorf("cannot write plan file: %w", err)
+			}
+			if !<-pf.rest {
+				return errPlanAbandoned
+			}
+			e.tail(p)
+			if err := e.flush(); err != nil {
+				return fmt.Errorf("cannot write plan file: %w", err)
+			}
+			return nil
+		})
+	}()
+	return pf
+}
+
+// Finish writes the rest of the plan and replaces the file at path with it.
+func (pf *PendingFile) Finish() error {
+	if pf.rest == nil {
+		return WriteFile(pf.path, pf.plan, pf.keys)
+	}
+	select {
+	case pf.rest <- true:
+		return <-pf.done
+	case err := <-pf.done: // the first part failed
+		return err
+	}
+}
+
+// Abort abandons the file: whatever was written is removed, and the file at path, if
+// any, is left as it was.
+func (pf *PendingFile) Abort() {
+	if pf.rest == nil {
+		return
+	}
+	select {
+	case pf.rest <- false:
+		<-pf.done
+	case <-pf.done:
+	}
 }
 
 // ReadFile reads a plan written by WriteFile, decrypting it with the keyring when it is

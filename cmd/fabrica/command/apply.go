@@ -111,7 +111,7 @@ func runApply(ctx context.Context, streams *views.Streams, g *globals, f *applyF
 		if diags.HasErrors() {
 			return reportDiags(streams, p, diags, false)
 		}
-		rep, d := checkPlan(ctx, p, pl)
+		rep, d := checkPlan(ctx, p, pl, nil)
 		diags = diags.Append(d)
 		if diags.HasErrors() {
 			return reportDiags(streams, p, diags, false)

@@ -135,15 +135,28 @@ func runPlan(ctx context.Context, streams *views.Streams, g *globals, f *planFla
 	if f.out != "" || f.format == "json" {
 		pl.KeepEncoding() // encoded for the policy input, reused for the file or JSON
 	}
-	rep, d := checkPlan(ctx, p, pl)
+	// The plan file's bulk, the resource changes, is written while the policies run.
+	var file *plans.PendingFile
+	startFile := func() {
+		if f.out != "" {
+			file = plans.StartFile(f.out, pl, p.settings.keyring)
+		}
+	}
+	rep, d := checkPlan(ctx, p, pl, startFile)
 	diags = diags.Append(d)
 	pl.Diagnostics = planDiagnostics(diags)
 	p.phase("policy check")
 	if diags.HasErrors() {
+		if file != nil {
+			file.Abort()
+		}
 		return reportDiags(streams, p, diags, f.format == "json")
 	}
 	if f.out != "" {
-		if err := plans.WriteFile(f.out, pl, p.settings.keyring); err != nil {
+		if file == nil {
+			startFile()
+		}
+		if err := file.Finish(); err != nil {
 			return reportDiags(streams, p, diags.Append(err), f.format == "json")
 		}
 		p.phase("write plan file")

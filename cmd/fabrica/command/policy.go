@@ -106,8 +106,10 @@ func decodeSetting(ev *planner.Evaluated, expr hcl.Expression, into any, hint st
 	return nil
 }
 
-// checkPlan runs the policies over a plan and records the findings in it.
-func checkPlan(ctx context.Context, p *project, pl *plans.Plan) (*policies.Report, diag.Diagnostics) {
+// checkPlan runs the policies over a plan and records the findings in it. encoded,
+// when not nil, is called once the policy input is encoded, before the policies run:
+// plan starts writing its plan file there.
+func checkPlan(ctx context.Context, p *project, pl *plans.Plan, encoded func()) (*policies.Report, diag.Diagnostics) {
 	opts, diags := policyOptions(p)
 	if diags.HasErrors() {
 		return nil, diags
@@ -120,6 +122,9 @@ func checkPlan(ctx context.Context, p *project, pl *plans.Plan) (*policies.Repor
 	doc, err := encodePlan(plans.Redact(pl))
 	if err != nil {
 		return nil, diags.Append(err)
+	}
+	if encoded != nil {
+		encoded()
 	}
 	rep, err := engine.Check(ctx, doc)
 	if err != nil {

@@ -84,7 +84,7 @@ func runPolicyCheck(ctx context.Context, streams *views.Streams, g *globals, o *
 			return reportDiags(streams, p, diags, false)
 		}
 	}
-	rep, d := checkPlan(ctx, p, pl)
+	rep, d := checkPlan(ctx, p, pl, nil)
 	diags = diags.Append(d)
 	views.Diagnostics(streams.Err, diags, p.sources(), streams.Color)
 	if diags.HasErrors() {
