@@ -15,6 +15,7 @@ var layers = map[string]int{
 	"internal/ordered":          1,
 	"internal/pgtest":           1,
 	"internal/atomicfile":       1,
+	"internal/gcpace":           1,
 	"internal/hclsyntax":        1,
 	"examples/trainer":          1,
 	"providers/launch":          5,

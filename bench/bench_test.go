@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fabrica-iac/fabrica/internal/gcpace"
 	"github.com/fabrica-iac/fabrica/planner"
 	"github.com/fabrica-iac/fabrica/schema"
 )
@@ -41,7 +42,8 @@ var benchSizes = []struct {
 //	live-MiB                heap still in use after a full GC with the result alive:
 //	                        what the evaluated configuration itself costs
 //
-// Each run starts after a full GC, so runs do not inherit each other's garbage.
+// Each run starts after a full GC, so runs do not inherit each other's garbage, and
+// paces its collections as the CLI does (internal/gcpace).
 func BenchmarkValidate(b *testing.B) {
 	for _, style := range []Style{StyleCountPerRack, StyleBlockPerNode} {
 		for _, sz := range benchSizes {
@@ -69,6 +71,7 @@ func benchValidate(b *testing.B, o Options) {
 		debug.FreeOSMemory()
 		rssOK := resetPeakRSS()
 		s := startHeapSampler(5 * time.Millisecond)
+		stopPacing := gcpace.Start(gcpace.Default) // as the CLI paces its collections
 		b.StartTimer()
 
 		t0 := time.Now()
@@ -82,6 +85,7 @@ func benchValidate(b *testing.B, o Options) {
 			}
 			t2 := time.Now()
 			b.StopTimer()
+			stopPacing()
 			load += t1.Sub(t0)
 			eval += t2.Sub(t1)
 			peakHeap = max(peakHeap, s.stop())
@@ -93,6 +97,7 @@ func benchValidate(b *testing.B, o Options) {
 			runtime.KeepAlive(ev)
 		} else {
 			b.StopTimer()
+			stopPacing()
 			s.stop()
 		}
 		if diags.HasErrors() {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/fabrica-iac/fabrica/internal/gcpace"
 	"os"
 	"runtime/pprof"
 
@@ -49,6 +50,11 @@ func Main(args []string, streams *views.Streams) int {
 			_ = pprof.StartCPUProfile(f)
 			defer func() { pprof.StopCPUProfile(); f.Close() }()
 		}
+	}
+	// Collect garbage less often while the heap is small (see internal/gcpace), unless
+	// the user sets Go's own GC settings.
+	if lookupEnv(environ(streams), "GOGC") == "" && lookupEnv(environ(streams), "GOMEMLIMIT") == "" {
+		defer gcpace.Start(gcpace.Default)()
 	}
 	root := NewRoot(streams)
 	root.SetArgs(args)

@@ -1,0 +1,73 @@
+package gcpace
+
+import (
+	"runtime"
+	"runtime/debug"
+	"testing"
+	"time"
+)
+
+func TestPercent(t *testing.T) {
+	const mib = 1 << 20
+	for _, c := range []struct {
+		live, budget uint64
+		want         int
+	}{
+		{0, 768 * mib, 400},          // nothing live yet
+		{10 * mib, 768 * mib, 400},   // small heaps: at most 400
+		{192 * mib, 768 * mib, 300},  // grow to the budget: 768/192 - 1 = 3
+		{256 * mib, 768 * mib, 200},  //
+		{300 * mib, 768 * mib, 156},  // 1.56
+		{384 * mib, 768 * mib, 100},  // the budget is twice the live heap: Go's default
+		{600 * mib, 768 * mib, 100},  // never below Go's default
+		{4096 * mib, 768 * mib, 100}, //
+		{1 * mib, 1<<63 - 1, 400},    // no overflow
+		{1<<63 - 1, 768 * mib, 100},  //
+	} {
+		if got := Percent(c.live, c.budget); got != c.want {
+			t.Errorf("Percent(%d, %d) = %d, want %d", c.live, c.budget, got, c.want)
+		}
+	}
+}
+
+func gcPercent() int {
+	p := debug.SetGCPercent(100)
+	debug.SetGCPercent(p)
+	return p
+}
+
+// Start sets the pace from the live heap after each collection, and stop restores the
+// setting it found.
+func TestStartFollowsTheLiveHeap(t *testing.T) {
+	before := debug.SetGCPercent(123)
+	defer debug.SetGCPercent(before)
+	const budget = 256 << 20
+	stop := Start(budget)
+	if got := gcPercent(); got != 400 {
+		t.Errorf("GOGC %d at the start, want 400", got)
+	}
+	live := make([][]byte, 0, 96)
+	for range 96 { // 96 MiB live: 256/96 - 1 = 1.67
+		live = append(live, make([]byte, 1<<20))
+	}
+	// The finalizer runs on its own goroutine after a collection: collect until the
+	// pace settles on what the 96 MiB give.
+	deadline := time.Now().Add(10 * time.Second)
+	for got := 0; (got < 150 || got > 175) && time.Now().Before(deadline); got = gcPercent() {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := gcPercent(); got < 150 || got > 175 {
+		t.Errorf("GOGC %d with 96 MiB live and a 256 MiB budget, want about 166", got)
+	}
+	runtime.KeepAlive(live)
+	stop()
+	if got := gcPercent(); got != 123 {
+		t.Errorf("GOGC %d after stop, want the 123 it was", got)
+	}
+	runtime.GC()
+	time.Sleep(20 * time.Millisecond)
+	if got := gcPercent(); got != 123 {
+		t.Errorf("GOGC %d after stop and a collection: the pacer is still running", got)
+	}
+}
