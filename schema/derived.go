@@ -79,7 +79,13 @@ func deriveFabric(inst *Instance, l Lookup) diag.Diagnostics {
 	seen := make(map[string]bool, len(endpoints))
 	rails, nicSpeed := 0, 0.0
 	compute := inst.Str("kind") == "compute"
-	for _, a := range endpoints {
+	// A fabric's thousands of endpoints are mostly of one device type: it is looked
+	// up once per run of equal names.
+	var lastType string
+	var lastNICSpeed float64
+	var spec *KindSpec
+	deviceType := -1
+	for i, a := range endpoints {
 		if seen[a] {
 			diags = diags.Append(diag.Errorf(inst.Range("endpoints"), "Duplicate fabric endpoint",
 				"%s is listed more than once in endpoints; each node connects once.", a))
@@ -95,9 +101,21 @@ func deriveFabric(inst *Instance, l Lookup) diag.Diagnostics {
 			r = max(1, int(hw.DerivedNum("rails")))
 		}
 		rails += r
-		if dt, ok := l.DeviceType(hw.Str("device_type")); ok && dt.NICSpeedGbps > nicSpeed {
-			nicSpeed = dt.NICSpeedGbps
+		if hw.Resource.Spec != spec {
+			spec = hw.Resource.Spec
+			deviceType = spec.Index("device_type")
 		}
+		name := ""
+		if deviceType >= 0 {
+			name = asString(hw.Values[deviceType])
+		}
+		if i == 0 || name != lastType {
+			lastType, lastNICSpeed = name, 0
+			if dt, ok := l.DeviceType(name); ok {
+				lastNICSpeed = dt.NICSpeedGbps
+			}
+		}
+		nicSpeed = max(nicSpeed, lastNICSpeed)
 	}
 	speed := inst.Num("port_speed_gbps")
 	if speed == 0 {
