@@ -22,6 +22,9 @@ type resourceResult struct {
 	res   *schema.Resource
 	insts []*schema.Instance
 	diags diag.Diagnostics
+	// addrs holds the instances' addresses as values, for a resource with count: what
+	// references to the whole resource as a list of addresses read.
+	addrs []cty.Value
 }
 
 // parallelInstances is the pool size above which a block's instances are evaluated on
@@ -65,7 +68,14 @@ func (e *Evaluated) evalResource(res *schema.Resource, r *refs) resourceResult {
 			}
 		}
 	}
-	return resourceResult{res: res, insts: insts, diags: diags}
+	out := resourceResult{res: res, insts: insts, diags: diags}
+	if res.Count != nil && !diags.HasErrors() {
+		out.addrs = make([]cty.Value, len(insts))
+		for i, inst := range insts {
+			out.addrs[i] = cty.StringVal(inst.Address())
+		}
+	}
+	return out
 }
 
 // addResource records a block's instances; it runs on one goroutine between waves.
@@ -75,6 +85,9 @@ func (e *Evaluated) addResource(r resourceResult) {
 	}
 	e.Instances = append(e.Instances, r.insts...)
 	e.byRes[r.res.Addr] = r.insts
+	if r.addrs != nil {
+		e.countAddrs[r.res.Addr] = r.addrs
+	}
 	if r.diags.HasErrors() {
 		e.resValues[r.res.Addr] = cty.DynamicVal
 		e.resAddrs[r.res.Addr] = cty.DynamicVal
@@ -428,11 +441,9 @@ func (e *Evaluated) resourceAddresses(a addrs.Resource) cty.Value {
 }
 
 // countedAddresses returns the address strings of a resource with count, in index
-// order, or false when a is not one (or failed).
+// order, or false when a is not one (or failed). They are recorded with the resource's
+// instances, between waves, so reading them needs no lock.
 func (e *Evaluated) countedAddresses(a addrs.Resource) ([]cty.Value, bool) {
-	e.cacheMu.Lock()
-	defer e.cacheMu.Unlock()
-	e.resourceAddressesLocked(a)
 	elems, ok := e.countAddrs[a]
 	return elems, ok
 }
@@ -448,11 +459,13 @@ func (e *Evaluated) resourceAddressesLocked(a addrs.Resource) cty.Value {
 	case res == nil || e.resValues[a] == cty.DynamicVal && len(insts) == 0:
 		v = cty.DynamicVal // the resource failed; its errors are reported
 	case res.Count != nil:
-		elems := make([]cty.Value, len(insts))
-		for i, inst := range insts {
-			elems[i] = cty.StringVal(inst.Address())
+		elems, ok := e.countAddrs[a]
+		if !ok {
+			elems = make([]cty.Value, len(insts))
+			for i, inst := range insts {
+				elems[i] = cty.StringVal(inst.Address())
+			}
 		}
-		e.countAddrs[a] = elems
 		v = cty.TupleVal(elems)
 	case res.ForEach != nil:
 		m := make(map[string]cty.Value, len(insts))
