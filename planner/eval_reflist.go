@@ -18,11 +18,12 @@ var referenceListShortcut = true
 // context holding every named resource, go-cty's concat building a tuple type of
 // thousands of elements, then each element parsed back into an address) costs a
 // fabric with 4,096 endpoints milliseconds. The value is the one the general way
-// gives; anything else (another kind, an index, a resource without count or one that
-// failed, any other expression) reports false and goes the general way.
-func (e *Evaluated) referenceList(a *schema.Attr, expr hcl.Expression) (cty.Value, bool) {
+// gives, with its elements as strings too (for Instance.Strings); anything else
+// (another kind, an index, a resource without count or one that failed, any other
+// expression) reports false and goes the general way.
+func (e *Evaluated) referenceList(a *schema.Attr, expr hcl.Expression) (cty.Value, []string, bool) {
 	if !referenceListShortcut || a.Ref == "" || !a.Type.Equals(cty.List(cty.String)) {
-		return cty.NilVal, false
+		return cty.NilVal, nil, false
 	}
 	var parts []hcl.Expression
 	switch x := expr.(type) {
@@ -30,40 +31,42 @@ func (e *Evaluated) referenceList(a *schema.Attr, expr hcl.Expression) (cty.Valu
 		parts = []hcl.Expression{x}
 	case *hclsyntax.FunctionCallExpr:
 		if x.Name != "concat" || x.ExpandFinal || len(x.Args) == 0 {
-			return cty.NilVal, false
+			return cty.NilVal, nil, false
 		}
 		parts = make([]hcl.Expression, len(x.Args))
 		for i, arg := range x.Args {
 			parts[i] = arg
 		}
 	default:
-		return cty.NilVal, false
+		return cty.NilVal, nil, false
 	}
 	var out []cty.Value
+	var strs []string
 	for _, p := range parts {
 		t, ok := p.(*hclsyntax.ScopeTraversalExpr)
 		if !ok || len(t.Traversal) != 2 || t.Traversal.RootName() != a.Ref {
-			return cty.NilVal, false
+			return cty.NilVal, nil, false
 		}
 		name, ok := t.Traversal[1].(hcl.TraverseAttr)
 		if !ok {
-			return cty.NilVal, false
+			return cty.NilVal, nil, false
 		}
-		elems, ok := e.countedAddresses(addrs.Resource{Kind: a.Ref, Name: name.Name})
+		r := addrs.Resource{Kind: a.Ref, Name: name.Name}
+		elems, ok := e.countedAddresses(r)
 		if !ok {
-			return cty.NilVal, false
+			return cty.NilVal, nil, false
 		}
 		if out == nil {
-			n := 0
-			for range parts {
-				n += len(elems) // a guess: the parts are usually alike
-			}
-			out = make([]cty.Value, 0, n)
+			n := len(elems) * len(parts) // a guess: the parts are usually alike
+			out, strs = make([]cty.Value, 0, n), make([]string, 0, n)
 		}
 		out = append(out, elems...)
+		for _, inst := range e.byRes[r] {
+			strs = append(strs, inst.Address())
+		}
 	}
 	if len(out) == 0 {
-		return cty.ListValEmpty(cty.String), true
+		return cty.ListValEmpty(cty.String), []string{}, true
 	}
-	return cty.ListVal(out), true
+	return cty.ListVal(out), strs, true
 }

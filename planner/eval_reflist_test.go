@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/fabrica-iac/fabrica/schema"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // refListCases are reference lists the shortcut takes, and near misses it must leave
@@ -144,6 +146,13 @@ func TestReferenceListShortcut(t *testing.T) {
 				if !f.Values[j].RawEquals(s.Values[j]) {
 					t.Errorf("%s: %s.%s is %#v with the shortcut, %#v without",
 						name, f.Address(), f.Resource.Spec.Attrs[j].Name, f.Values[j], s.Values[j])
+				}
+			}
+			for _, a := range f.Resource.Spec.Attrs {
+				if a.Ref != "" && !a.Type.Equals(cty.String) {
+					if got, want := f.Strings(a.Name), s.Strings(a.Name); !slices.Equal(got, want) || (got == nil) != (want == nil) {
+						t.Errorf("%s: %s.%s as strings is %q with the shortcut, %q without", name, f.Address(), a.Name, got, want)
+					}
 				}
 			}
 			for k, v := range f.Derived {

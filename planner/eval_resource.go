@@ -45,6 +45,9 @@ func (e *Evaluated) evalResource(res *schema.Resource, r *refs) resourceResult {
 		is := &instanceScope{block: sc, x: x}
 		vals, d := evalBody(res.Body, is)
 		inst.Values, inst.Sensitive = vals, is.sensitive
+		for name, strs := range is.strs {
+			inst.KeepStrings(name, strs)
+		}
 		if !d.HasErrors() {
 			d = d.Append(schema.Derive(inst, e))
 		}
@@ -120,6 +123,7 @@ type argValue struct {
 	v         cty.Value
 	diags     diag.Diagnostics
 	sensitive bool
+	strs      []string // v's elements, when referenceList made it
 }
 
 func newBlockScope(e *Evaluated, res *schema.Resource, exprs []exprRefs) *blockScope {
@@ -227,6 +231,9 @@ type instanceScope struct {
 	x     expansion
 	// sensitive collects the top-level arguments whose values were marked sensitive.
 	sensitive []string
+	// strs holds the top-level reference lists already known as strings (see
+	// referenceList), for the instance's Strings.
+	strs map[string][]string
 	// vars holds count or each, built once per instance.
 	vars map[string]cty.Value
 }
@@ -271,6 +278,17 @@ func (s *instanceScope) value(a *schema.Attr, expr hcl.Expression) (cty.Value, h
 	return s.eval(expr, false)
 }
 
+// keepStrings records a top-level argument's elements as strings, when known.
+func (s *instanceScope) keepStrings(body *schema.BodyContent, name string, strs []string) {
+	if strs == nil || body != s.block.res.Body {
+		return
+	}
+	if s.strs == nil {
+		s.strs = map[string][]string{}
+	}
+	s.strs[name] = strs
+}
+
 // evalBody evaluates a body's arguments and nested blocks, by position in its spec.
 func evalBody(body *schema.BodyContent, sc *instanceScope) ([]cty.Value, diag.Diagnostics) {
 	var diags diag.Diagnostics
@@ -306,6 +324,7 @@ func evalBody(body *schema.BodyContent, sc *instanceScope) ([]cty.Value, diag.Di
 			if av.sensitive {
 				sc.sensitive = append(sc.sensitive, a.Name)
 			}
+			sc.keepStrings(body, a.Name, av.strs)
 			continue
 		}
 		if a.Ref != "" && sc.block.quoted(at.Expr) {
@@ -322,14 +341,15 @@ func evalBody(body *schema.BodyContent, sc *instanceScope) ([]cty.Value, diag.Di
 		if av.sensitive {
 			sc.sensitive = append(sc.sensitive, a.Name)
 		}
+		sc.keepStrings(body, a.Name, av.strs)
 	}
 	return vals, diags
 }
 
 // evalArg evaluates and decodes one argument of an instance.
 func evalArg(a *schema.Attr, at *hcl.Attribute, sc *instanceScope) argValue {
-	if v, ok := sc.block.e.referenceList(a, at.Expr); ok {
-		return argValue{v: v}
+	if v, strs, ok := sc.block.e.referenceList(a, at.Expr); ok {
+		return argValue{v: v, strs: strs}
 	}
 	v, hd := sc.value(a, at.Expr)
 	if hd.HasErrors() {

@@ -103,6 +103,18 @@ func (i *Instance) Strings(name string) []string {
 	return s
 }
 
+// KeepStrings records what Strings(name) returns, when the caller has it already: a
+// fabric's endpoint list, read back from its cty value, costs an allocation per element.
+// strs must be the argument's elements, and is shared: it must not be modified.
+func (i *Instance) KeepStrings(name string, strs []string) {
+	i.strsMu.Lock()
+	defer i.strsMu.Unlock()
+	if i.strs == nil {
+		i.strs = map[string][]string{}
+	}
+	i.strs[name] = strs
+}
+
 // Block returns a nested block's value as a BlockValue (IsSet false when absent).
 func (i *Instance) Block(name string) BlockValue {
 	idx := i.Resource.Spec.Index(name)
