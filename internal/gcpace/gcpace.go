@@ -15,8 +15,12 @@ import (
 	"sync"
 )
 
-// Default is the heap budget fabrica's commands run with.
-const Default = 768 << 20
+// Default is the heap budget fabrica's commands run with; Large is plan's and apply's,
+// which hold a configuration, its state, its plan and the plan's policy input at once.
+const (
+	Default = 768 << 20
+	Large   = 1536 << 20
+)
 
 // Percent is the GOGC that lets a heap of live bytes grow to budget before the next
 // collection: between 100 (Go's default) and 400.

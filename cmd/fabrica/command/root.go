@@ -51,13 +51,13 @@ func Main(args []string, streams *views.Streams) int {
 			defer func() { pprof.StopCPUProfile(); f.Close() }()
 		}
 	}
+	root := NewRoot(streams)
+	root.SetArgs(args)
 	// Collect garbage less often while the heap is small (see internal/gcpace), unless
 	// the user sets Go's own GC settings.
 	if lookupEnv(environ(streams), "GOGC") == "" && lookupEnv(environ(streams), "GOMEMLIMIT") == "" {
-		defer gcpace.Start(gcpace.Default)()
+		defer gcpace.Start(gcBudget(root, args))()
 	}
-	root := NewRoot(streams)
-	root.SetArgs(args)
 	err := root.Execute()
 	var ee exitError
 	switch {
@@ -69,6 +69,14 @@ func Main(args []string, streams *views.Streams) int {
 		fmt.Fprintf(streams.Err, "Error: %s\n", err)
 		return ExitError
 	}
+}
+
+// gcBudget is the heap budget of the command args name: plan and apply hold the most.
+func gcBudget(root *cobra.Command, args []string) uint64 {
+	if cmd, _, err := root.Find(args); err == nil && (cmd.Name() == "plan" || cmd.Name() == "apply") {
+		return gcpace.Large
+	}
+	return gcpace.Default
 }
 
 // NewRoot builds the command tree.
