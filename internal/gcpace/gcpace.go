@@ -19,7 +19,7 @@ import (
 // which hold a configuration, its state, its plan and the plan's policy input at once.
 const (
 	Default = 768 << 20
-	Large   = 1536 << 20
+	Large   = 1280 << 20
 )
 
 // Percent is the GOGC that lets a heap of live bytes grow to budget before the next
