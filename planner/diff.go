@@ -81,7 +81,8 @@ func (df *differ) diff(ctx context.Context, desired []*Desired, diags diag.Diagn
 // outside fabrica and that no change re-creates, so apply drops it from state (else it
 // would stay there, with nothing behind it, until a refresh-only apply).
 func forgetGone(out []*plans.ResourceChange, gone map[string]*states.Instance, wanted map[string]bool) []*plans.ResourceChange {
-	for addr, before := range gone {
+	for _, addr := range sortedKeys(gone) { // in address order, so the plan is the same every time
+		before := gone[addr]
 		if wanted[addr] {
 			continue
 		}

@@ -155,6 +155,9 @@ func TestReferenceListShortcut(t *testing.T) {
 					}
 				}
 			}
+			if len(f.Derived) != len(s.Derived) {
+				t.Errorf("%s: %s has %d derived figures with the shortcut, %d without", name, f.Address(), len(f.Derived), len(s.Derived))
+			}
 			for k, v := range f.Derived {
 				if !v.RawEquals(s.Derived[k]) {
 					t.Errorf("%s: %s derived %s is %#v with the shortcut, %#v without", name, f.Address(), k, v, s.Derived[k])

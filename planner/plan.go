@@ -154,7 +154,7 @@ func refresh(ctx context.Context, prior *states.State, byProvider map[string][]p
 // readChanges lists what refresh changed, for a refresh-only plan.
 func (r *refreshResult) readChanges(prior *states.State) []*plans.ResourceChange {
 	var out []*plans.ResourceChange
-	for addr := range r.drifted {
+	for _, addr := range sortedKeys(r.drifted) {
 		before, after := prior.Get(addr), r.state.Get(addr)
 		rc := changeFromState(before, plans.Read, "drift")
 		rc.Before, rc.After = before.Attrs, after.Attrs

@@ -83,9 +83,10 @@ func deriveFabric(inst *Instance, l Lookup) diag.Diagnostics {
 	// up once per run of equal names.
 	var lastType string
 	var lastNICSpeed float64
+	looked := false
 	var spec *KindSpec
 	deviceType := -1
-	for i, a := range endpoints {
+	for _, a := range endpoints {
 		if seen[a] {
 			diags = diags.Append(diag.Errorf(inst.Range("endpoints"), "Duplicate fabric endpoint",
 				"%s is listed more than once in endpoints; each node connects once.", a))
@@ -109,8 +110,8 @@ func deriveFabric(inst *Instance, l Lookup) diag.Diagnostics {
 		if deviceType >= 0 {
 			name = asString(hw.Values[deviceType])
 		}
-		if i == 0 || name != lastType {
-			lastType, lastNICSpeed = name, 0
+		if !looked || name != lastType {
+			looked, lastType, lastNICSpeed = true, name, 0
 			if dt, ok := l.DeviceType(name); ok {
 				lastNICSpeed = dt.NICSpeedGbps
 			}

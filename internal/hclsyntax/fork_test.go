@@ -168,4 +168,39 @@ func TestForkIsUpstreamPlusPatch(t *testing.T) {
 			t.Errorf("fabrica.patch has no change to %s", name)
 		}
 	}
+	// The patched files must be upstream's with fabrica.patch applied, exactly.
+	tmp := t.TempDir()
+	if err := os.Mkdir(filepath.Join(tmp, "hclsyntax"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name := range patched {
+		src, err := os.ReadFile(filepath.Join(dir, "hclsyntax", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(tmp, "hclsyntax", name), src, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command("patch", "-p1", "--quiet", "--no-backup-if-mismatch", "-d", tmp, "-i", filepath.Join(must(os.Getwd()), "fabrica.patch"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("applying fabrica.patch to upstream (GNU patch is needed; scripts/install-deps.sh installs it): %v\n%s", err, out)
+	}
+	for name := range patched {
+		want, _ := os.ReadFile(filepath.Join(tmp, "hclsyntax", name))
+		mine, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(mine) != string(want) {
+			t.Errorf("%s is not upstream's with fabrica.patch applied: update the patch (see README.md)", name)
+		}
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

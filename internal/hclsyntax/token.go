@@ -186,8 +186,13 @@ func (f *tokenAccum) emitToken(ty TokenType, startOfs, endOfs int) {
 var tokenBuffers sync.Pool // of *[]Token
 
 // tokenBuffer returns an empty token slice with room for the tokens of srcLen bytes.
+// Small sources (expressions, variable files) do not take from the pool, so they do
+// not carry off the large slices it holds for configuration files.
 func tokenBuffer(srcLen int) []Token {
 	want := srcLen/4 + 16
+	if srcLen < 16<<10 {
+		return make([]Token, 0, want)
+	}
 	if b, ok := tokenBuffers.Get().(*[]Token); ok && cap(*b) >= want {
 		return (*b)[:0]
 	}

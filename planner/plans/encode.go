@@ -102,7 +102,9 @@ func (e *encoder) tail(p *Plan) {
 // KeepEncoding makes Encode keep the JSON of p's resource changes, for p and for the
 // copies Redact makes of it from now on, and reuse it while they are the same changes:
 // the plan file, written after the policy input, then costs a copy instead of a second
-// encoding. It holds the encoding's memory as long as p lives.
+// encoding. It holds the encoding's memory as long as p lives. When Encode writes to a
+// bytes.Buffer, what it keeps is part of that buffer's memory: the caller must not
+// reset, reuse or modify the buffer (or the bytes it returned) while p lives.
 func (p *Plan) KeepEncoding() {
 	if p.encoded == nil {
 		p.encoded = &encodedChanges{}

@@ -57,78 +57,104 @@ func writePlan(f *os.File, p *Plan, k *crypt.Keyring) error {
 // a large plan (150 MB for 100,000 instances), go to disk in the background while the
 // caller completes the plan (its policy findings and diagnostics); Finish then writes
 // the rest and puts the file in place, atomically as WriteFile does. An encrypted plan
-// is sealed as a whole, so it is written entirely by Finish.
+// is sealed as a whole, so it is written entirely by Finish. Finish and Abort may be
+// called from any goroutine, more than once: the first call decides.
 type PendingFile struct {
 	path string
 	plan *Plan
 	keys *crypt.Keyring
-	// rest is sent true by Finish, false by Abort; done has the write's outcome.
-	rest chan bool
-	done chan error
+
+	once    sync.Once
+	decided chan struct{} // closed once finish is set
+	finish  bool
+
+	written chan struct{} // closed once the write has ended, with err
+	err     error
 }
 
-var errPlanAbandoned = errors.New("plan file abandoned")
+var errPlanAbandoned = errors.New("interrupted: the plan file was not written")
 
 // StartFile begins writing p to path. Until Finish or Abort, the caller may set p's
 // Policy and Diagnostics but must change nothing else in it.
 func StartFile(path string, p *Plan, k *crypt.Keyring) *PendingFile {
-	pf := &PendingFile{path: path, plan: p, keys: k}
+	pf := &PendingFile{path: path, plan: p, keys: k, decided: make(chan struct{}), written: make(chan struct{})}
 	if k.Encrypts() {
+		go func() {
+			<-pf.decided
+			if pf.finish {
+				pf.err = WriteFile(path, p, k)
+			} else {
+				pf.err = errPlanAbandoned
+			}
+			close(pf.written)
+		}()
 		return pf
 	}
-	pf.rest, pf.done = make(chan bool), make(chan error, 1)
 	go func() {
-		pf.done <- atomicfile.Write(path, 0o600, func(f *os.File) error {
-			bw := bufio.NewWriterSize(f, 1<<20)
-			e := &encoder{w: bw}
-			e.raw(planMagic)
-			if err := e.head(p); err != nil {
-				return fmt.Errorf("cannot write plan file: %w", err)
-			}
-			// Synced now, so that the final sync has only the tail left to write.
-			if err := e.flush(); err != nil {
-				return fmt.Errorf("cannot write plan file: %w", err)
-			}
-			if err := f.Sync(); err != nil {
-				return fmt.Errorf("cannot write plan file: %w", err)
-			}
-			if !<-pf.rest {
-				return errPlanAbandoned
-			}
-			e.tail(p)
-			if err := e.flush(); err != nil {
-				return fmt.Errorf("cannot write plan file: %w", err)
-			}
-			return nil
-		})
+		pf.err = atomicfile.Write(path, 0o600, pf.fill)
+		close(pf.written)
 	}()
 	return pf
 }
 
-// Finish writes the rest of the plan and replaces the file at path with it.
-func (pf *PendingFile) Finish() error {
-	if pf.rest == nil {
-		return WriteFile(pf.path, pf.plan, pf.keys)
+// fill writes the file: its first part at once, the rest once Finish is called.
+func (pf *PendingFile) fill(f *os.File) error {
+	bw := bufio.NewWriterSize(f, 1<<20)
+	e := &encoder{w: bw}
+	e.raw(planMagic)
+	if err := e.head(pf.plan); err != nil {
+		return fmt.Errorf("cannot write plan file: %w", err)
 	}
+	if err := e.flush(); err != nil {
+		return fmt.Errorf("cannot write plan file: %w", err)
+	}
+	if pf.abandoned() {
+		return errPlanAbandoned
+	}
+	// Synced now, so that the final sync has only the tail left to write.
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("cannot write plan file: %w", err)
+	}
+	<-pf.decided
+	if !pf.finish {
+		return errPlanAbandoned
+	}
+	e.tail(pf.plan)
+	if err := e.flush(); err != nil {
+		return fmt.Errorf("cannot write plan file: %w", err)
+	}
+	return nil
+}
+
+func (pf *PendingFile) abandoned() bool {
 	select {
-	case pf.rest <- true:
-		return <-pf.done
-	case err := <-pf.done: // the first part failed
-		return err
+	case <-pf.decided:
+		return !pf.finish
+	default:
+		return false
 	}
 }
 
+func (pf *PendingFile) decide(finish bool) {
+	pf.once.Do(func() {
+		pf.finish = finish
+		close(pf.decided)
+	})
+}
+
+// Finish writes the rest of the plan and replaces the file at path with it. After an
+// Abort it returns an error and writes nothing.
+func (pf *PendingFile) Finish() error {
+	pf.decide(true)
+	<-pf.written
+	return pf.err
+}
+
 // Abort abandons the file: whatever was written is removed, and the file at path, if
-// any, is left as it was.
+// any, is left as it was. After a Finish it does nothing.
 func (pf *PendingFile) Abort() {
-	if pf.rest == nil {
-		return
-	}
-	select {
-	case pf.rest <- false:
-		<-pf.done
-	case <-pf.done:
-	}
+	pf.decide(false)
+	<-pf.written
 }
 
 // ReadFile reads a plan written by WriteFile, decrypting it with the keyring when it is

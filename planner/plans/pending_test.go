@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/fabrica-iac/fabrica/planner/states/crypt"
 )
@@ -41,11 +43,22 @@ func TestPendingFile(t *testing.T) {
 			pf := StartFile(path, p, nil)
 			p.Policy = json.RawMessage(`{"findings":[]}`)
 			p.Diagnostics = []Diagnostic{{Severity: "warning", Summary: "s"}}
+			// Wait for the first part to be on its way (a second file, the pending one),
+			// then check the old file is still there.
+			for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+				if entries, _ := os.ReadDir(dir); len(entries) == 2 {
+					break
+				}
+			}
 			if got, _ := os.ReadFile(path); string(got) != "old" {
 				t.Fatal("the file was replaced before Finish")
 			}
 			if err := pf.Finish(); err != nil {
 				t.Fatal(err)
+			}
+			pf.Abort() // after Finish: nothing, and no hang
+			if err := pf.Finish(); err != nil {
+				t.Errorf("Finish again: %v", err)
 			}
 			got, err := os.ReadFile(path)
 			if err != nil {
@@ -73,7 +86,14 @@ func TestPendingFileAbort(t *testing.T) {
 	if err := os.WriteFile(path, []byte("old"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	StartFile(path, pendingTestPlan(), nil).Abort()
+	pf := StartFile(path, pendingTestPlan(), nil)
+	var wg sync.WaitGroup
+	wg.Go(pf.Abort) // as a signal handler would
+	wg.Wait()
+	pf.Abort()
+	if err := pf.Finish(); err == nil {
+		t.Error("Finish after Abort wrote the file")
+	}
 	if got, _ := os.ReadFile(path); string(got) != "old" {
 		t.Errorf("the file is %q after Abort", got)
 	}

@@ -3,6 +3,10 @@ package command
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/fabrica-iac/fabrica/cmd/fabrica/command/views"
@@ -137,9 +141,12 @@ func runPlan(ctx context.Context, streams *views.Streams, g *globals, f *planFla
 	}
 	// The plan file's bulk, the resource changes, is written while the policies run.
 	var file *plans.PendingFile
+	stopSignals := func() {}
+	defer func() { stopSignals() }()
 	startFile := func() {
 		if f.out != "" {
 			file = plans.StartFile(f.out, pl, p.settings.keyring)
+			stopSignals = abandonOnSignal(file)
 		}
 	}
 	rep, d := checkPlan(ctx, p, pl, startFile)
@@ -174,6 +181,33 @@ func runPlan(ctx context.Context, streams *views.Streams, g *globals, f *planFla
 		return ExitChanges
 	}
 	return ExitOK
+}
+
+// abandonOnSignal removes a pending plan file when SIGINT or SIGTERM arrives while it
+// is written (so no hidden temporary file is left next to it), then lets the signal
+// end the process as it would have. stop ends the watch.
+func abandonOnSignal(file *plans.PendingFile) (stop func()) {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case s := <-sig:
+			file.Abort()
+			signal.Stop(sig) // the signal's default action again
+			if self, err := os.FindProcess(os.Getpid()); err == nil {
+				_ = self.Signal(s)
+			}
+		case <-done:
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			signal.Stop(sig)
+			close(done)
+		})
+	}
 }
 
 func renderPlan(streams *views.Streams, p *project, pl *plans.Plan, diags diag.Diagnostics, format string) {

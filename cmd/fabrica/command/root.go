@@ -54,8 +54,9 @@ func Main(args []string, streams *views.Streams) int {
 	root := NewRoot(streams)
 	root.SetArgs(args)
 	// Collect garbage less often while the heap is small (see internal/gcpace), unless
-	// the user sets Go's own GC settings.
-	if lookupEnv(environ(streams), "GOGC") == "" && lookupEnv(environ(streams), "GOMEMLIMIT") == "" {
+	// the user sets Go's own GC settings (read by the runtime from the process's
+	// environment). The setting is the process's: Main is not run twice at once.
+	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
 		defer gcpace.Start(gcBudget(root, args))()
 	}
 	err := root.Execute()
