@@ -40,10 +40,13 @@ func (e *Evaluated) DesiredInstances() []*Desired {
 		for i := lo; i < hi; i++ {
 			inst := e.Instances[i]
 			d := &Desired{Instance: inst, Address: inst.Address(), Provider: e.ProviderFor(inst),
-				Attrs: instanceJSON(inst), Dependencies: e.resourceDeps[inst.Addr.Resource]}
+				Dependencies: e.resourceDeps[inst.Addr.Resource]}
 			// The instances of a counted block usually have the same attributes: they
-			// then share one copy and its hash.
-			if prev != nil && prev.Instance.Resource == inst.Resource && bytes.Equal(prev.Attrs, d.Attrs) {
+			// then share one copy and its hash, encoded once when the block is uniform.
+			sameBlock := prev != nil && prev.Instance.Resource == inst.Resource
+			if sameBlock && inst.Uniform {
+				d.Attrs, d.Hash = prev.Attrs, prev.Hash
+			} else if d.Attrs = instanceJSON(inst); sameBlock && bytes.Equal(prev.Attrs, d.Attrs) {
 				d.Attrs, d.Hash = prev.Attrs, prev.Hash
 			} else {
 				d.Hash = providers.AttrsHash(d.Attrs)

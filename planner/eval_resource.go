@@ -39,9 +39,14 @@ func (e *Evaluated) evalResource(res *schema.Resource, r *refs) resourceResult {
 	}
 	insts := make([]*schema.Instance, len(exps))
 	instDiags := make([]diag.Diagnostics, len(exps))
+	uniform := true
+	for _, x := range r.exprs {
+		uniform = uniform && !x.perInstance
+	}
 	one := func(i int) {
 		x := exps[i]
 		inst := schema.NewInstance(res, x.key, x.each)
+		inst.Uniform = uniform
 		is := &instanceScope{block: sc, x: x}
 		vals, d := evalBody(res.Body, is)
 		inst.Values, inst.Sensitive = vals, is.sensitive

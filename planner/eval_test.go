@@ -1,6 +1,9 @@
 package planner
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -162,5 +165,78 @@ training_job "b" {
 	}
 	if a := desired["training_job.a"]; !strings.Contains(a, `"partition":"h100"`) {
 		t.Errorf("training_job.a attributes lack the partition: %s", a)
+	}
+}
+
+// A uniform block's instances share one encoding of their attributes; it must be what
+// encoding each of them gives, here and in every example.
+func TestDesiredInstancesShareOnlyEqualAttributes(t *testing.T) {
+	sources := map[string]map[string][]byte{"inline": {"main.fab.hcl": []byte(`
+facility "f" {
+  count       = 2
+  it_power_kw = 500
+  design_pue  = 1.2
+}
+hardware "uniform" {
+  count       = 4
+  facility    = facility.f[0]
+  device_type = "dgx-h100"
+  rack        = "r1"
+}
+hardware "indexed" {
+  count       = 4
+  facility    = facility.f[count.index % 2]
+  device_type = "dgx-h100"
+  rack        = "r${count.index}"
+}
+hardware "keyed" {
+  for_each    = toset(["a", "b", "c"])
+  facility    = facility.f[1]
+  device_type = "cpu-server"
+}
+hardware "keyed_uniform" {
+  for_each    = toset(["a", "b"])
+  facility    = facility.f[1]
+  device_type = "cpu-server"
+  rack        = "r9"
+}
+`)}}
+	paths, _ := filepath.Glob("../examples/*/*.fab.hcl")
+	for _, p := range paths {
+		src, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sources[filepath.Dir(p)] == nil {
+			sources[filepath.Dir(p)] = map[string][]byte{}
+		}
+		sources[filepath.Dir(p)][filepath.Base(p)] = src
+	}
+	if len(sources) < 5 {
+		t.Fatalf("only %d configurations: the examples were not found", len(sources))
+	}
+	shared := 0
+	for name, files := range sources {
+		cfg, diags := schema.LoadSources(files)
+		if diags.HasErrors() {
+			t.Fatalf("%s: %v", name, diags.Err())
+		}
+		ev, diags := Evaluate(cfg, InputVars{})
+		if diags.HasErrors() {
+			t.Fatalf("%s: %v", name, diags.Err())
+		}
+		var prev *Desired
+		for _, d := range ev.DesiredInstances() {
+			if want := instanceJSON(d.Instance); !bytes.Equal(d.Attrs, want) {
+				t.Errorf("%s: %s has attributes %s, want %s", name, d.Address, d.Attrs, want)
+			}
+			if prev != nil && &prev.Attrs[0] == &d.Attrs[0] {
+				shared++
+			}
+			prev = d
+		}
+	}
+	if shared < 4 { // uniform[1..3], keyed_uniform["b"], at least
+		t.Errorf("only %d instances share their predecessor's encoding", shared)
 	}
 }

@@ -33,6 +33,10 @@ type Instance struct {
 	// Sensitive lists the arguments whose values derive from sensitive variables; they
 	// are redacted wherever a plan is shown.
 	Sensitive []string
+	// Uniform is set when no argument of the instance's block reads count or each:
+	// every instance of the block then has the same arguments and derived figures
+	// (derivations read only those, and other instances).
+	Uniform bool
 }
 
 // Kind returns the instance's resource kind.
