@@ -46,7 +46,7 @@ func (e *Evaluated) DesiredInstances() []*Desired {
 			sameBlock := prev != nil && prev.Instance.Resource == inst.Resource
 			if sameBlock && inst.Uniform {
 				d.Attrs, d.Hash = prev.Attrs, prev.Hash
-			} else if d.Attrs = instanceJSON(inst); sameBlock && bytes.Equal(prev.Attrs, d.Attrs) {
+			} else if d.Attrs = instanceJSON(inst, e.hasSensitive); sameBlock && bytes.Equal(prev.Attrs, d.Attrs) {
 				d.Attrs, d.Hash = prev.Attrs, prev.Hash
 			} else {
 				d.Hash = providers.AttrsHash(d.Attrs)
@@ -59,7 +59,11 @@ func (e *Evaluated) DesiredInstances() []*Desired {
 
 // instanceJSON writes an instance's non-null arguments and derived figures as one
 // canonical JSON object, walking the spec's precomputed key order.
-func instanceJSON(inst *schema.Instance) json.RawMessage {
+//
+// Values are only ever marked when a variable is sensitive: without one (marked false)
+// the values are not walked for marks, which for a fabric's list of thousands of
+// endpoints costs more than encoding it.
+func instanceJSON(inst *schema.Instance, marked bool) json.RawMessage {
 	order := keyOrder(inst.Resource.Spec)
 	var buf bytes.Buffer
 	buf.Grow(32 * len(order.keys))
@@ -83,7 +87,11 @@ func instanceJSON(inst *schema.Instance) json.RawMessage {
 		}
 		first = false
 		buf.Write(k.quoted)
-		appendJSON(&buf, v)
+		if marked {
+			appendJSON(&buf, v)
+		} else {
+			appendUnmarked(&buf, v)
+		}
 	}
 	buf.WriteByte('}')
 	return buf.Bytes()

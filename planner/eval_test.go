@@ -227,7 +227,7 @@ hardware "keyed_uniform" {
 		}
 		var prev *Desired
 		for _, d := range ev.DesiredInstances() {
-			if want := instanceJSON(d.Instance); !bytes.Equal(d.Attrs, want) {
+			if want := instanceJSON(d.Instance, true); !bytes.Equal(d.Attrs, want) {
 				t.Errorf("%s: %s has attributes %s, want %s", name, d.Address, d.Attrs, want)
 			}
 			if prev != nil && &prev.Attrs[0] == &d.Attrs[0] {
