@@ -123,6 +123,7 @@ func checkPlan(ctx context.Context, p *project, pl *plans.Plan, encoded func()) 
 	if err != nil {
 		return nil, diags.Append(err)
 	}
+	p.phase("encode policy input")
 	if encoded != nil {
 		encoded()
 	}
