@@ -302,7 +302,7 @@ func resourceDependencies(g *dag.Graph[node]) map[addrs.Resource][]string {
 	viaLocal := map[node][]string{}
 	var collect func(n node, seen map[string]bool)
 	collect = func(n node, seen map[string]bool) {
-		for _, d := range g.DependenciesOf(n) {
+		g.EachDependency(n, func(d node) {
 			switch d.kind {
 			case "local":
 				if _, ok := viaLocal[d]; !ok {
@@ -317,7 +317,7 @@ func resourceDependencies(g *dag.Graph[node]) map[addrs.Resource][]string {
 			default:
 				seen[addr[d]] = true
 			}
-		}
+		})
 	}
 	out := map[addrs.Resource][]string{}
 	for _, n := range g.Vertices() {

@@ -17,9 +17,7 @@ func waves(g *dag.Graph[node], order []node) [][]node {
 	var out [][]node
 	for _, n := range order {
 		l := 0
-		for _, d := range g.DependenciesOf(n) {
-			l = max(l, level[d]+1)
-		}
+		g.EachDependency(n, func(d node) { l = max(l, level[d]+1) })
 		level[n] = l
 		if l == len(out) {
 			out = append(out, nil)

@@ -44,6 +44,18 @@ func (g *Graph[V]) Connect(from, to V) {
 	g.deps[f] = append(g.deps[f], t)
 }
 
+// EachDependency calls fn with each direct dependency of v, as many times as the edge
+// was added: cheaper than DependenciesOf where repeats do not matter.
+func (g *Graph[V]) EachDependency(v V, fn func(V)) {
+	i, ok := g.index[v]
+	if !ok {
+		return
+	}
+	for _, d := range g.deps[i] {
+		fn(g.vertices[d])
+	}
+}
+
 // DependenciesOf returns the direct dependencies of v.
 func (g *Graph[V]) DependenciesOf(v V) []V {
 	i, ok := g.index[v]

@@ -1,6 +1,7 @@
 package dag
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -43,5 +44,21 @@ func TestOrder_selfLoop(t *testing.T) {
 	g.Connect(1, 1)
 	if _, cyc := g.Order(); len(cyc) != 1 || cyc[0] != 1 {
 		t.Errorf("self loop: got cycle %v, want [1]", cyc)
+	}
+}
+
+func TestEachDependency(t *testing.T) {
+	g := New[string](3)
+	g.Connect("a", "b")
+	g.Connect("a", "c")
+	g.Connect("a", "b")
+	var got []string
+	g.EachDependency("a", func(d string) { got = append(got, d) })
+	if want := []string{"b", "c", "b"}; !slices.Equal(got, want) {
+		t.Errorf("EachDependency(a) = %v, want %v (every edge, repeats included)", got, want)
+	}
+	g.EachDependency("missing", func(string) { t.Error("called for a vertex not in the graph") })
+	if got := g.DependenciesOf("a"); !slices.Equal(got, []string{"b", "c"}) {
+		t.Errorf("DependenciesOf(a) = %v, want [b c]", got)
 	}
 }
