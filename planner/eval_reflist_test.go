@@ -34,12 +34,13 @@ var refListCases = map[string]string{
 	"string":       `endpoints = "hardware.a"`,
 	"failed":       `endpoints = concat(hardware.a, hardware.broken)`,
 	"cluster only": ``,
+	"sensitive":    ``,
 }
 
 // refListValid are the cases that evaluate without errors.
 var refListValid = map[string]bool{
 	"concat": true, "bare": true, "tuple arg": true, "indexed": true, "values": true,
-	"splat": true, "other func": true, "expand": true, "cluster only": true,
+	"splat": true, "other func": true, "expand": true, "cluster only": true, "sensitive": true,
 }
 
 const refListBase = `
@@ -88,6 +89,9 @@ func TestReferenceListShortcut(t *testing.T) {
 	inputs := map[string]map[string][]byte{}
 	for name, endpoints := range refListCases {
 		src := refListBase
+		if name == "sensitive" {
+			src += "variable \"secret_rack\" {\n  default   = \"rs\"\n  sensitive = true\n}\nhardware \"secret\" {\n  count       = 3\n  facility    = facility.f\n  device_type = \"dgx-h100\"\n  rack        = var.secret_rack\n}\n"
+		}
 		if name == "failed" {
 			src += "hardware \"broken\" {\n  count = 2\n  facility = facility.f\n  device_type = \"no-such-device\"\n}\n"
 		}
@@ -154,6 +158,9 @@ func TestReferenceListShortcut(t *testing.T) {
 						t.Errorf("%s: %s.%s as strings is %q with the shortcut, %q without", name, f.Address(), a.Name, got, want)
 					}
 				}
+			}
+			if !slices.Equal(f.Sensitive, s.Sensitive) {
+				t.Errorf("%s: %s has sensitive %q with the shortcut, %q without", name, f.Address(), f.Sensitive, s.Sensitive)
 			}
 			if len(f.Derived) != len(s.Derived) {
 				t.Errorf("%s: %s has %d derived figures with the shortcut, %d without", name, f.Address(), len(f.Derived), len(s.Derived))
