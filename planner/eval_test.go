@@ -193,6 +193,7 @@ hardware "keyed" {
   for_each    = toset(["a", "b", "c"])
   facility    = facility.f[1]
   device_type = "cpu-server"
+  rack        = each.key
 }
 hardware "keyed_uniform" {
   for_each    = toset(["a", "b"])
@@ -224,6 +225,12 @@ hardware "keyed_uniform" {
 		ev, diags := Evaluate(cfg, InputVars{})
 		if diags.HasErrors() {
 			t.Fatalf("%s: %v", name, diags.Err())
+		}
+		for _, inst := range ev.Instances {
+			want := inst.Resource.Addr.Name != "indexed" && inst.Resource.Addr.Name != "keyed"
+			if name == "inline" && inst.Kind() == "hardware" && inst.Uniform != want {
+				t.Errorf("%s is uniform %v, want %v", inst.Address(), inst.Uniform, want)
+			}
 		}
 		var prev *Desired
 		for _, d := range ev.DesiredInstances() {

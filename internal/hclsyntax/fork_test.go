@@ -182,7 +182,7 @@ func TestForkIsUpstreamPlusPatch(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cmd := exec.Command("patch", "-p1", "--quiet", "--no-backup-if-mismatch", "-d", tmp, "-i", filepath.Join(must(os.Getwd()), "fabrica.patch"))
+	cmd := exec.Command("patch", "-p1", "--quiet", "--batch", "--forward", "--fuzz=0", "--no-backup-if-mismatch", "-d", tmp, "-i", filepath.Join(must(os.Getwd()), "fabrica.patch"))
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("applying fabrica.patch to upstream (GNU patch is needed; scripts/install-deps.sh installs it): %v\n%s", err, out)
 	}

@@ -185,12 +185,15 @@ func (f *tokenAccum) emitToken(ty TokenType, startOfs, endOfs int) {
 // parsed without allocating (and faulting in) a new one per file.
 var tokenBuffers sync.Pool // of *[]Token
 
+// smallSource is the size under which a source's tokens do not use the pool: small
+// sources (expressions, variable files) neither carry off nor crowd out the large
+// slices it holds for configuration files.
+const smallSource = 16 << 10
+
 // tokenBuffer returns an empty token slice with room for the tokens of srcLen bytes.
-// Small sources (expressions, variable files) do not take from the pool, so they do
-// not carry off the large slices it holds for configuration files.
 func tokenBuffer(srcLen int) []Token {
 	want := srcLen/4 + 16
-	if srcLen < 16<<10 {
+	if srcLen < smallSource {
 		return make([]Token, 0, want)
 	}
 	if b, ok := tokenBuffers.Get().(*[]Token); ok && cap(*b) >= want {
@@ -202,6 +205,9 @@ func tokenBuffer(srcLen int) []Token {
 // releaseTokens gives a token slice back for reuse. The caller must hold no reference
 // to it or into it.
 func releaseTokens(tokens []Token) {
+	if cap(tokens) < smallSource/4 {
+		return
+	}
 	clear(tokens) // drop the references to the source and the file name
 	tokens = tokens[:0]
 	tokenBuffers.Put(&tokens)

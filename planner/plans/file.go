@@ -38,9 +38,10 @@ func writePlan(f *os.File, p *Plan, k *crypt.Keyring) error {
 		}
 		return nil
 	}
-	var buf bytes.Buffer
+	// Sized once (Encode would grow a buffer that holds the magic already).
+	buf := bytes.NewBuffer(make([]byte, 0, len(planMagic)+EncodedSizeHint(p)))
 	buf.WriteString(planMagic)
-	if err := Encode(&buf, p); err != nil {
+	if err := Encode(buf, p); err != nil {
 		return fmt.Errorf("cannot encode plan: %w", err)
 	}
 	enc, err := k.Encrypt(buf.Bytes())
@@ -99,6 +100,9 @@ func StartFile(path string, p *Plan, k *crypt.Keyring) *PendingFile {
 
 // fill writes the file: its first part at once, the rest once Finish is called.
 func (pf *PendingFile) fill(f *os.File) error {
+	if pf.abandoned() {
+		return errPlanAbandoned
+	}
 	bw := bufio.NewWriterSize(f, 1<<20)
 	e := &encoder{w: bw}
 	e.raw(planMagic)

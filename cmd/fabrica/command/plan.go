@@ -186,15 +186,28 @@ func runPlan(ctx context.Context, streams *views.Streams, g *globals, f *planFla
 // abandonOnSignal removes a pending plan file when SIGINT or SIGTERM arrives while it
 // is written (so no hidden temporary file is left next to it), then lets the signal
 // end the process as it would have. stop ends the watch.
+//
+// A signal the process was started ignoring (as a background job's SIGINT) stays
+// ignored. A signal that arrives while Finish completes the file may be lost to the
+// process's normal exit, which is then harmless: the file is whole.
 func abandonOnSignal(file *plans.PendingFile) (stop func()) {
+	var watched []os.Signal
+	for _, s := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
+		if !signal.Ignored(s) {
+			watched = append(watched, s)
+		}
+	}
+	if len(watched) == 0 {
+		return func() {}
+	}
 	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(sig, watched...)
 	done := make(chan struct{})
 	go func() {
 		select {
 		case s := <-sig:
+			signal.Stop(sig) // the default action again: a second signal ends the process at once
 			file.Abort()
-			signal.Stop(sig) // the signal's default action again
 			if self, err := os.FindProcess(os.Getpid()); err == nil {
 				_ = self.Signal(s)
 			}
