@@ -16,7 +16,11 @@ by_kind := {kind: [rc | some rc in input.resource_changes; rc.kind == kind] | so
 
 # changes[kind] lists the changes of one kind that the plan keeps (every action but
 # delete), each with its after attributes, for every kind but hardware (see hardware).
-changes := {kind: kept(by_kind[kind]) | some kind in kinds; kind != "hardware"}
+# It is grouped from the changes that are not hardware, so a plan of 100,000 servers
+# does not build their list (as by_kind does) unless a rule reads it.
+changes := {kind: kept([rc | some rc in not_hardware; rc.kind == kind]) | some kind in kinds; kind != "hardware"}
+
+not_hardware := [rc | some rc in input.resource_changes; rc.kind != "hardware"]
 
 # hardware lists the kept hardware changes. A plan may hold 100,000 of them: prefer the
 # per-facility and per-rack figures of facility_summary where they suffice.

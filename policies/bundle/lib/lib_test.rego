@@ -16,6 +16,14 @@ test_changes_by_kind_skip_deletions if {
 	[rc.address | some rc in lib.hardware] == ["hardware.h[0]"] with input as plan
 }
 
+test_changes_and_by_kind_agree if {
+	every kind in lib.kinds - {"hardware"} {
+		lib.changes[kind] == lib.kept(lib.by_kind[kind]) with input as plan
+	}
+	not lib.changes.hardware with input as plan
+	lib.by_kind.hardware[0].address == "hardware.h[0]" with input as plan
+}
+
 test_by_address_excludes_hardware if {
 	lib.by_address["storage.s"].after.nodes == 3 with input as plan
 	not lib.by_address["hardware.h[0]"] with input as plan
