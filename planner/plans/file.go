@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"unicode/utf8"
@@ -22,7 +24,24 @@ const planMagic = "fabrica-plan\n"
 // never leaves a half-written plan. With a keyring that encrypts, the file is
 // encrypted (AES-256-GCM; see planner/states/crypt).
 func WriteFile(path string, p *Plan, k *crypt.Keyring) error {
-	return atomicfile.Write(path, 0o600, func(f *os.File) error { return writePlan(f, p, k) })
+	return writeError(path, atomicfile.Write(path, 0o600, func(f *os.File) error { return writePlan(f, p, k) }))
+}
+
+// writeError says which plan file could not be written and, where the user can fix it,
+// how: the temporary file's name in the underlying error means nothing to them.
+func writeError(path string, err error) error {
+	var pe *fs.PathError
+	switch {
+	case err == nil || errors.Is(err, errPlanAbandoned):
+		return err
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("cannot write the plan file %s: the directory %s does not exist; create it, or write the plan into an existing directory", path, filepath.Dir(path))
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("cannot write the plan file %s: permission denied in %s; write the plan where you may create files", path, filepath.Dir(path))
+	case errors.As(err, &pe):
+		return fmt.Errorf("cannot write the plan file %s: %s: %w", path, pe.Op, pe.Err)
+	}
+	return fmt.Errorf("cannot write the plan file %s: %w", path, err)
 }
 
 // writePlan writes the plan file's contents: encrypted, the sealed encoding; else the
@@ -31,10 +50,10 @@ func WriteFile(path string, p *Plan, k *crypt.Keyring) error {
 func writePlan(f *os.File, p *Plan, k *crypt.Keyring) error {
 	if !k.Encrypts() {
 		if _, err := f.WriteString(planMagic); err != nil {
-			return fmt.Errorf("cannot write plan file: %w", err)
+			return err
 		}
 		if err := Encode(f, p); err != nil {
-			return fmt.Errorf("cannot write plan file: %w", err)
+			return err
 		}
 		return nil
 	}
@@ -49,7 +68,7 @@ func writePlan(f *os.File, p *Plan, k *crypt.Keyring) error {
 		return fmt.Errorf("cannot encrypt the plan: %w", err)
 	}
 	if _, err := f.Write(enc); err != nil {
-		return fmt.Errorf("cannot write plan file: %w", err)
+		return err
 	}
 	return nil
 }
@@ -92,7 +111,7 @@ func StartFile(path string, p *Plan, k *crypt.Keyring) *PendingFile {
 		return pf
 	}
 	go func() {
-		pf.err = atomicfile.Write(path, 0o600, pf.fill)
+		pf.err = writeError(path, atomicfile.Write(path, 0o600, pf.fill))
 		close(pf.written)
 	}()
 	return pf
@@ -107,17 +126,17 @@ func (pf *PendingFile) fill(f *os.File) error {
 	e := &encoder{w: bw}
 	e.raw(planMagic)
 	if err := e.head(pf.plan); err != nil {
-		return fmt.Errorf("cannot write plan file: %w", err)
+		return err
 	}
 	if err := e.flush(); err != nil {
-		return fmt.Errorf("cannot write plan file: %w", err)
+		return err
 	}
 	if pf.abandoned() {
 		return errPlanAbandoned
 	}
 	// Synced now, so that the final sync has only the tail left to write.
 	if err := f.Sync(); err != nil {
-		return fmt.Errorf("cannot write plan file: %w", err)
+		return err
 	}
 	<-pf.decided
 	if !pf.finish {
@@ -125,7 +144,7 @@ func (pf *PendingFile) fill(f *os.File) error {
 	}
 	e.tail(pf.plan)
 	if err := e.flush(); err != nil {
-		return fmt.Errorf("cannot write plan file: %w", err)
+		return err
 	}
 	return nil
 }

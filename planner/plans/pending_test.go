@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -105,8 +106,12 @@ func TestPendingFileAbort(t *testing.T) {
 // A file that cannot be created is an error from Finish (and Abort does not hang).
 func TestPendingFileCannotWrite(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "missing", "p.plan")
-	if err := StartFile(path, pendingTestPlan(), nil).Finish(); err == nil {
-		t.Error("Finish wrote into a directory that does not exist")
+	err := StartFile(path, pendingTestPlan(), nil).Finish()
+	if err == nil || !strings.Contains(err.Error(), "cannot write the plan file "+path+": the directory "+filepath.Dir(path)+" does not exist") {
+		t.Errorf("Finish into a directory that does not exist: %v", err)
+	}
+	if err := WriteFile(path, pendingTestPlan(), nil); err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("WriteFile into a directory that does not exist: %v", err)
 	}
 	StartFile(path, pendingTestPlan(), nil).Abort()
 }
