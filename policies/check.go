@@ -59,7 +59,6 @@ var (
 	keyFormatVersion   = ast.StringTerm("format_version")
 	keyAddress         = ast.StringTerm("address")
 	keyDeclRange       = ast.StringTerm("decl_range")
-	keyAttributeRanges = ast.StringTerm("attribute_ranges")
 )
 
 // Check evaluates every policy over a plan document (the plan JSON of DESIGN.md §5)
@@ -68,10 +67,11 @@ var (
 // is a *PlanError for a document that is not a plan, an *EvalError for a rule that
 // fails, or a context error.
 func (e *Engine) Check(ctx context.Context, planJSON []byte) (*Report, error) {
-	input, err := decodeInput(planJSON)
+	plan, err := decodePlanInput(planJSON)
 	if err != nil {
 		return nil, &PlanError{Msg: "the document is not valid JSON", Err: err}
 	}
+	input := plan.value
 	if err := validatePlan(input); err != nil {
 		return nil, err
 	}
@@ -92,7 +92,7 @@ func (e *Engine) Check(ctx context.Context, planJSON []byte) (*Report, error) {
 		}
 		findings = append(findings, fs...)
 	}
-	e.locate(input, findings)
+	e.locate(plan, findings)
 	r := &Report{Findings: findings, Rules: e.Rules(), CheckedAt: now}
 	r.WaiverNotes = applyWaivers(r.Findings, e.waivers, now)
 	sortFindings(r.Findings)
@@ -209,7 +209,7 @@ func (e *Engine) isolate(ctx context.Context, input ast.Value, at rego.EvalOptio
 }
 
 // locate gives each finding the range of its attribute, or of its resource.
-func (e *Engine) locate(input ast.Value, findings []Finding) {
+func (e *Engine) locate(plan *planInput, findings []Finding) {
 	want := map[string]bool{}
 	for _, f := range findings {
 		if f.Address != "" {
@@ -221,7 +221,7 @@ func (e *Engine) locate(input ast.Value, findings []Finding) {
 	}
 	type ranges struct{ decl, attrs *ast.Term }
 	found := map[string]ranges{}
-	arr, _ := input.(ast.Object).Get(keyResourceChanges).Value.(*ast.Array)
+	arr, _ := plan.value.(ast.Object).Get(keyResourceChanges).Value.(*ast.Array)
 	for i := 0; arr != nil && i < arr.Len() && len(found) < len(want); i++ {
 		obj, ok := arr.Elem(i).Value.(ast.Object)
 		if !ok {
@@ -235,7 +235,14 @@ func (e *Engine) locate(input ast.Value, findings []Finding) {
 		if !ok || !want[string(addr)] {
 			continue
 		}
-		found[string(addr)] = ranges{obj.Get(keyDeclRange), obj.Get(keyAttributeRanges)}
+		rg := ranges{decl: obj.Get(keyDeclRange)}
+		if i < len(plan.ranges) && plan.ranges[i] != nil {
+			// checked to be valid JSON when the plan was decoded
+			if v, err := decodeInput(plan.ranges[i]); err == nil {
+				rg.attrs = ast.NewTerm(v)
+			}
+		}
+		found[string(addr)] = rg
 	}
 	seen := map[*ast.Term]*Range{}
 	for i := range findings {

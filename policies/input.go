@@ -75,6 +75,14 @@ type decoder struct {
 	// bytes at hand start with it, they are that value (a JSON value ends where its
 	// bytes say), so one comparison replaces scanning and hashing.
 	compCache [cacheDepth][cacheWidth]subtree
+
+	// With plan set, the changes' attribute_ranges are kept as JSON (see planInput)
+	// rather than decoded: inChanges is set while resource_changes is read, pending
+	// holds the attribute_ranges of the change being read, ranges those of the changes
+	// read, and lastRanges the last ones checked to be valid JSON.
+	plan, inChanges     bool
+	pending, lastRanges []byte
+	ranges              [][]byte
 }
 
 const (
@@ -104,17 +112,43 @@ func (e *SyntaxError) Error() string {
 // decodeInput parses a JSON document into an ast.Value, equal to what
 // ast.ValueFromReader returns for it.
 func decodeInput(data []byte) (ast.Value, error) {
-	d := &decoder{data: data, seed: maphash.MakeSeed(), strs: make([]cachedString, stringCacheSize),
-		nums: make([]cachedString, numberCacheSize), subtrees: map[uint64]subtree{}}
-	t, err := d.value(0)
+	v, _, err := decode(data, false)
+	return v, err
+}
+
+// planInput is a plan document as policies read it: the JSON decoded, except that the
+// attribute_ranges of each resource change are left out of the value and kept as JSON,
+// ranges[i] for resource_changes[i] (nil where a change has none).
+//
+// Attribute ranges locate findings (Engine.locate reads the few it needs); they are half
+// of a large plan's bytes and a third of its decoding, and no rule needs them.
+type planInput struct {
+	value  ast.Value
+	ranges [][]byte
+}
+
+// decodePlanInput decodes a plan document for the policies (see planInput). The
+// document must be valid JSON throughout, attribute ranges included.
+func decodePlanInput(data []byte) (*planInput, error) {
+	v, ranges, err := decode(data, true)
 	if err != nil {
 		return nil, err
 	}
+	return &planInput{value: v, ranges: ranges}, nil
+}
+
+func decode(data []byte, plan bool) (ast.Value, [][]byte, error) {
+	d := &decoder{data: data, seed: maphash.MakeSeed(), strs: make([]cachedString, stringCacheSize),
+		nums: make([]cachedString, numberCacheSize), subtrees: map[uint64]subtree{}, plan: plan}
+	t, err := d.value(0)
+	if err != nil {
+		return nil, nil, err
+	}
 	d.skipWS()
 	if d.pos < len(d.data) {
-		return nil, d.errorf("unexpected %q after the top-level value", d.data[d.pos])
+		return nil, nil, d.errorf("unexpected %q after the top-level value", d.data[d.pos])
 	}
-	return t.Value, nil
+	return t.Value, d.ranges, nil
 }
 
 func (d *decoder) errorf(format string, args ...any) error {
@@ -281,20 +315,37 @@ func (d *decoder) object(depth int) (*ast.Term, error) {
 		}
 		d.pos++
 		d.skipWS()
-		var v *ast.Term
-		switch c := d.peek(); {
-		case c == '"':
-			v, err = d.str(valSlot)
-		case (c == '{' || c == '[') && compSlot != nil && depth+1 >= internDepth && depth+1 <= maxInternDepth:
-			v, err = d.sharedAt(depth+1, compSlot)
+		key := string(k.Value.(ast.String))
+		switch {
+		case depth == 2 && d.inChanges && key == "attribute_ranges":
+			if err := d.keepRanges(depth + 1); err != nil {
+				return nil, err
+			}
+		case depth == 0 && d.plan && key == "resource_changes":
+			d.inChanges, d.ranges = true, nil
+			v, err := d.value(depth + 1)
+			d.inChanges = false
+			if err != nil {
+				return nil, err
+			}
+			d.pairs = append(d.pairs, [2]*ast.Term{k, v})
+			d.keys = append(d.keys, key)
 		default:
-			v, err = d.value(depth + 1)
+			var v *ast.Term
+			switch c := d.peek(); {
+			case c == '"':
+				v, err = d.str(valSlot)
+			case (c == '{' || c == '[') && compSlot != nil && depth+1 >= internDepth && depth+1 <= maxInternDepth:
+				v, err = d.sharedAt(depth+1, compSlot)
+			default:
+				v, err = d.value(depth + 1)
+			}
+			if err != nil {
+				return nil, err
+			}
+			d.pairs = append(d.pairs, [2]*ast.Term{k, v})
+			d.keys = append(d.keys, key)
 		}
-		if err != nil {
-			return nil, err
-		}
-		d.pairs = append(d.pairs, [2]*ast.Term{k, v})
-		d.keys = append(d.keys, string(k.Value.(ast.String)))
 		d.skipWS()
 		if d.pos >= len(d.data) {
 			return nil, d.errorf("unexpected end of input in an object")
@@ -309,6 +360,30 @@ func (d *decoder) object(depth int) (*ast.Term, error) {
 			return nil, d.errorf("expected ',' or '}' in an object, found %q", d.data[d.pos])
 		}
 	}
+}
+
+// keepRanges reads the value at pos, a change's attribute_ranges, into pending as JSON,
+// checked to be valid as decoding it would (consecutive instances of a resource have
+// the same ranges, which are checked once).
+func (d *decoder) keepRanges(depth int) error {
+	start := d.pos
+	end := -1
+	if c := d.peek(); c == '{' || c == '[' {
+		end = d.skipComposite()
+	}
+	if end >= 0 {
+		raw := d.data[start:end:end]
+		if bytes.Equal(raw, d.lastRanges) || json.Valid(raw) {
+			d.pos, d.pending, d.lastRanges = end, raw, raw
+			return nil
+		}
+	}
+	// A scalar, or not valid: decoding it reports the error where it is.
+	if _, err := d.value(depth); err != nil {
+		return err
+	}
+	d.pending = d.data[start:d.pos:d.pos]
+	return nil
 }
 
 // newObject builds an object from pairs with keys as strings (NewObject copies the
@@ -368,6 +443,9 @@ func (d *decoder) array(depth int) (*ast.Term, error) {
 		if err != nil {
 			return nil, err
 		}
+		if depth == 1 && d.inChanges {
+			d.ranges, d.pending = append(d.ranges, d.pending), nil
+		}
 		d.elems = append(d.elems, v)
 		d.skipWS()
 		if d.pos >= len(d.data) {
@@ -408,6 +486,10 @@ func (d *decoder) parallelArray(depth int) (*ast.Term, bool) {
 		return nil, false
 	}
 	terms := make([]*ast.Term, len(elems))
+	var ranges [][]byte
+	if d.inChanges {
+		ranges = make([][]byte, len(elems))
+	}
 	failed := make([]bool, workers)
 	per := (len(elems) + workers - 1) / workers
 	var wg sync.WaitGroup
@@ -418,7 +500,8 @@ func (d *decoder) parallelArray(depth int) (*ast.Term, bool) {
 		}
 		wg.Go(func() {
 			sub := &decoder{data: d.data, seed: d.seed, strs: make([]cachedString, stringCacheSize),
-				nums: make([]cachedString, numberCacheSize), subtrees: map[uint64]subtree{}}
+				nums: make([]cachedString, numberCacheSize), subtrees: map[uint64]subtree{},
+				plan: d.plan, inChanges: d.inChanges}
 			for i := lo; i < hi; i++ {
 				sub.pos = elems[i]
 				t, err := sub.value(depth + 1)
@@ -427,6 +510,9 @@ func (d *decoder) parallelArray(depth int) (*ast.Term, bool) {
 					return
 				}
 				terms[i] = t
+				if ranges != nil {
+					ranges[i], sub.pending = sub.pending, nil
+				}
 			}
 		})
 	}
@@ -435,6 +521,7 @@ func (d *decoder) parallelArray(depth int) (*ast.Term, bool) {
 		return nil, false
 	}
 	start = end // the deferred reset leaves pos past the array
+	d.ranges = ranges
 	return ast.NewTerm(ast.NewArray(terms...)), true
 }
 

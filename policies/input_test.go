@@ -29,7 +29,8 @@ func TestDecodeInput_sameAsOPA(t *testing.T) {
 }
 
 // checkSameAsOPA decodes each document with decodeInput and with OPA's own decoder and
-// requires the same value.
+// requires the same value; and with decodePlanInput, which must give OPA's value without
+// the changes' attribute_ranges, and those as JSON.
 func checkSameAsOPA(t *testing.T, docs map[string][]byte) {
 	t.Helper()
 	for name, doc := range docs {
@@ -43,6 +44,89 @@ func checkSameAsOPA(t *testing.T, docs map[string][]byte) {
 		}
 		if want.Compare(got) != 0 {
 			t.Errorf("%s: decodeInput differs from ast.ValueFromReader", name)
+		}
+		plan, err := decodePlanInput(doc)
+		if err != nil {
+			t.Fatalf("%s: decodePlanInput: %v", name, err)
+		}
+		wantPlan, wantRanges := withoutAttributeRanges(t, want)
+		if wantPlan.Compare(plan.value) != 0 {
+			t.Errorf("%s: decodePlanInput differs from ast.ValueFromReader without attribute_ranges", name)
+		}
+		if len(plan.ranges) != len(wantRanges) {
+			t.Fatalf("%s: %d attribute_ranges kept, want one per change (%d)", name, len(plan.ranges), len(wantRanges))
+		}
+		for i, raw := range plan.ranges {
+			switch {
+			case raw == nil && wantRanges[i] != nil:
+				t.Errorf("%s: change %d: attribute_ranges not kept", name, i)
+			case raw != nil && wantRanges[i] == nil:
+				t.Errorf("%s: change %d: attribute_ranges kept where it has none", name, i)
+			case raw != nil:
+				v, err := ast.ValueFromReader(bytes.NewReader(raw))
+				if err != nil || v.Compare(wantRanges[i].Value) != 0 {
+					t.Errorf("%s: change %d: kept attribute_ranges %s, want %v", name, i, raw, wantRanges[i])
+				}
+			}
+		}
+	}
+}
+
+// withoutAttributeRanges returns the document v without the attribute_ranges of its
+// resource changes, and those (nil for a change without), as decodePlanInput should.
+func withoutAttributeRanges(t *testing.T, v ast.Value) (ast.Value, []*ast.Term) {
+	t.Helper()
+	obj, ok := v.(ast.Object)
+	if !ok {
+		return v, nil
+	}
+	rcs := obj.Get(keyResourceChanges)
+	if rcs == nil {
+		return v, nil
+	}
+	arr, ok := rcs.Value.(*ast.Array)
+	if !ok {
+		return v, nil
+	}
+	key := ast.StringTerm("attribute_ranges")
+	var elems []*ast.Term
+	var ranges []*ast.Term
+	for i := range arr.Len() {
+		e := arr.Elem(i)
+		if o, ok := e.Value.(ast.Object); ok {
+			ranges = append(ranges, o.Get(key))
+			if o.Get(key) != nil {
+				kept := ast.NewObject()
+				o.Foreach(func(k, v *ast.Term) {
+					if !k.Equal(key) {
+						kept.Insert(k, v)
+					}
+				})
+				e = ast.NewTerm(kept)
+			}
+		} else {
+			ranges = append(ranges, nil)
+		}
+		elems = append(elems, e)
+	}
+	out := obj.Copy()
+	out.Insert(keyResourceChanges, ast.ArrayTerm(elems...))
+	return out, ranges
+}
+
+// The attribute_ranges that decodePlanInput keeps as JSON must be valid JSON all the
+// same: an error in them is reported where it is, as decodeInput reports it.
+func TestDecodePlanInput_invalidRanges(t *testing.T) {
+	for _, doc := range []string{
+		`{"resource_changes": [{"attribute_ranges": {"a": 1}}, {"attribute_ranges": {"a": 1,}}]}`,
+		`{"resource_changes": [{"attribute_ranges": {"a": [1 2]}}]}`,
+		`{"resource_changes": [{"attribute_ranges": {"a": "\x"}}]}`,
+		`{"resource_changes": [{"attribute_ranges": {"a": 1}`,
+	} {
+		_, want := decodeInput([]byte(doc))
+		_, got := decodePlanInput([]byte(doc))
+		if want == nil || got == nil || got.Error() != want.Error() {
+			t.Errorf("%s: decodePlanInput error %v, decodeInput's %v", doc, got, want)
 		}
 	}
 }
@@ -79,7 +163,9 @@ func BenchmarkDecodeInput(b *testing.B) {
 func FuzzDecodeInput(f *testing.F) {
 	for _, seed := range []string{
 		`{"format_version": "1.0", "resource_changes": [{"after": {"a": [1, 2.5e3, "x\"y"]}}, {"after": {"a": [1, 2.5e3, "x\"y"]}}]}`,
-		`[{"a": {"b": {"c": {"d": "\u00e9\\"}}}}]`, `"\ud800"`, `-0.0e-0`, `{"a":}`, `[1,]`, `{"a" 1}`, "\"\xff\"", `{{}`,
+		`[{"a": {"b": {"c": {"d": "\u00e9\\"}}}}]`,
+		`{"resource_changes": [{"attribute_ranges": {"a": 1}, "k": 2}, {"attribute_ranges": {"a": 1}}, {"attribute_ranges": 3}, {}]}`,
+		`{"resource_changes": [{"attribute_ranges": {"a": 1}}, {"attribute_ranges": {"a": 1,}}]}`, `"\ud800"`, `-0.0e-0`, `{"a":}`, `[1,]`, `{"a" 1}`, "\"\xff\"", `{{}`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -88,6 +174,15 @@ func FuzzDecodeInput(f *testing.F) {
 		want, werr := ast.ValueFromReader(bytes.NewReader(data))
 		if err == nil && werr == nil && want.Compare(got) != 0 {
 			t.Errorf("decodeInput(%q) = %v, OPA reads %v", data, got, want)
+		}
+		plan, perr := decodePlanInput(data)
+		if (perr == nil) != (err == nil) {
+			t.Errorf("decodePlanInput(%q): error %v, decodeInput: %v", data, perr, err)
+		}
+		if perr == nil && werr == nil {
+			if wantPlan, _ := withoutAttributeRanges(t, want); wantPlan.Compare(plan.value) != 0 {
+				t.Errorf("decodePlanInput(%q) = %v, want %v", data, plan.value, wantPlan)
+			}
 		}
 	})
 }
