@@ -131,10 +131,14 @@ func (e *encoder) changes(rcs []*ResourceChange) {
 	}
 	n := (len(rcs) + encodeChunk - 1) / encodeChunk
 	err := ordered.Encode(n, workers, func(c int, buf []byte) ([]byte, error) {
+		lo := c * encodeChunk
+		chunk := rcs[lo:min(lo+encodeChunk, len(rcs))]
+		if hint := changesSizeHint(chunk); cap(buf) < hint {
+			buf = make([]byte, 0, hint) // sized once: growing a 3 MB chunk copies it 4 times
+		}
 		b := bytes.NewBuffer(buf)
 		cw := &encoder{w: b}
-		lo := c * encodeChunk
-		cw.changeRange(rcs[lo:min(lo+encodeChunk, len(rcs))], lo)
+		cw.changeRange(chunk, lo)
 		return b.Bytes(), cw.err
 	}, func(b []byte) error {
 		e.bytes(b)
@@ -162,8 +166,13 @@ const rangeSize = 144
 // EncodedSizeHint is about the size of p's JSON encoding, to size a buffer once rather
 // than grow it by doubling (which, for 150 MB, costs more than the encoding).
 func EncodedSizeHint(p *Plan) int {
-	n := 64 << 10
-	for _, rc := range p.ResourceChanges {
+	return 64<<10 + changesSizeHint(p.ResourceChanges)
+}
+
+// changesSizeHint is about the size of the changes' JSON.
+func changesSizeHint(rcs []*ResourceChange) int {
+	n := 0
+	for _, rc := range rcs {
 		n += len(rc.Before) + len(rc.After) + 512 + 24*(len(rc.Dependencies)+len(rc.Derived)+len(rc.AfterUnknown)) +
 			rangeSize*(1+len(rc.AttributeRanges))
 	}

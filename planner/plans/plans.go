@@ -84,6 +84,8 @@ type Plan struct {
 	// encoded is shared by a plan and its redacted copy: the resource changes as the
 	// last Encode into a buffer wrote them, reused when the changes are the same.
 	encoded *encodedChanges
+	// redacted is what Redact made of the changes last.
+	redacted *redactedChanges
 }
 
 // encodedChanges is the JSON of a list of resource changes.

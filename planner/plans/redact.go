@@ -12,9 +12,19 @@ const Redacted = "(sensitive)"
 // Redact returns a copy of the plan whose sensitive attributes read "(sensitive)" in
 // before and after: the form every output and the policy input use. The plan file keeps
 // the real values.
+//
+// The redacted changes are remembered on p while its changes stay the same: a command
+// redacts a plan for the policy input and again to show it, and 100,000 servers with a
+// secret each cost a copy of every change. Like KeepEncoding, this is not safe while
+// another goroutine redacts or changes p.
 func Redact(p *Plan) *Plan {
 	cp := *p // shares encoded (see KeepEncoding)
+	if r := p.redacted; r != nil && sameChanges(r.of, p.ResourceChanges) {
+		cp.ResourceChanges = r.changes
+		return &cp
+	}
 	cp.ResourceChanges = make([]*ResourceChange, len(p.ResourceChanges))
+	defer func() { p.redacted = &redactedChanges{of: p.ResourceChanges, changes: cp.ResourceChanges} }()
 	for i, rc := range p.ResourceChanges {
 		if len(rc.SensitiveAttributes) == 0 {
 			cp.ResourceChanges[i] = rc
@@ -36,6 +46,16 @@ func Redact(p *Plan) *Plan {
 		cp.ResourceChanges[i] = &r
 	}
 	return &cp
+}
+
+// redactedChanges are the redacted copies of a plan's changes.
+type redactedChanges struct {
+	of, changes []*ResourceChange
+}
+
+// sameChanges reports whether a and b are the same slice.
+func sameChanges(a, b []*ResourceChange) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // sameBytes reports whether a and b are the same slice (redactAttrs returns its input

@@ -66,6 +66,14 @@ func TestRedact(t *testing.T) {
 	if string(p.ResourceChanges[0].After) != string(secret) || string(p.ResourceChanges[1].Before) != string(secret) {
 		t.Error("Redact changed the plan it was given")
 	}
+	// Redacted again, the same changes give the same copies; other changes, their own.
+	if again := Redact(p); !sameChanges(again.ResourceChanges, r.ResourceChanges) {
+		t.Error("a second Redact of the same changes redacted them again")
+	}
+	p.ResourceChanges = p.ResourceChanges[1:]
+	if again := Redact(p); len(again.ResourceChanges) != 2 || string(again.ResourceChanges[0].After) != `{"bmc_password":"(sensitive)","rack":"r2"}` {
+		t.Errorf("after the changes were replaced, Redact gave %d changes, the first after %s", len(again.ResourceChanges), again.ResourceChanges[0].After)
+	}
 }
 
 // What follows a malformed object's end does not stop its secrets being hidden.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"github.com/fabrica-iac/fabrica/internal/gcpace"
 	"os"
+	"runtime"
 	"runtime/pprof"
 
 	"github.com/fabrica-iac/fabrica/cmd/fabrica/command/views"
@@ -50,6 +51,16 @@ func Main(args []string, streams *views.Streams) int {
 			_ = pprof.StartCPUProfile(f)
 			defer func() { pprof.StopCPUProfile(); f.Close() }()
 		}
+	}
+	// FABRICA_MEMPROFILE=FILE writes an allocation profile when the command ends.
+	if path := lookupEnv(environ(streams), "FABRICA_MEMPROFILE"); path != "" {
+		defer func() {
+			if f, err := os.Create(path); err == nil {
+				runtime.GC() // the profile counts what the last collection saw
+				_ = pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
 	}
 	root := NewRoot(streams)
 	root.SetArgs(args)
