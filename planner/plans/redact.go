@@ -3,7 +3,9 @@ package plans
 import (
 	"bytes"
 	"encoding/json"
+	"runtime"
 	"slices"
+	"sync"
 )
 
 // Redacted is what a sensitive value shows as.
@@ -24,10 +26,34 @@ func Redact(p *Plan) *Plan {
 		return &cp
 	}
 	cp.ResourceChanges = make([]*ResourceChange, len(p.ResourceChanges))
-	defer func() { p.redacted = &redactedChanges{of: p.ResourceChanges, changes: cp.ResourceChanges} }()
-	for i, rc := range p.ResourceChanges {
+	redactChanges(p.ResourceChanges, cp.ResourceChanges)
+	p.redacted = &redactedChanges{of: p.ResourceChanges, changes: cp.ResourceChanges}
+	return &cp
+}
+
+// redactChunk is how many changes make it worth redacting on every core.
+const redactChunk = 4096
+
+// redactChanges sets out[i] to rcs[i] redacted, on every core for a large plan.
+func redactChanges(rcs, out []*ResourceChange) {
+	workers := runtime.GOMAXPROCS(0)
+	if len(rcs) < 2*redactChunk || workers < 2 {
+		redactRange(rcs, out)
+		return
+	}
+	var wg sync.WaitGroup
+	per := (len(rcs) + workers - 1) / workers
+	for lo := 0; lo < len(rcs); lo += per {
+		hi := min(lo+per, len(rcs))
+		wg.Go(func() { redactRange(rcs[lo:hi], out[lo:hi]) })
+	}
+	wg.Wait()
+}
+
+func redactRange(rcs, out []*ResourceChange) {
+	for i, rc := range rcs {
 		if len(rc.SensitiveAttributes) == 0 {
-			cp.ResourceChanges[i] = rc
+			out[i] = rc
 			continue
 		}
 		before := redactAttrs(rc.Before, rc.SensitiveAttributes)
@@ -38,14 +64,13 @@ func Redact(p *Plan) *Plan {
 			after = redactAttrs(rc.After, rc.SensitiveAttributes)
 		}
 		if sameBytes(before, rc.Before) && (sameBytes(after, rc.After) || sameBytes(after, rc.Before)) {
-			cp.ResourceChanges[i] = rc // nothing secret in it (yet: a create's secret is unknown)
+			out[i] = rc // nothing secret in it (yet: a create's secret is unknown)
 			continue
 		}
 		r := *rc
 		r.Before, r.After = before, after
-		cp.ResourceChanges[i] = &r
+		out[i] = &r
 	}
-	return &cp
 }
 
 // redactedChanges are the redacted copies of a plan's changes.

@@ -2,6 +2,8 @@ package plans
 
 import (
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -84,6 +86,31 @@ func TestRedactAttrs_trailing(t *testing.T) {
 	} {
 		if got := string(redactAttrs(json.RawMessage(in), []string{"bmc_password"})); got != want {
 			t.Errorf("redactAttrs(%s) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+// A large plan is redacted on every core, with the same result as one pass.
+func TestRedact_large(t *testing.T) {
+	n := 2*redactChunk + 5
+	p := &Plan{ResourceChanges: make([]*ResourceChange, n)}
+	for i := range n {
+		attrs := json.RawMessage(fmt.Sprintf(`{"bmc_password":"pw%d","rack":"r%d"}`, i, i))
+		rc := &ResourceChange{Address: fmt.Sprintf("hardware.a[%d]", i), Action: NoOp, Before: attrs, After: attrs}
+		if i%3 == 0 {
+			rc.SensitiveAttributes = []string{"bmc_password"}
+		}
+		p.ResourceChanges[i] = rc
+	}
+	want := make([]*ResourceChange, n)
+	redactRange(p.ResourceChanges, want)
+	got := Redact(p).ResourceChanges
+	for i := range n {
+		if string(got[i].After) != string(want[i].After) || string(got[i].Before) != string(want[i].Before) {
+			t.Fatalf("change %d: %s, want %s", i, got[i].After, want[i].After)
+		}
+		if secret := i%3 == 0; secret == strings.Contains(string(got[i].After), "pw") {
+			t.Fatalf("change %d: after %s", i, got[i].After)
 		}
 	}
 }
