@@ -93,6 +93,9 @@ var objectKeys = [...]string{"address", "attrs", "hash", "id", "kind"}
 
 // parseObjectLine reads one line that appendJSON wrote.
 func parseObjectLine(line []byte) (*Object, bool) {
+	if o, ok := parseObjectEnds(line); ok {
+		return o, true
+	}
 	var buf [len(objectKeys)]field
 	fs, ok := splitCanonical(buf[:0], line)
 	if !ok || len(fs) != len(objectKeys) {
@@ -122,4 +125,46 @@ func plainString(v []byte) (string, bool) {
 		return "", false
 	}
 	return string(v[1 : len(v)-1]), true
+}
+
+// parseObjectEnds reads a line that appendJSON wrote with a hash, from its ends: the
+// address from the start, the hash, id and kind from the end, and the attributes as
+// what lies between, without scanning them (they are most of a 50 MB world). Their
+// hash, checked when the world is decoded (Object.rehash), is what proves them intact:
+// an edited line has attributes that no longer match it, which are then parsed and
+// checked as JSON. Anything it does not recognise reports false.
+func parseObjectEnds(line []byte) (*Object, bool) {
+	const addrKey, attrsKey = `{"address":"`, `","attrs":`
+	if !bytes.HasPrefix(line, []byte(addrKey)) {
+		return nil, false
+	}
+	rest := line[len(addrKey):]
+	q := bytes.IndexByte(rest, '"')
+	if q < 0 || !bytes.HasPrefix(rest[q:], []byte(attrsKey)) {
+		return nil, false
+	}
+	addr := rest[:q]
+	attrs := rest[q+len(attrsKey):]
+	var tail [3][]byte
+	for i, key := range [...]string{`,"kind":"`, `,"id":"`, `,"hash":"`} {
+		k := bytes.LastIndex(attrs, []byte(key))
+		if k < 0 {
+			return nil, false
+		}
+		tail[i], attrs = attrs[k+len(key):], attrs[:k]
+	}
+	kind, id, hash := tail[0], tail[1], tail[2]
+	if !bytes.HasSuffix(kind, []byte(`"}`)) || !bytes.HasSuffix(id, []byte(`"`)) || !bytes.HasSuffix(hash, []byte(`"`)) {
+		return nil, false
+	}
+	kind, id, hash = kind[:len(kind)-2], id[:len(id)-1], hash[:len(hash)-1]
+	for _, f := range [...][]byte{addr, kind, id, hash} {
+		if bytes.ContainsAny(f, `\"`) {
+			return nil, false
+		}
+	}
+	if len(attrs) < 2 || attrs[0] != '{' || attrs[len(attrs)-1] != '}' || len(kind) == 0 || len(id) == 0 || len(hash) == 0 {
+		return nil, false
+	}
+	return &Object{Address: string(addr), Attrs: attrs[:len(attrs):len(attrs)], Hash: string(hash), ID: string(id), Kind: string(kind)}, true
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/fabrica-iac/fabrica/providers"
@@ -91,5 +92,51 @@ func TestWorldFile_fastLayout(t *testing.T) {
 	objs, err := List(dir)
 	if err != nil || len(objs) != 3 || objs[2].Address != odd[0].Address {
 		t.Errorf("List = %+v, %v", objs, err)
+	}
+}
+
+// parseObjectEnds reads what appendJSON writes as parseObjectLine's field-by-field path
+// does, whatever the attributes hold, and leaves every other layout to it.
+func TestParseObjectEnds(t *testing.T) {
+	for _, attrs := range []string{
+		`{}`,
+		`{"rack":"r1","stage":"in-service"}`,
+		`{"a":{"b":1,"hash":"x"},"id":"sim-x","kind":"k","n":[1,{"kind":"y"}]}`,
+		`{"s":"q\"uo,\"kind\":\"te\\"}`,
+	} {
+		o := &Object{ID: "sim-hardware-7", Kind: "hardware", Address: `hardware.a["k"]`, Attrs: []byte(attrs), Hash: "0123abcd"}
+		line := o.appendJSON(nil)
+		var buf [len(objectKeys)]field
+		fs, ok := splitCanonical(buf[:0], line)
+		if !ok || len(fs) != len(objectKeys) {
+			t.Fatalf("%s: not canonical", line)
+		}
+		got, ok := parseObjectEnds(line)
+		if strings.Contains(o.Address, `"`) {
+			if ok {
+				t.Errorf("%s: an address with escapes was read from the ends", line)
+			}
+			o.Address = "hardware.a[1]"
+			line = o.appendJSON(nil)
+			got, ok = parseObjectEnds(line)
+		}
+		if !ok {
+			t.Fatalf("%s: not read", line)
+		}
+		if got.ID != o.ID || got.Kind != o.Kind || got.Address != o.Address || got.Hash != o.Hash || string(got.Attrs) != attrs {
+			t.Errorf("%s: read %+v", line, got)
+		}
+	}
+	for _, line := range []string{
+		`{"address":"a","attrs":{"x":1},"id":"i","kind":"k"}`,                  // no hash
+		`{"address":"a","attrs":{"x":1,"hash":"h"},"id":"i","kind":"k"}`,       // a hash inside the attributes only
+		`{"address":"a","attrs":{"x":1},"hash":"h","id":"i","kind":"k","z":1}`, // another key
+		`{"address":"a","attrs":{"x":1},"hash":"h","id":"i\"","kind":"k"}`,     // an escape
+		`{"address":"a","attrs":[1],"hash":"h","id":"i","kind":"k"}`,           // attributes not an object
+		`{"address":"a","attrs":{"x":1},"hash":"","id":"i","kind":"k"}`,        // an empty hash
+	} {
+		if o, ok := parseObjectEnds([]byte(line)); ok {
+			t.Errorf("%s: read as %+v", line, o)
+		}
 	}
 }

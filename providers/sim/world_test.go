@@ -135,6 +135,25 @@ func TestWorld_handEditShowsAsDrift(t *testing.T) {
 	}
 }
 
+// An edit that leaves an object's attributes invalid JSON is an error naming the object,
+// however the line is read.
+func TestWorld_handEditInvalidAttrs(t *testing.T) {
+	dir := t.TempDir()
+	seeded(t, dir, 1)
+	path := filepath.Join(dir, ".fabrica", worldName)
+	data, _ := os.ReadFile(path)
+	edited := strings.Replace(string(data), `"rack":"r1"`, `"rack":r1`, 1)
+	if edited == string(data) {
+		t.Fatalf("no rack in %s", data)
+	}
+	if err := os.WriteFile(path, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := load(filepath.Join(dir, ".fabrica")); err == nil || !strings.Contains(err.Error(), "attrs") {
+		t.Errorf("load after an edit that broke the attributes: %v, want an error about them", err)
+	}
+}
+
 func TestDrift(t *testing.T) {
 	dir := t.TempDir()
 	seeded(t, dir, 2)
