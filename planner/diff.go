@@ -101,7 +101,7 @@ func (df *differ) newChange(d *Desired) *plans.ResourceChange {
 		Provider: d.Provider, After: d.Attrs, ConfigHash: d.Hash, Dependencies: d.Dependencies,
 		Derived: res.Spec.Derived, CreateBeforeDestroy: res.Lifecycle.CreateBeforeDestroy,
 		PreventDestroy: res.Lifecycle.PreventDestroy, DeclRange: df.ev.declRange(res),
-		AttributeRanges: df.ev.attributeRanges(res), SensitiveAttributes: inst.Sensitive,
+		SensitiveAttributes: inst.Sensitive,
 	}
 	if prior := df.prior.Get(d.Address); prior != nil {
 		rc.Before, rc.PriorID = prior.Attrs, prior.ID

@@ -80,6 +80,7 @@ func Plan(ctx context.Context, ev *Evaluated, prior *states.State, provs *Provid
 	for _, rc := range p.ResourceChanges {
 		diags = diags.Append(checkPreventDestroy(ev, rc))
 	}
+	p.AttributeRanges = attributeRangesOf(ev, p.ResourceChanges)
 	// The facility figures are worked out while the changes are sorted, from the
 	// changes in evaluation order (a deterministic order too).
 	unsorted := &plans.Plan{Mode: p.Mode, ResourceChanges: slices.Clone(p.ResourceChanges)}
@@ -91,6 +92,29 @@ func Plan(ctx context.Context, ev *Evaluated, prior *states.State, provs *Provid
 	p.Variables = variablesJSON(ev)
 	p.ProviderConfigs = provs.Configs()
 	return p, diags
+}
+
+// attributeRangesOf returns the argument ranges of each resource of the changes that
+// the configuration declares, for the plan's attribute_ranges.
+func attributeRangesOf(ev *Evaluated, rcs []*plans.ResourceChange) map[string]map[string]*plans.Range {
+	var out map[string]map[string]*plans.Range
+	var last addrs.Resource
+	for _, rc := range rcs {
+		r := addrs.Resource{Kind: rc.Kind, Name: rc.Name}
+		if r == last { // instances of a resource are next to each other
+			continue
+		}
+		last = r
+		res := ev.Config.Resource(r)
+		if res == nil {
+			continue
+		}
+		if out == nil {
+			out = map[string]map[string]*plans.Range{}
+		}
+		out[r.String()] = ev.attributeRanges(res)
+	}
+	return out
 }
 
 // refreshResult is the state as providers report it now.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -59,6 +60,8 @@ var (
 	keyFormatVersion   = ast.StringTerm("format_version")
 	keyAddress         = ast.StringTerm("address")
 	keyDeclRange       = ast.StringTerm("decl_range")
+	keyKind            = ast.StringTerm("kind")
+	keyName            = ast.StringTerm("name")
 )
 
 // Check evaluates every policy over a plan document (the plan JSON of DESIGN.md §5)
@@ -221,28 +224,37 @@ func (e *Engine) locate(plan *planInput, findings []Finding) {
 	}
 	type ranges struct{ decl, attrs *ast.Term }
 	found := map[string]ranges{}
+	resources := map[string][]string{} // resource address → instance addresses found
 	arr, _ := plan.value.(ast.Object).Get(keyResourceChanges).Value.(*ast.Array)
 	for i := 0; arr != nil && i < arr.Len() && len(found) < len(want); i++ {
 		obj, ok := arr.Elem(i).Value.(ast.Object)
 		if !ok {
 			continue
 		}
-		at := obj.Get(keyAddress)
-		if at == nil {
-			continue
-		}
-		addr, ok := at.Value.(ast.String)
-		if !ok || !want[string(addr)] {
+		addr, ok := termString(obj.Get(keyAddress))
+		if !ok || !want[addr] {
 			continue
 		}
 		rg := ranges{decl: obj.Get(keyDeclRange)}
 		if i < len(plan.ranges) && plan.ranges[i] != nil {
-			// checked to be valid JSON when the plan was decoded
+			// plan format 1.0: the change's own; checked to be valid JSON when decoded
 			if v, err := decodeInput(plan.ranges[i]); err == nil {
 				rg.attrs = ast.NewTerm(v)
 			}
+		} else {
+			kind, _ := termString(obj.Get(keyKind))
+			name, _ := termString(obj.Get(keyName))
+			res := kind + "." + name
+			resources[res] = append(resources[res], addr)
 		}
-		found[string(addr)] = rg
+		found[addr] = rg
+	}
+	for res, attrs := range resourceRanges(plan.table, resources) {
+		for _, addr := range resources[res] {
+			rg := found[addr]
+			rg.attrs = attrs
+			found[addr] = rg
+		}
 	}
 	seen := map[*ast.Term]*Range{}
 	for i := range findings {
@@ -261,6 +273,57 @@ func (e *Engine) locate(plan *planInput, findings []Finding) {
 		if f.Range == nil {
 			f.Range = e.rangeOf(rg.decl, seen)
 		}
+	}
+}
+
+// resourceRanges returns the entries of the attribute_ranges table (JSON, checked
+// valid when the plan was decoded) for the resources wanted, in one pass over it.
+func resourceRanges(table []byte, wanted map[string][]string) map[string]*ast.Term {
+	out := map[string]*ast.Term{}
+	if len(table) == 0 || len(wanted) == 0 {
+		return out
+	}
+	d := newDecoder(table, maphash.MakeSeed())
+	d.skipWS()
+	if d.peek() != '{' {
+		return out
+	}
+	d.pos++
+	for { // to the end: of duplicate keys the last counts, as everywhere in JSON
+		d.skipWS()
+		if d.peek() != '"' {
+			return out
+		}
+		k, err := d.str(nil)
+		if err != nil {
+			return out
+		}
+		d.skipWS()
+		if d.peek() != ':' {
+			return out
+		}
+		d.pos++
+		d.skipWS()
+		start, end := d.pos, -1
+		if c := d.peek(); c == '{' || c == '[' {
+			end = d.skipComposite()
+		} else if _, err := d.value(1); err == nil {
+			end = d.pos
+		}
+		if end < 0 {
+			return out
+		}
+		d.pos = end
+		if name := string(k.Value.(ast.String)); wanted[name] != nil {
+			if v, err := decodeInput(table[start:end]); err == nil {
+				out[name] = ast.NewTerm(v)
+			}
+		}
+		d.skipWS()
+		if d.peek() != ',' {
+			return out
+		}
+		d.pos++
 	}
 }
 

@@ -27,17 +27,17 @@
 // The rule id of a finding is the package path without "fabrica." plus the rule name:
 // energy.pue.deny, security.secrets.deny, custom.storage_size.warn_bare.
 //
-// A finding's Range is the plan's attribute_ranges[attribute] of its resource when the
-// rule named an attribute ("protection.replicas" falls back to "protection"), else the
-// resource's decl_range; file names are made relative to Options.BaseDir. Rules do not
-// see attribute_ranges: placing findings is the engine's job, and leaving them out of
-// input saves a third of decoding a large plan (they are half of its bytes). They must
-// still be valid JSON.
+// A finding's Range is the range of the attribute the rule named in the plan's
+// attribute_ranges (by resource: "hardware.gpu" for "hardware.gpu[3]"; in plan format
+// 1.0, the change's own attribute_ranges), with "protection.replicas" falling back to
+// "protection", else the change's decl_range; file names are made relative to
+// Options.BaseDir. Rules do not see attribute_ranges: placing findings is the engine's
+// job, and decoding them would cost a large plan a fifth of its check. They must still
+// be valid JSON.
 //
 // # Input
 //
-// Policies read input, the plan document, without the changes' attribute_ranges
-// (above). Only the changes that the plan keeps are
+// Policies read input, the plan document, without attribute_ranges (above). Only the changes that the plan keeps are
 // checked: the bundled policies read each change's after attributes (arguments and
 // derived figures together) through data.fabrica.lib.changes, which skips action
 // "delete"; facility-wide figures come from input.aggregates (lib.facility_summary,

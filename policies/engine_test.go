@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"os"
 	"strconv"
 	"strings"
@@ -112,6 +113,37 @@ func TestCheck_attributeRangeFallsBackToParentThenDecl(t *testing.T) {
 	}
 	if len(r.Findings) != 1 || r.Findings[0].Range == nil || r.Findings[0].Range.Start.Line != 4 {
 		t.Fatalf("findings = %+v, want one at line 4 (the protection block)", r.Findings)
+	}
+}
+
+// In plan format 1.1 the ranges are the document's, by resource: an instance's finding
+// lands on its resource's attribute.
+func TestCheck_attributeRangesByResource(t *testing.T) {
+	plan := `{"format_version": "1.1", "resource_changes": [
+		{"address": "storage.s[0]", "kind": "storage", "name": "s", "index": 0, "action": "create",
+		"after": {"encryption_at_rest": true, "encryption_in_transit": true, "protection": {"mode": "erasure", "coding_chunks": 1}},
+		"decl_range": {"filename": "s.fab.hcl", "start": {"line": 1, "column": 1, "byte": 0}, "end": {"line": 1, "column": 12, "byte": 11}}},
+		{"address": "storage.t", "kind": "storage", "name": "t", "action": "create",
+		"after": {"encryption_at_rest": true, "encryption_in_transit": true, "protection": {"mode": "erasure", "coding_chunks": 1}},
+		"decl_range": {"filename": "t.fab.hcl", "start": {"line": 7, "column": 1, "byte": 0}, "end": {"line": 7, "column": 12, "byte": 11}}}],
+		"attribute_ranges": {
+			"storage.s": {"protection": {"filename": "s.fab.hcl", "start": {"line": 4, "column": 3, "byte": 40}, "end": {"line": 4, "column": 13, "byte": 50}}},
+			"storage.t": {"protection": {"filename": "t.fab.hcl", "start": {"line": 2, "column": 3, "byte": 40}, "end": {"line": 2, "column": 13, "byte": 50}}},
+			"storage.t": {"protection": {"filename": "t.fab.hcl", "start": {"line": 9, "column": 3, "byte": 40}, "end": {"line": 9, "column": 13, "byte": 50}}},
+			"storage.u": null}}`
+	r, err := load(t, Options{}).Check(context.Background(), []byte(plan))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := map[string]int{}
+	for _, f := range r.Findings {
+		if f.Range != nil {
+			lines[f.Address] = f.Range.Start.Line
+		}
+	}
+	// storage.t is listed twice: the last counts, as in any JSON object.
+	if want := map[string]int{"storage.s[0]": 4, "storage.t": 9}; !maps.Equal(lines, want) {
+		t.Errorf("finding lines = %v, want %v (findings %+v)", lines, want, r.Findings)
 	}
 }
 

@@ -83,6 +83,9 @@ type decoder struct {
 	plan, inChanges     bool
 	pending, lastRanges []byte
 	ranges              [][]byte
+	// table is the document's attribute_ranges, also kept as JSON.
+	table  []byte
+	result ast.Value
 }
 
 const (
@@ -112,43 +115,55 @@ func (e *SyntaxError) Error() string {
 // decodeInput parses a JSON document into an ast.Value, equal to what
 // ast.ValueFromReader returns for it.
 func decodeInput(data []byte) (ast.Value, error) {
-	v, _, err := decode(data, false)
-	return v, err
+	d, err := decode(data, false)
+	if err != nil {
+		return nil, err
+	}
+	return d.result, nil
 }
 
 // planInput is a plan document as policies read it: the JSON decoded, except that the
-// attribute_ranges of each resource change are left out of the value and kept as JSON,
-// ranges[i] for resource_changes[i] (nil where a change has none).
+// attribute ranges are left out of the value and kept as JSON: the document's
+// attribute_ranges (by resource, plan format 1.1) as table, and those of each resource
+// change (format 1.0) as ranges[i] for resource_changes[i] (nil where it has none).
 //
-// Attribute ranges locate findings (Engine.locate reads the few it needs); they are half
-// of a large plan's bytes and a third of its decoding, and no rule needs them.
+// Attribute ranges locate findings (Engine.locate reads the few it needs); no rule
+// needs them, and in format 1.0 they were half of a large plan's bytes and a third of
+// its decoding.
 type planInput struct {
 	value  ast.Value
+	table  []byte
 	ranges [][]byte
 }
 
 // decodePlanInput decodes a plan document for the policies (see planInput). The
 // document must be valid JSON throughout, attribute ranges included.
 func decodePlanInput(data []byte) (*planInput, error) {
-	v, ranges, err := decode(data, true)
+	d, err := decode(data, true)
 	if err != nil {
 		return nil, err
 	}
-	return &planInput{value: v, ranges: ranges}, nil
+	return &planInput{value: d.result, table: d.table, ranges: d.ranges}, nil
 }
 
-func decode(data []byte, plan bool) (ast.Value, [][]byte, error) {
-	d := &decoder{data: data, seed: maphash.MakeSeed(), strs: make([]cachedString, stringCacheSize),
-		nums: make([]cachedString, numberCacheSize), subtrees: map[uint64]subtree{}, plan: plan}
+func newDecoder(data []byte, seed maphash.Seed) *decoder {
+	return &decoder{data: data, seed: seed, strs: make([]cachedString, stringCacheSize),
+		nums: make([]cachedString, numberCacheSize), subtrees: map[uint64]subtree{}}
+}
+
+func decode(data []byte, plan bool) (*decoder, error) {
+	d := newDecoder(data, maphash.MakeSeed())
+	d.plan = plan
 	t, err := d.value(0)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	d.skipWS()
 	if d.pos < len(d.data) {
-		return nil, nil, d.errorf("unexpected %q after the top-level value", d.data[d.pos])
+		return nil, d.errorf("unexpected %q after the top-level value", d.data[d.pos])
 	}
-	return t.Value, d.ranges, nil
+	d.result = t.Value
+	return d, nil
 }
 
 func (d *decoder) errorf(format string, args ...any) error {
@@ -321,6 +336,11 @@ func (d *decoder) object(depth int) (*ast.Term, error) {
 			if err := d.keepRanges(depth + 1); err != nil {
 				return nil, err
 			}
+		case depth == 0 && d.plan && key == "attribute_ranges":
+			if err := d.keepRanges(depth + 1); err != nil {
+				return nil, err
+			}
+			d.table, d.pending = d.pending, nil
 		case depth == 0 && d.plan && key == "resource_changes":
 			d.inChanges, d.ranges = true, nil
 			v, err := d.value(depth + 1)
@@ -499,9 +519,8 @@ func (d *decoder) parallelArray(depth int) (*ast.Term, bool) {
 			continue
 		}
 		wg.Go(func() {
-			sub := &decoder{data: d.data, seed: d.seed, strs: make([]cachedString, stringCacheSize),
-				nums: make([]cachedString, numberCacheSize), subtrees: map[uint64]subtree{},
-				plan: d.plan, inChanges: d.inChanges}
+			sub := newDecoder(d.data, d.seed)
+			sub.plan, sub.inChanges = d.plan, d.inChanges
 			for i := lo; i < hi; i++ {
 				sub.pos = elems[i]
 				t, err := sub.value(depth + 1)

@@ -13,17 +13,19 @@ import (
 
 func TestDecodeInput_sameAsOPA(t *testing.T) {
 	docs := map[string][]byte{
-		"synth":   synthPlan(20),
-		"escapes": []byte(`{"a": "x\"y\\u00e9\n", "b": [1, -2.5e+3, 0, 1E2, true, false, null, {}, []], "c": {"d": {"e": "é"}}, "k\u0041": "\ud83d\ude00"}`),
-		"scalar":  []byte(` 12 `),
+		"synth":             synthPlan(20),
+		"synth, format 1.0": synthPlanFormat(20, "1.0"),
+		"escapes":           []byte(`{"a": "x\"y\\u00e9\n", "b": [1, -2.5e+3, 0, 1E2, true, false, null, {}, []], "c": {"d": {"e": "é"}}, "k\u0041": "\ud83d\ude00"}`),
+		"scalar":            []byte(` 12 `),
 		"deep escapes": []byte(`{"resource_changes": [{"after": {"s": "a\\", "t": "q\"uo}te\\\"", "u": ["\\", "]"]}},
 			{"after": {"s": "a\\", "t": "q\"uo}te\\\"", "u": ["\\", "]"]}}, {"after": {"s": "b"}}]}`),
 	}
 	// Above parallelArrayBytes, resource_changes is decoded on every core.
-	if big := synthPlan(7500); len(big) > parallelArrayBytes {
+	if big := synthPlan(12000); len(big) > parallelArrayBytes {
 		docs["large, decoded in parallel"] = big
+		docs["large, format 1.0"] = synthPlanFormat(12000, "1.0")
 	} else {
-		t.Fatalf("synthPlan(7500) is %d bytes, under parallelArrayBytes", len(big))
+		t.Fatalf("synthPlan(12000) is %d bytes, under parallelArrayBytes", len(big))
 	}
 	checkSameAsOPA(t, docs)
 }
@@ -50,8 +52,29 @@ func checkSameAsOPA(t *testing.T, docs map[string][]byte) {
 			t.Fatalf("%s: decodePlanInput: %v", name, err)
 		}
 		wantPlan, wantRanges := withoutAttributeRanges(t, want)
+		var wantTable *ast.Term
+		if obj, ok := wantPlan.(ast.Object); ok {
+			if wantTable = obj.Get(ast.StringTerm("attribute_ranges")); wantTable != nil {
+				kept := ast.NewObject()
+				obj.Foreach(func(k, v *ast.Term) {
+					if !k.Equal(ast.StringTerm("attribute_ranges")) {
+						kept.Insert(k, v)
+					}
+				})
+				wantPlan = kept
+			}
+		}
 		if wantPlan.Compare(plan.value) != 0 {
 			t.Errorf("%s: decodePlanInput differs from ast.ValueFromReader without attribute_ranges", name)
+		}
+		switch {
+		case wantTable == nil && plan.table != nil:
+			t.Errorf("%s: an attribute_ranges table kept where the document has none", name)
+		case wantTable != nil:
+			v, err := ast.ValueFromReader(bytes.NewReader(plan.table))
+			if err != nil || v.Compare(wantTable.Value) != 0 {
+				t.Errorf("%s: the attribute_ranges table kept is not the document's", name)
+			}
 		}
 		if len(plan.ranges) != len(wantRanges) {
 			t.Fatalf("%s: %d attribute_ranges kept, want one per change (%d)", name, len(plan.ranges), len(wantRanges))
@@ -134,7 +157,7 @@ func TestDecodePlanInput_invalidRanges(t *testing.T) {
 // A syntax error deep in a large resource_changes array is reported where it is, as
 // the one-pass decode reports it.
 func TestDecodeInput_largeArrayError(t *testing.T) {
-	doc := synthPlan(7500)
+	doc := synthPlan(12000)
 	at := bytes.LastIndex(doc, []byte(`"action"`))
 	bad := append(append(slices.Clone(doc[:at]), `"action" "create"`...), doc[at+len(`"action":"create"`):]...)
 	_, err := decodeInput(bad)
@@ -217,11 +240,11 @@ func linePlan(t *testing.T, n int, edit func(lines []string) []string) []byte {
 func TestDecodeInput_lineLayout(t *testing.T) {
 	same := func(lines []string) []string { return lines }
 	docs := map[string][]byte{
-		"one per line": linePlan(t, 7500, same),
-		"two on a line": linePlan(t, 7500, func(lines []string) []string {
+		"one per line": linePlan(t, 12000, same),
+		"two on a line": linePlan(t, 12000, func(lines []string) []string {
 			return append([]string{lines[0] + "," + lines[1]}, lines[2:]...)
 		}),
-		"one over two lines": linePlan(t, 7500, func(lines []string) []string {
+		"one over two lines": linePlan(t, 12000, func(lines []string) []string {
 			i := strings.Index(lines[5], `"after":`)
 			return append(append(slices.Clone(lines[:5]), lines[5][:i]+"\n"+lines[5][i:]), lines[6:]...)
 		}),

@@ -51,13 +51,26 @@ func synthChange(addr, kind, name string, index any, line int, after map[string]
 // nodes, four to a rack, shaped like `fabrica plan --json` output: one facility, a
 // compute, a storage and an OOB fabric over every node, a Ceph cluster, a training
 // cluster and job over every node, and a DR pairing. It passes every bundled policy.
-func synthPlan(n int) []byte {
+func synthPlan(n int) []byte { return synthPlanFormat(n, "1.1") }
+
+// synthPlanFormat is synthPlan in a plan format: "1.1" has the attribute ranges in
+// the document's attribute_ranges, by resource, "1.0" in each change.
+func synthPlanFormat(n int, format string) []byte {
 	nodes := make([]string, n)
 	racks := map[string]float64{}
-	tmpl, err := json.Marshal(synthChange("@ADDR@", "hardware", "dgx", "@IDX@", 38, map[string]any{
+	table := map[string]any{}
+	// byResource moves a change's attribute ranges to the table in format 1.1.
+	byResource := func(rc map[string]any) map[string]any {
+		if format != "1.0" {
+			table[rc["kind"].(string)+"."+rc["name"].(string)] = rc["attribute_ranges"]
+			delete(rc, "attribute_ranges")
+		}
+		return rc
+	}
+	tmpl, err := json.Marshal(byResource(synthChange("@ADDR@", "hardware", "dgx", "@IDX@", 38, map[string]any{
 		"device_type": "dgx-h100", "facility": "facility.pod", "gpu_memory_gb": 80, "gpus": 8,
 		"power_kw": 10.2, "rack": "@RACK@", "rack_units": 8, "rails": 8, "role": "compute", "stage": "in-service",
-	}, []string{"gpus", "gpu_memory_gb", "power_kw", "rack_units", "rails"}))
+	}, []string{"gpus", "gpu_memory_gb", "power_kw", "rack_units", "rails"})))
 	if err != nil {
 		panic(err)
 	}
@@ -121,11 +134,19 @@ func synthPlan(n int) []byte {
 		"racks": len(racks), "it_load_kw": itLoad, "annual_energy_mwh": itLoad * 1.25 * 8.76,
 		"rack_load_kw": racks, "max_rack_kw": 40.8, "max_rack": "r00000", "rack_cooling": "rdhx", "rack_cooling_limit_kw": 80,
 	}
+	for _, rc := range rcs {
+		if m, ok := rc.(map[string]any); ok {
+			byResource(m)
+		}
+	}
 	plan := map[string]any{
-		"format_version": "1.0", "fabrica_version": "0.1.0", "mode": "normal", "lineage": "x", "prior_serial": 0,
+		"format_version": format, "fabrica_version": "0.1.0", "mode": "normal", "lineage": "x", "prior_serial": 0,
 		"resource_changes": rcs,
 		"aggregates":       []any{map[string]any{"address": "facility.pod", "before": nil, "after": summary}},
 		"outputs":          map[string]any{}, "diagnostics": []any{},
+	}
+	if format != "1.0" {
+		plan["attribute_ranges"] = table
 	}
 	b, err := json.Marshal(plan)
 	if err != nil {

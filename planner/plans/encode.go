@@ -5,12 +5,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"maps"
 	"reflect"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"unsafe"
 
 	"github.com/fabrica-iac/fabrica/internal/ordered"
 )
@@ -80,6 +80,22 @@ func (e *encoder) head(p *Plan) error {
 		e.changes(p.ResourceChanges)
 	}
 	e.raw("\n]")
+	if p.encoded == nil || len(p.AttributeRanges) == 0 {
+		e.attributeRanges(p.AttributeRanges)
+		return e.err
+	}
+	// Kept too, in memory of its own (a few percent of the changes').
+	if id := reflect.ValueOf(p.AttributeRanges).UnsafePointer(); p.encoded.ranges != id {
+		var own bytes.Buffer
+		own.Grow(rangesSizeHint(p.AttributeRanges))
+		re := &encoder{w: &own}
+		re.attributeRanges(p.AttributeRanges)
+		if re.err != nil {
+			return re.err
+		}
+		p.encoded.ranges, p.encoded.rangesJSON = id, own.Bytes()
+	}
+	e.bytes(p.encoded.rangesJSON)
 	return e.err
 }
 
@@ -166,15 +182,23 @@ const rangeSize = 144
 // EncodedSizeHint is about the size of p's JSON encoding, to size a buffer once rather
 // than grow it by doubling (which, for 150 MB, costs more than the encoding).
 func EncodedSizeHint(p *Plan) int {
-	return 64<<10 + changesSizeHint(p.ResourceChanges)
+	return 64<<10 + changesSizeHint(p.ResourceChanges) + rangesSizeHint(p.AttributeRanges)
 }
 
 // changesSizeHint is about the size of the changes' JSON.
 func changesSizeHint(rcs []*ResourceChange) int {
 	n := 0
 	for _, rc := range rcs {
-		n += len(rc.Before) + len(rc.After) + 512 + 24*(len(rc.Dependencies)+len(rc.Derived)+len(rc.AfterUnknown)) +
-			rangeSize*(1+len(rc.AttributeRanges))
+		n += len(rc.Before) + len(rc.After) + 512 + 24*(len(rc.Dependencies)+len(rc.Derived)+len(rc.AfterUnknown)) + rangeSize
+	}
+	return n
+}
+
+// rangesSizeHint is about the size of the attribute_ranges member.
+func rangesSizeHint(m map[string]map[string]*Range) int {
+	n := 0
+	for name, attrs := range m {
+		n += len(name) + 8 + (rangeSize+16)*len(attrs)
 	}
 	return n
 }
@@ -184,8 +208,7 @@ type encoder struct {
 	err error
 	// Instances of one resource share their ranges (the same pointers), so each is
 	// encoded once.
-	ranges     map[*Range][]byte
-	attrRanges map[unsafe.Pointer][]byte
+	ranges map[*Range][]byte
 }
 
 // writer is a *bufio.Writer or a *bytes.Buffer.
@@ -255,10 +278,6 @@ func (e *encoder) change(rc *ResourceChange) {
 		e.raw(`,"decl_range":`)
 		e.bytes(e.cached(rc.DeclRange))
 	}
-	if len(rc.AttributeRanges) > 0 {
-		e.raw(`,"attribute_ranges":`)
-		e.bytes(e.cachedAttrRanges(rc.AttributeRanges))
-	}
 	e.str("prior_id", rc.PriorID, true, false)
 	e.str("config_hash", rc.ConfigHash, true, false)
 	e.list("dependencies", rc.Dependencies)
@@ -286,18 +305,10 @@ func (e *encoder) cached(r *Range) []byte {
 	return b
 }
 
-func (e *encoder) cachedAttrRanges(m map[string]*Range) []byte {
-	key := reflect.ValueOf(m).UnsafePointer()
-	if b, ok := e.attrRanges[key]; ok {
-		return b
-	}
-	// A plan read from a file has a map per change, so this runs per change there.
-	names := make([]string, 0, len(m))
-	for name := range m {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	b := make([]byte, 0, 2+rangeSize*len(names))
+// appendAttrRanges appends one resource's attribute ranges as encoding/json would
+// write the map.
+func appendAttrRanges(b []byte, m map[string]*Range) []byte {
+	names := slices.Sorted(maps.Keys(m))
 	b = append(b, '{')
 	for i, name := range names {
 		if i > 0 {
@@ -307,12 +318,41 @@ func (e *encoder) cachedAttrRanges(m map[string]*Range) []byte {
 		b = append(b, ':')
 		b = appendRange(b, m[name])
 	}
-	b = append(b, '}')
-	if e.attrRanges == nil {
-		e.attrRanges = map[unsafe.Pointer][]byte{}
+	return append(b, '}')
+}
+
+// rangesChunk is how many resources' ranges one goroutine encodes at a time.
+const rangesChunk = 1024
+
+// attributeRanges writes the attribute_ranges member, one resource per line, in the
+// order of encoding/json (sorted keys); large ones on every core.
+func (e *encoder) attributeRanges(m map[string]map[string]*Range) {
+	if len(m) == 0 {
+		return
 	}
-	e.attrRanges[key] = b
-	return b
+	names := slices.Sorted(maps.Keys(m))
+	e.raw(",\n\"attribute_ranges\":{")
+	n := (len(names) + rangesChunk - 1) / rangesChunk
+	err := ordered.Encode(n, runtime.GOMAXPROCS(0), func(c int, buf []byte) ([]byte, error) {
+		lo := c * rangesChunk
+		for i, name := range names[lo:min(lo+rangesChunk, len(names))] {
+			if lo+i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = append(buf, '\n')
+			buf = appendQuoted(buf, name)
+			buf = append(buf, ':')
+			buf = appendAttrRanges(buf, m[name])
+		}
+		return buf, nil
+	}, func(b []byte) error {
+		e.bytes(b)
+		return e.err
+	})
+	if err != nil && e.err == nil {
+		e.err = err
+	}
+	e.raw("\n}")
 }
 
 func (e *encoder) str(name, v string, omitEmpty, first bool) {

@@ -20,11 +20,15 @@ func TestEncode_matchesEncodingJSON(t *testing.T) {
 			{Address: `hardware.x["a<b"]`, Kind: "hardware", Name: "x", Index: "a<b", Provider: "sim", Action: Replace,
 				Reason: "config changed", Before: json.RawMessage(`{"a":1}`), After: json.RawMessage(`{"a":"é\n"}`),
 				AfterUnknown: []string{"id"}, Derived: []string{"gpus"}, ReplacePaths: []string{"a"}, ChangedAttributes: []string{"a"},
-				DeclRange:       &Range{Filename: "m.fab.hcl", Start: Pos{Line: 1, Column: 1, Byte: 0}, End: Pos{Line: 1, Column: 5, Byte: 4}},
-				AttributeRanges: map[string]*Range{"a": {Filename: "m.fab.hcl"}}, PriorID: "id-1", ConfigHash: "h",
+				DeclRange: &Range{Filename: "m.fab.hcl", Start: Pos{Line: 1, Column: 1, Byte: 0}, End: Pos{Line: 1, Column: 5, Byte: 4}},
+				PriorID:   "id-1", ConfigHash: "h",
 				Dependencies: []string{"facility.f"}, CreateBeforeDestroy: true, PreventDestroy: true, RecordOnly: true},
 			{Address: "facility.f", Kind: "facility", Name: "f", Provider: "sim", Action: Delete, Before: json.RawMessage(`{}`)},
 			{Address: "hardware.n[2]", Kind: "hardware", Name: "n", Index: 2, Provider: "sim", Action: Create, After: json.RawMessage(`{}`)},
+		},
+		AttributeRanges: map[string]map[string]*Range{
+			`hardware.x`: {"a": {Filename: "m.fab.hcl"}, "b.c<d": {Filename: "é.fab.hcl", Start: Pos{Line: 2, Column: 3, Byte: 9}}},
+			`hardware.n`: {},
 		}}
 	var got bytes.Buffer
 	if err := Encode(&got, p); err != nil {
@@ -53,21 +57,29 @@ func TestDecode_roundTrip(t *testing.T) {
 			Kind: "hardware", Action: Create, After: json.RawMessage(`{"a":"x,\n"}`), Index: i}
 		switch i % 3 {
 		case 0:
-			rc.DeclRange, rc.AttributeRanges = shared, sharedAttrs
+			rc.DeclRange = shared
 		case 1:
 			rc.DeclRange = &Range{Filename: "n.fab.hcl", Start: Pos{Line: i, Column: 1, Byte: i * 10}}
-			rc.AttributeRanges = map[string]*Range{"rack": {Filename: "n.fab.hcl", Start: Pos{Line: i + 1, Column: 3, Byte: i*10 + 5}}}
 		}
 		p.ResourceChanges = append(p.ResourceChanges, rc)
+	}
+	// More resources than one goroutine decodes, so the table is read on every core.
+	p.AttributeRanges = map[string]map[string]*Range{"hardware.n": sharedAttrs, `hardware.q"uote`: nil}
+	for i := range 3000 {
+		p.AttributeRanges[fmt.Sprintf("hardware.r%d", i)] = map[string]*Range{"rack": {Filename: "n.fab.hcl", Start: Pos{Line: i + 1, Column: 3, Byte: i*10 + 5}}}
 	}
 	for _, tc := range []*Plan{p, {FormatVersion: FormatVersion}} {
 		var b bytes.Buffer
 		if err := Encode(&b, tc); err != nil {
 			t.Fatal(err)
 		}
+		before := tablesDecoded.Load()
 		got, err := Decode(b.Bytes())
 		if err != nil {
 			t.Fatal(err)
+		}
+		if tc.AttributeRanges != nil && tablesDecoded.Load() == before {
+			t.Error("Decode read attribute_ranges with encoding/json, not line by line")
 		}
 		var w1, w2 bytes.Buffer
 		_ = Encode(&w1, tc)
@@ -114,7 +126,8 @@ func TestEncode_chunksInOrder(t *testing.T) {
 func TestKeepEncoding(t *testing.T) {
 	for _, secret := range []bool{false, true} {
 		t.Run(fmt.Sprintf("secret=%v", secret), func(t *testing.T) {
-			p := &Plan{FormatVersion: FormatVersion, Mode: ModeNormal}
+			p := &Plan{FormatVersion: FormatVersion, Mode: ModeNormal,
+				AttributeRanges: map[string]map[string]*Range{"hardware.n": {"rack": {Filename: "m.fab.hcl"}}}}
 			for i := range 3 * encodeChunk { // enough for the chunked, parallel encoder
 				rc := &ResourceChange{Address: fmt.Sprintf("hardware.n[%d]", i), Kind: "hardware", Name: "n", Index: i,
 					Provider: "sim", Action: Create, After: json.RawMessage(`{"bmc_password":"pw","rack":"r"}`)}
@@ -139,6 +152,9 @@ func TestKeepEncoding(t *testing.T) {
 				return b.String()
 			}
 			wantRedacted, wantPlain := encode(Redact(p)), encode(p)
+			if !strings.Contains(wantPlain, "\n\"attribute_ranges\":{\n\"hardware.n\":{\"rack\":") {
+				t.Fatalf("no attribute_ranges in the plan's encoding")
+			}
 			if got := encodeToFile(p); got != wantPlain {
 				t.Error("encoding to a writer differs from encoding to a buffer")
 			}
@@ -150,7 +166,7 @@ func TestKeepEncoding(t *testing.T) {
 			if got := encodeToFile(Redact(p)); got != wantRedacted {
 				t.Error("the redacted plan's kept encoding, written to a file, differs")
 			}
-			other := &Plan{FormatVersion: FormatVersion, Mode: ModeNormal, ResourceChanges: p.ResourceChanges}
+			other := &Plan{FormatVersion: FormatVersion, Mode: ModeNormal, ResourceChanges: p.ResourceChanges, AttributeRanges: p.AttributeRanges}
 			other.KeepEncoding()
 			if got := encodeToFile(other); got != wantPlain {
 				t.Error("the plan's encoding, kept while written to a file, differs")

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/fabrica-iac/fabrica/internal/atomicfile"
@@ -224,14 +225,31 @@ func Decode(data []byte) (*Plan, error) {
 	if bodyStart := start + len("\n\"resource_changes\":[\n"); end >= bodyStart {
 		body = data[bodyStart:end]
 	}
-	// The rest of the document, with an empty resource_changes list.
+	// The rest of the document, with an empty resource_changes list and without the
+	// attribute_ranges member when it is laid out as Encode writes it (one resource
+	// per line), which is decoded on every core below.
+	rest := data[end+2:] // after the "]"
+	var table []byte
+	const tableHead = ",\n\"attribute_ranges\":{\n"
+	if bytes.HasPrefix(rest, []byte(tableHead)) {
+		if n := bytes.Index(rest, []byte("\n}")); n > len(tableHead) {
+			table, rest = rest[len(tableHead):n], rest[n+2:]
+		}
+	}
 	var outer bytes.Buffer
 	outer.Write(data[:start])
-	outer.WriteString("\n\"resource_changes\":[")
-	outer.Write(data[end+1:])
+	outer.WriteString("\n\"resource_changes\":[]")
+	outer.Write(rest)
 	var p Plan
 	if err := json.Unmarshal(outer.Bytes(), &p); err != nil {
 		return nil, err
+	}
+	if table != nil {
+		m, err := decodeRangesTable(table)
+		if err != nil {
+			return nil, fmt.Errorf("attribute_ranges: %w", err)
+		}
+		p.AttributeRanges = m
 	}
 	lines := bytes.Split(body, []byte(",\n"))
 	if len(body) == 0 {
@@ -267,12 +285,59 @@ func Decode(data []byte) (*Plan, error) {
 	return &p, nil
 }
 
-// rangeInterner decodes each distinct decl_range and attribute_ranges once: the
-// instances of a counted block share them (as they did when the plan was made), which
-// saves most of a 100,000-instance plan's decoding and memory.
+// tablesDecoded counts decodeRangesTable's calls, for a test that Decode takes it.
+var tablesDecoded atomic.Int64
+
+// decodeRangesTable decodes the lines of the attribute_ranges member as Encode writes
+// them ("resource":{…} joined by ",\n"), on every core; any other layout goes to
+// json.Unmarshal.
+func decodeRangesTable(body []byte) (map[string]map[string]*Range, error) {
+	tablesDecoded.Add(1)
+	lines := bytes.Split(body, []byte(",\n"))
+	names := make([]string, len(lines))
+	ranges := make([]map[string]*Range, len(lines))
+	var failed atomic.Bool
+	workers := runtime.GOMAXPROCS(0)
+	per := (len(lines) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for lo := 0; lo < len(lines); lo += per {
+		hi := min(lo+per, len(lines))
+		wg.Go(func() {
+			for i := lo; i < hi && !failed.Load(); i++ {
+				line := lines[i]
+				kEnd, ok := skipString(line, 0)
+				if !ok || kEnd >= len(line) || line[kEnd] != ':' {
+					failed.Store(true)
+					return
+				}
+				name, ok := unquoteKey(line[:kEnd])
+				m, err := decodeAttrRanges(line[kEnd+1:])
+				if !ok || err != nil {
+					failed.Store(true)
+					return
+				}
+				names[i], ranges[i] = name, m
+			}
+		})
+	}
+	wg.Wait()
+	if failed.Load() {
+		var m map[string]map[string]*Range
+		err := json.Unmarshal(append(append([]byte("{"), body...), '}'), &m)
+		return m, err
+	}
+	m := make(map[string]map[string]*Range, len(lines))
+	for i, name := range names {
+		m[name] = ranges[i]
+	}
+	return m, nil
+}
+
+// rangeInterner decodes each distinct decl_range once: the instances of a counted
+// block share it (as they did when the plan was made), which saves much of a
+// 100,000-instance plan's decoding and memory.
 type rangeInterner struct {
-	decl  map[string]*Range
-	attrs map[string]map[string]*Range
+	decl map[string]*Range
 }
 
 // decodeChange decodes one line of resource_changes as json.Unmarshal would, field by
@@ -321,8 +386,6 @@ func (in *rangeInterner) decodeChange(line []byte, rc *ResourceChange) error {
 			rc.Dependencies, err = decodeStrings(v)
 		case `"decl_range"`:
 			rc.DeclRange, err = in.declRange(v)
-		case `"attribute_ranges"`:
-			rc.AttributeRanges, err = in.attributeRanges(v)
 		case `"prior_id"`:
 			err = setString(&rc.PriorID, v)
 		case `"config_hash"`:
@@ -367,12 +430,10 @@ func (in *rangeInterner) declRange(v []byte) (*Range, error) {
 	return r, nil
 }
 
-func (in *rangeInterner) attributeRanges(v []byte) (map[string]*Range, error) {
+// decodeAttrRanges decodes one resource's attribute ranges as json.Unmarshal would.
+func decodeAttrRanges(v []byte) (map[string]*Range, error) {
 	if string(v) == "null" {
 		return nil, nil
-	}
-	if m, ok := in.attrs[string(v)]; ok {
-		return m, nil
 	}
 	m := map[string]*Range{}
 	bad := false
@@ -388,10 +449,6 @@ func (in *rangeInterner) attributeRanges(v []byte) (map[string]*Range, error) {
 			return nil, err
 		}
 	}
-	if in.attrs == nil {
-		in.attrs = map[string]map[string]*Range{}
-	}
-	in.attrs[string(v)] = m
 	return m, nil
 }
 

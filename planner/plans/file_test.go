@@ -56,3 +56,31 @@ func TestDecodeChange_matchesEncodingJSON(t *testing.T) {
 		}
 	}
 }
+
+// decodeRangesTable reads the lines of attribute_ranges as encoding/json reads the
+// member, and fails where it fails.
+func TestDecodeRangesTable_matchesEncodingJSON(t *testing.T) {
+	for _, body := range []string{
+		`"hardware.a":{"rack":{"filename":"m.fab.hcl","start":{"line":2,"column":3,"byte":9},"end":{"line":2,"column":4,"byte":10}}}`,
+		`"hardware.a":{},` + "\n" + `"hardware.b":null,` + "\n" + `"h\u0061rdware.c":{"a\u0062":{"filename":"a\"b","start":{"line":1}}}`,
+		`"x":{"a":{"filename":"m"}},` + "\n" + `"x":{"b":{"filename":"n"}}`,
+		`"x":{"a":{"filename":"m","start":{"line":1e2}}}`,
+		// Broken: both must fail.
+		`"x":{"a":[]}`,
+		`"x":{"a":{"filename":"m",}}`,
+		`"x" {"a":{}}`,
+		`"x":{"a":{}}` + "\n" + `"y":{}`,
+		`x:{}`,
+	} {
+		var want map[string]map[string]*Range
+		wantErr := json.Unmarshal([]byte("{"+body+"}"), &want)
+		got, gotErr := decodeRangesTable([]byte(body))
+		if (gotErr == nil) != (wantErr == nil) {
+			t.Errorf("%s:\nerror %v, encoding/json's %v", body, gotErr, wantErr)
+			continue
+		}
+		if d := cmp.Diff(want, got); wantErr == nil && d != "" {
+			t.Errorf("%s:\ndecodeRangesTable differs from encoding/json (-json +decodeRangesTable):\n%s", body, d)
+		}
+	}
+}

@@ -7,13 +7,17 @@ package plans
 
 import (
 	"encoding/json"
+	"unsafe"
 
 	"github.com/fabrica-iac/fabrica/schema"
 	"github.com/fabrica-iac/fabrica/schema/diag"
 )
 
 // FormatVersion is the version of the plan document.
-const FormatVersion = "1.0"
+//
+// 1.1 moved attribute_ranges from each resource change to the document, one entry per
+// resource: the instances of a counted block have the same ranges.
+const FormatVersion = "1.1"
 
 // Action is what a plan does to one instance.
 type Action string
@@ -69,6 +73,11 @@ type Plan struct {
 	ConfigHash string `json:"config_hash"`
 	// ResourceChanges holds one entry per instance, sorted by address; no-ops included.
 	ResourceChanges []*ResourceChange `json:"resource_changes"`
+	// AttributeRanges locates, for each resource of the changes that the configuration
+	// declares ("hardware.gpu", without an instance key), each argument its block sets
+	// ("protection.replicas" for one in a nested block), so that a policy finding about
+	// an attribute lands on its line. Its instances share it.
+	AttributeRanges map[string]map[string]*Range `json:"attribute_ranges,omitempty"`
 	// Aggregates is the physical impact per facility, before and after.
 	Aggregates []*FacilityImpact          `json:"aggregates"`
 	Outputs    map[string]json.RawMessage `json:"outputs"`
@@ -88,10 +97,14 @@ type Plan struct {
 	redacted *redactedChanges
 }
 
-// encodedChanges is the JSON of a list of resource changes.
+// encodedChanges is the JSON of a list of resource changes, and of an attribute_ranges
+// member (ranges is the map it encodes, by identity).
 type encodedChanges struct {
 	rcs  []*ResourceChange
 	json []byte
+
+	ranges     unsafe.Pointer
+	rangesJSON []byte
 }
 
 // of returns the encoding when it is that of rcs: the same changes, by pointer
@@ -137,9 +150,6 @@ type ResourceChange struct {
 	// variables: every rendering, plan JSON output and policy input redacts them (the
 	// plan file keeps them, so apply can use them).
 	SensitiveAttributes []string `json:"sensitive_attributes,omitempty"`
-	// AttributeRanges locates each argument set in the configuration, so a policy
-	// finding about one attribute lands on its line.
-	AttributeRanges map[string]*Range `json:"attribute_ranges,omitempty"`
 
 	// Fields apply needs.
 	PriorID             string   `json:"prior_id,omitempty"`
