@@ -268,20 +268,68 @@ func TestPlan_targetsAndExcludes(t *testing.T) {
 	}
 }
 
-// A large plan's changes are sorted in halves and merged: the order must be the one
-// sorting them whole gives.
+// Large plans are sorted by resource groups, or one by one in halves merged: the order
+// must be the one sorting them whole gives, whatever the changes look like.
 func TestSortChangesLarge(t *testing.T) {
-	var cs []*plans.ResourceChange
-	for i := range 20000 {
-		kind := []string{"hardware", "fabric", "facility"}[i%3]
-		cs = append(cs, &plans.ResourceChange{Address: fmt.Sprintf("%s.r%d[%d]", kind, (i*7919)%613, i%37)})
+	change := func(kind, name, key string) *plans.ResourceChange {
+		return &plans.ResourceChange{Kind: kind, Name: name, Address: kind + "." + name + key}
 	}
-	want := slices.Clone(cs)
-	slices.SortFunc(want, func(a, b *plans.ResourceChange) int { return states.CompareAddresses(a.Address, b.Address) })
-	sortChanges(cs)
-	for i := range cs {
-		if cs[i].Address != want[i].Address {
-			t.Fatalf("change %d is %s, want %s", i, cs[i].Address, want[i].Address)
+	cases := map[string]func() []*plans.ResourceChange{
+		"no order": func() (cs []*plans.ResourceChange) {
+			for i := range 20000 {
+				kind := []string{"hardware", "fabric", "facility"}[i%3]
+				cs = append(cs, change(kind, fmt.Sprintf("r%d", (i*7919)%613), fmt.Sprintf("[%d]", i%37)))
+			}
+			return cs
+		},
+		"racks in evaluation order": func() (cs []*plans.ResourceChange) {
+			for r := range 5000 {
+				rack := (r * 7919) % 5000
+				for i := range 4 {
+					cs = append(cs, change("hardware", fmt.Sprintf("r%d", rack), fmt.Sprintf("[%d]", i)))
+				}
+				if r%100 == 0 {
+					cs = append(cs, change("fabric", fmt.Sprintf("f%d", r), ""))
+				}
+			}
+			return cs
+		},
+		"interleaving resources (r01 and r1)": func() (cs []*plans.ResourceChange) {
+			for r := range 3000 {
+				for _, name := range []string{fmt.Sprintf("r%d", r), fmt.Sprintf("r0%d", r)} {
+					for i := range 4 {
+						cs = append(cs, change("hardware", name, fmt.Sprintf("[%d]", i*3+r%3)))
+					}
+				}
+			}
+			return cs
+		},
+		"a resource out of index order": func() (cs []*plans.ResourceChange) {
+			for r := range 3000 {
+				for _, i := range []int{2, 0, 1, 10, 3} {
+					cs = append(cs, change("hardware", fmt.Sprintf("n%d", r), fmt.Sprintf("[%d]", i)))
+				}
+			}
+			return cs
+		},
+		"for_each keys": func() (cs []*plans.ResourceChange) {
+			for r := range 3000 {
+				for _, k := range []string{`["a"]`, `["b"]`, `["b2"]`, `["b10"]`} {
+					cs = append(cs, change("storage", fmt.Sprintf("s%d", 2999-r), k))
+				}
+			}
+			return cs
+		},
+	}
+	for name, make := range cases {
+		cs := make()
+		want := slices.Clone(cs)
+		slices.SortFunc(want, func(a, b *plans.ResourceChange) int { return states.CompareAddresses(a.Address, b.Address) })
+		sortChanges(cs)
+		for i := range cs {
+			if cs[i].Address != want[i].Address {
+				t.Fatalf("%s: change %d is %s, want %s", name, i, cs[i].Address, want[i].Address)
+			}
 		}
 	}
 }
