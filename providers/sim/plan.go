@@ -68,8 +68,21 @@ const planParallelMin = 2048
 func (p *provider) Plan(ctx context.Context, req providers.PlanRequest) providers.PlanResponse {
 	changes := make([]providers.PlannedChange, len(req.Items))
 	forChunks(len(req.Items), planParallelMin, func(lo, hi int) {
+		// The instances of a counted block come one after another, most often with the
+		// same desired attributes: a create is then planned once for all of them.
+		var last *providers.PlanItem
 		for i := lo; i < hi; i++ {
-			changes[i] = planItem(req.Items[i])
+			it := &req.Items[i]
+			if last != nil && it.Prior == nil && it.Desired != nil && it.Kind == last.Kind && bytes.Equal(it.Desired, last.Desired) {
+				pc := changes[i-1]
+				pc.Address = it.Address
+				changes[i] = pc
+				continue
+			}
+			changes[i], last = planItem(*it), nil
+			if it.Prior == nil && it.Desired != nil && len(changes[i].Diagnostics) == 0 {
+				last = it
+			}
 		}
 	})
 	return providers.PlanResponse{Changes: changes}

@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -117,6 +118,31 @@ func TestPlan_batchKeepsOrder(t *testing.T) {
 	for i, pc := range resp.Changes {
 		if pc.Address != addr(i) || attr(t, pc.Planned, "rack") != `"`+addr(i)+`"` {
 			t.Fatalf("change %d is for %s", i, pc.Address)
+		}
+	}
+}
+
+// A batch plans runs of equal creates once; every item's answer is what planning it
+// alone gives.
+func TestPlan_batchOfEqualCreates(t *testing.T) {
+	var items []providers.PlanItem
+	for i := range planParallelMin*2 + 7 {
+		it := providers.PlanItem{Address: addr(i), Kind: "hardware", Desired: hardwareAttrs(fmt.Sprintf("r%d", i/4))}
+		switch i % 11 {
+		case 5: // an update in the middle of a run
+			it.ID, it.Prior = "sim-hardware-1", hardwareAttrs("r0")
+		case 7: // another kind with the same attributes
+			it.Kind = "fabric"
+		case 9: // a delete
+			it.Desired = nil
+		}
+		items = append(items, it)
+	}
+	resp := New().Plan(context.Background(), providers.PlanRequest{Items: items})
+	for i, it := range items {
+		want := planItem(it)
+		if d := cmp.Diff(want, resp.Changes[i]); d != "" {
+			t.Fatalf("item %d (%s): batch differs from planning it alone (-alone +batch):\n%s", i, it.Address, d)
 		}
 	}
 }
