@@ -42,3 +42,5 @@ echo "== fuzz (loader and evaluator, $FUZZTIME)"
 $GO test -run='^$' -fuzz=FuzzLoad -fuzztime="$FUZZTIME" -fuzzminimizetime=1x ./planner/
 echo "== fuzz (the forked lexer against upstream's, 10s)"
 $GO test -run='^$' -fuzz=FuzzLexMatchesUpstream -fuzztime=10s -fuzzminimizetime=1x ./internal/hclsyntax/
+echo "== fuzz (the forked parser against upstream's, 10s)"
+$GO test -run='^$' -fuzz=FuzzParseMatchesUpstream -fuzztime=10s -fuzzminimizetime=1x ./internal/hclsyntax/

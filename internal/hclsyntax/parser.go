@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"fmt"
 	"strconv"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
@@ -84,7 +85,7 @@ Token:
 						Severity: hcl.DiagError,
 						Summary:  "Invalid argument name",
 						Detail:   "Argument names must not be quoted.",
-						Subject:  &bad.Range,
+						Subject:  bad.Range.Ptr(),
 					})
 				case TokenEOF:
 					switch end {
@@ -94,7 +95,7 @@ Token:
 							Severity: hcl.DiagError,
 							Summary:  "Unclosed configuration block",
 							Detail:   "There is no closing brace for this block before the end of the file. This may be caused by incorrect brace nesting elsewhere in this file.",
-							Subject:  &startRange,
+							Subject:  startRange.Ptr(),
 						})
 					default:
 						// The only other "end" should itself be TokenEOF (for
@@ -105,7 +106,7 @@ Token:
 							Severity: hcl.DiagError,
 							Summary:  "Unclosed configuration body",
 							Detail:   "Found end of file before the end of this configuration body.",
-							Subject:  &startRange,
+							Subject:  startRange.Ptr(),
 						})
 					}
 				default:
@@ -113,7 +114,7 @@ Token:
 						Severity: hcl.DiagError,
 						Summary:  "Argument or block definition required",
 						Detail:   "An argument or block definition is required here.",
-						Subject:  &bad.Range,
+						Subject:  bad.Range.Ptr(),
 					})
 				}
 			}
@@ -146,7 +147,7 @@ func (p *parser) ParseBodyItem() (Node, hcl.Diagnostics) {
 				Severity: hcl.DiagError,
 				Summary:  "Argument or block definition required",
 				Detail:   "An argument or block definition is required here.",
-				Subject:  &ident.Range,
+				Subject:  ident.Range.Ptr(),
 			},
 		}
 	}
@@ -165,7 +166,7 @@ func (p *parser) ParseBodyItem() (Node, hcl.Diagnostics) {
 				Severity: hcl.DiagError,
 				Summary:  "Argument or block definition required",
 				Detail:   "An argument or block definition is required here. To set an argument, use the equals sign \"=\" to introduce the argument value.",
-				Subject:  &ident.Range,
+				Subject:  ident.Range.Ptr(),
 			},
 		}
 	}
@@ -184,7 +185,7 @@ func (p *parser) parseSingleAttrBody(end TokenType) (*Body, hcl.Diagnostics) {
 				Severity: hcl.DiagError,
 				Summary:  "Argument or block definition required",
 				Detail:   "An argument or block definition is required here.",
-				Subject:  &ident.Range,
+				Subject:  ident.Range.Ptr(),
 			},
 		}
 	}
@@ -216,7 +217,7 @@ func (p *parser) parseSingleAttrBody(end TokenType) (*Body, hcl.Diagnostics) {
 				Severity: hcl.DiagError,
 				Summary:  "Argument or block definition required",
 				Detail:   "An argument or block definition is required here. To set an argument, use the equals sign \"=\" to introduce the argument value.",
-				Subject:  &ident.Range,
+				Subject:  ident.Range.Ptr(),
 			},
 		}
 	}
@@ -269,7 +270,7 @@ func (p *parser) finishParsingBodyAttribute(ident Token, singleLine bool) (Node,
 						Severity: hcl.DiagError,
 						Summary:  summary,
 						Detail:   detail,
-						Subject:  &end.Range,
+						Subject:  end.Range.Ptr(),
 						Context:  hcl.RangeBetween(ident.Range, end.Range).Ptr(),
 					})
 				}
@@ -332,7 +333,7 @@ Token:
 					Severity: hcl.DiagError,
 					Summary:  "Invalid block definition",
 					Detail:   "The equals sign \"=\" indicates an argument definition, and must not be used when defining a block.",
-					Subject:  &tok.Range,
+					Subject:  tok.Range.Ptr(),
 					Context:  hcl.RangeBetween(ident.Range, tok.Range).Ptr(),
 				})
 			case TokenNewline:
@@ -340,7 +341,7 @@ Token:
 					Severity: hcl.DiagError,
 					Summary:  "Invalid block definition",
 					Detail:   "A block definition must have block content delimited by \"{\" and \"}\", starting on the same line as the block header.",
-					Subject:  &tok.Range,
+					Subject:  tok.Range.Ptr(),
 					Context:  hcl.RangeBetween(ident.Range, tok.Range).Ptr(),
 				})
 			default:
@@ -349,7 +350,7 @@ Token:
 						Severity: hcl.DiagError,
 						Summary:  "Invalid block definition",
 						Detail:   "Either a quoted string block label or an opening brace (\"{\") is expected here.",
-						Subject:  &tok.Range,
+						Subject:  tok.Range.Ptr(),
 						Context:  hcl.RangeBetween(ident.Range, tok.Range).Ptr(),
 					})
 				}
@@ -453,7 +454,7 @@ Token:
 				Severity: hcl.DiagError,
 				Summary:  "Missing newline after block definition",
 				Detail:   "A block definition must end with a newline.",
-				Subject:  &eol.Range,
+				Subject:  eol.Range.Ptr(),
 				Context:  hcl.RangeBetween(ident.Range, eol.Range).Ptr(),
 			})
 		}
@@ -525,7 +526,7 @@ func (p *parser) parseTernaryConditional() (Expression, hcl.Diagnostics) {
 			Severity: hcl.DiagError,
 			Summary:  "Missing false expression in conditional",
 			Detail:   "The conditional operator (...?...:...) requires a false expression, delimited by a colon.",
-			Subject:  &colon.Range,
+			Subject:  colon.Range.Ptr(),
 			Context:  hcl.RangeBetween(startRange, colon.Range).Ptr(),
 		})
 		return condExpr, diags
@@ -551,10 +552,19 @@ func (p *parser) parseTernaryConditional() (Expression, hcl.Diagnostics) {
 // parseBinaryOps calls itself recursively to work through all of the
 // operator precedence groups, and then eventually calls parseExpressionTerm
 // for each operand.
+// fabrica: the operand is parsed first, and the levels of precedence are walked only
+// when an operator of one of them follows it: a lone term (most expressions) costs one
+// look ahead instead of one per level. The result is upstream's, since a level with no
+// operator after its left operand returns that operand as it is.
 func (p *parser) parseBinaryOps(ops []map[TokenType]*Operation) (Expression, hcl.Diagnostics) {
-	if len(ops) == 0 {
-		// We've run out of operators, so now we'll just try to parse a term.
-		return p.parseExpressionWithTraversals()
+	term, diags := p.parseExpressionWithTraversals()
+	return p.parseBinaryOpsAfter(ops, term, diags)
+}
+
+// parseBinaryOpsAfter is upstream's parseBinaryOps with the leftmost term already parsed.
+func (p *parser) parseBinaryOpsAfter(ops []map[TokenType]*Operation, term Expression, termDiags hcl.Diagnostics) (Expression, hcl.Diagnostics) {
+	if len(ops) == 0 || !p.binaryOpFollows(ops) {
+		return term, termDiags
 	}
 
 	thisLevel := ops[0]
@@ -568,7 +578,7 @@ func (p *parser) parseBinaryOps(ops []map[TokenType]*Operation) (Expression, hcl
 	// operation or it might just be a standalone term.
 	// We won't know until we've parsed it and can look ahead
 	// to see if there's an operator token for this level.
-	lhs, lhsDiags := p.parseBinaryOps(remaining)
+	lhs, lhsDiags := p.parseBinaryOpsAfter(remaining, term, termDiags)
 	diags = append(diags, lhsDiags...)
 	if p.recovery && lhsDiags.HasErrors() {
 		return lhs, diags
@@ -621,6 +631,25 @@ func (p *parser) parseBinaryOps(ops []map[TokenType]*Operation) (Expression, hcl
 
 		SrcRange: hcl.RangeBetween(lhs.Range(), rhs.Range()),
 	}, diags
+}
+
+// binaryOpLevel is the index in binaryOps of each binary operator's level (made on
+// first use: binaryOps is filled in by an init function).
+var binaryOpLevel = sync.OnceValue(func() map[TokenType]int {
+	m := map[TokenType]int{}
+	for i, level := range binaryOps {
+		for tok := range level {
+			m[tok] = i
+		}
+	}
+	return m
+})
+
+// binaryOpFollows reports whether the next token is an operator of one of the levels
+// ops, a suffix of binaryOps.
+func (p *parser) binaryOpFollows(ops []map[TokenType]*Operation) bool {
+	level, ok := binaryOpLevel()[p.Peek().Type]
+	return ok && level >= len(binaryOps)-len(ops)
 }
 
 func (p *parser) parseExpressionWithTraversals() (Expression, hcl.Diagnostics) {
@@ -681,7 +710,7 @@ Traversal:
 						Severity: hcl.DiagError,
 						Summary:  "Invalid legacy index syntax",
 						Detail:   fmt.Sprintf("When using the legacy index syntax, chaining two indexes together is not permitted. Use the proper index syntax instead, like [%s][%s].", first, second),
-						Subject:  &attrTok.Range,
+						Subject:  attrTok.Range.Ptr(),
 					})
 					rng := hcl.RangeBetween(dot.Range, numTok.Range)
 					step := hcl.TraverseIndex{
@@ -735,7 +764,7 @@ Traversal:
 								Severity: hcl.DiagError,
 								Summary:  "Invalid legacy index syntax",
 								Detail:   fmt.Sprintf("When using the legacy index syntax, chaining two indexes together is not permitted. Use the proper index syntax with a full splat expression [*] instead, like [%s][%s].", first, second),
-								Subject:  &attrTok.Range,
+								Subject:  attrTok.Range.Ptr(),
 							})
 							trav = append(trav, hcl.TraverseIndex{
 								Key:      cty.DynamicVal,
@@ -769,7 +798,7 @@ Traversal:
 									Severity: hcl.DiagError,
 									Summary:  "Invalid attribute name",
 									Detail:   "An attribute name is required after a dot.",
-									Subject:  &attrTok.Range,
+									Subject:  attrTok.Range.Ptr(),
 								})
 							}
 						}
@@ -813,7 +842,7 @@ Traversal:
 					Severity: hcl.DiagError,
 					Summary:  "Invalid attribute name",
 					Detail:   "An attribute name is required after a dot.",
-					Subject:  &attrTok.Range,
+					Subject:  attrTok.Range.Ptr(),
 				})
 				// This leaves the peeker in a bad place, so following items
 				// will probably be misparsed until we hit something that
@@ -981,7 +1010,7 @@ func (p *parser) parseExpressionTerm() (Expression, hcl.Diagnostics) {
 				Severity: hcl.DiagError,
 				Summary:  "Unbalanced parentheses",
 				Detail:   "Expected a closing parenthesis to terminate the expression.",
-				Subject:  &close.Range,
+				Subject:  close.Range.Ptr(),
 				Context:  hcl.RangeBetween(start.Range, close.Range).Ptr(),
 			})
 			p.setRecovery()
@@ -1115,14 +1144,14 @@ func (p *parser) parseExpressionTerm() (Expression, hcl.Diagnostics) {
 					Severity: hcl.DiagError,
 					Summary:  "Missing expression",
 					Detail:   "Expected the start of an expression, but found the end of the file.",
-					Subject:  &start.Range,
+					Subject:  start.Range.Ptr(),
 				})
 			default:
 				diags = append(diags, &hcl.Diagnostic{
 					Severity: hcl.DiagError,
 					Summary:  "Invalid expression",
 					Detail:   "Expected the start of an expression, but found an invalid expression token.",
-					Subject:  &start.Range,
+					Subject:  start.Range.Ptr(),
 				})
 			}
 		}
@@ -1151,7 +1180,7 @@ func (p *parser) numberLitValue(tok Token) (cty.Value, hcl.Diagnostics) {
 				// FIXME: not a very good error message, but convert only
 				// gives us "a number is required", so not much help either.
 				Detail:  "Failed to recognize the value of this number literal.",
-				Subject: &tok.Range,
+				Subject: tok.Range.Ptr(),
 			},
 		}
 	}
@@ -1180,7 +1209,7 @@ func (p *parser) finishParsingFunctionCall(name Token) (Expression, hcl.Diagnost
 				Severity: hcl.DiagError,
 				Summary:  "Missing function name",
 				Detail:   "Function scope resolution symbol :: must be followed by a function name in this scope.",
-				Subject:  &nextName.Range,
+				Subject:  nextName.Range.Ptr(),
 				Context:  hcl.RangeBetween(name.Range, nextName.Range).Ptr(),
 			}
 			diags = append(diags, &diag)
@@ -1216,7 +1245,7 @@ func (p *parser) finishParsingFunctionCall(name Token) (Expression, hcl.Diagnost
 			Severity: hcl.DiagError,
 			Summary:  "Missing open parenthesis",
 			Detail:   "Function selector must be followed by an open parenthesis to begin the function call.",
-			Subject:  &openTok.Range,
+			Subject:  openTok.Range.Ptr(),
 			Context:  hcl.RangeBetween(name.Range, openTok.Range).Ptr(),
 		}
 
@@ -1276,7 +1305,7 @@ Token:
 						Severity: hcl.DiagError,
 						Summary:  "Missing closing parenthesis",
 						Detail:   "An expanded function argument (with ...) must be immediately followed by closing parentheses.",
-						Subject:  &sep.Range,
+						Subject:  sep.Range.Ptr(),
 						Context:  hcl.RangeBetween(name.Range, sep.Range).Ptr(),
 					})
 				}
@@ -1301,7 +1330,7 @@ Token:
 					Severity: hcl.DiagError,
 					Summary:  "Missing argument separator",
 					Detail:   "A comma is required to separate each function argument from the next.",
-					Subject:  &sep.Range,
+					Subject:  sep.Range.Ptr(),
 					Context:  hcl.RangeBetween(name.Range, sep.Range).Ptr(),
 				})
 			}
@@ -1390,7 +1419,7 @@ func (p *parser) parseTupleCons() (Expression, hcl.Diagnostics) {
 						Severity: hcl.DiagError,
 						Summary:  "Missing item separator",
 						Detail:   "Expected a comma to mark the beginning of the next item.",
-						Subject:  &next.Range,
+						Subject:  next.Range.Ptr(),
 						Context:  hcl.RangeBetween(open.Range, next.Range).Ptr(),
 					})
 				}
@@ -1563,7 +1592,7 @@ func (p *parser) parseObjectCons() (Expression, hcl.Diagnostics) {
 						Severity: hcl.DiagError,
 						Summary:  "Missing attribute separator",
 						Detail:   "Expected a newline or comma to mark the beginning of the next attribute.",
-						Subject:  &next.Range,
+						Subject:  next.Range.Ptr(),
 						Context:  hcl.RangeBetween(open.Range, next.Range).Ptr(),
 					})
 				}
@@ -1774,7 +1803,7 @@ func (p *parser) finishParsingForExpr(open Token) (Expression, hcl.Diagnostics) 
 				Severity: hcl.DiagError,
 				Summary:  "Invalid 'for' expression",
 				Detail:   "Grouping ellipsis (...) cannot be used when building a tuple.",
-				Subject:  &ellipsis.Range,
+				Subject:  ellipsis.Range.Ptr(),
 				Context:  hcl.RangeBetween(open.Range, close.Range).Ptr(),
 			})
 		}
@@ -1815,7 +1844,7 @@ func (p *parser) parseQuotedStringLiteral() (string, hcl.Range, hcl.Diagnostics)
 				Severity: hcl.DiagError,
 				Summary:  "Invalid string literal",
 				Detail:   "A quoted string is required here.",
-				Subject:  &oQuote.Range,
+				Subject:  oQuote.Range.Ptr(),
 			},
 		}
 	}
@@ -1851,7 +1880,7 @@ Token:
 					"Template sequences are not allowed in this string. To include a literal %q, double it (as \"%s%s\") to escape it.",
 					which, which, which,
 				),
-				Subject: &tok.Range,
+				Subject: tok.Range.Ptr(),
 				Context: hcl.RangeBetween(oQuote.Range, tok.Range).Ptr(),
 			})
 
@@ -1870,7 +1899,7 @@ Token:
 				Severity: hcl.DiagError,
 				Summary:  "Unterminated string literal",
 				Detail:   "Unable to find the closing quote mark before the end of the file.",
-				Subject:  &tok.Range,
+				Subject:  tok.Range.Ptr(),
 				Context:  hcl.RangeBetween(oQuote.Range, tok.Range).Ptr(),
 			})
 			endRange = tok.Range
@@ -1882,7 +1911,7 @@ Token:
 				Severity: hcl.DiagError,
 				Summary:  "Invalid string literal",
 				Detail:   "This item is not valid in a string literal.",
-				Subject:  &tok.Range,
+				Subject:  tok.Range.Ptr(),
 				Context:  hcl.RangeBetween(oQuote.Range, tok.Range).Ptr(),
 			})
 			p.recover(TokenCQuote)
