@@ -20,10 +20,11 @@ var referenceListShortcut = true
 // fabric with 4,096 endpoints milliseconds. The value is the one the general way
 // gives, with its elements as strings too (for Instance.Strings); anything else
 // (another kind, an index, a resource without count or one that failed, any other
-// expression) reports false and goes the general way.
-func (e *Evaluated) referenceList(a *schema.Attr, expr hcl.Expression) (cty.Value, []string, bool) {
+// expression) reports false and goes the general way. The instances named are
+// returned too, in the same order, for schema.Instance.References.
+func (e *Evaluated) referenceList(a *schema.Attr, expr hcl.Expression) (cty.Value, []string, []*schema.Instance, bool) {
 	if !referenceListShortcut || a.Ref == "" || !a.Type.Equals(cty.List(cty.String)) {
-		return cty.NilVal, nil, false
+		return cty.NilVal, nil, nil, false
 	}
 	var parts []hcl.Expression
 	switch x := expr.(type) {
@@ -31,42 +32,44 @@ func (e *Evaluated) referenceList(a *schema.Attr, expr hcl.Expression) (cty.Valu
 		parts = []hcl.Expression{x}
 	case *hclsyntax.FunctionCallExpr:
 		if x.Name != "concat" || x.ExpandFinal || len(x.Args) == 0 {
-			return cty.NilVal, nil, false
+			return cty.NilVal, nil, nil, false
 		}
 		parts = make([]hcl.Expression, len(x.Args))
 		for i, arg := range x.Args {
 			parts[i] = arg
 		}
 	default:
-		return cty.NilVal, nil, false
+		return cty.NilVal, nil, nil, false
 	}
 	var out []cty.Value
 	var strs []string
+	var insts []*schema.Instance
 	for _, p := range parts {
 		t, ok := p.(*hclsyntax.ScopeTraversalExpr)
 		if !ok || len(t.Traversal) != 2 || t.Traversal.RootName() != a.Ref {
-			return cty.NilVal, nil, false
+			return cty.NilVal, nil, nil, false
 		}
 		name, ok := t.Traversal[1].(hcl.TraverseAttr)
 		if !ok {
-			return cty.NilVal, nil, false
+			return cty.NilVal, nil, nil, false
 		}
 		r := addrs.Resource{Kind: a.Ref, Name: name.Name}
 		elems, ok := e.countedAddresses(r)
 		if !ok {
-			return cty.NilVal, nil, false
+			return cty.NilVal, nil, nil, false
 		}
 		if out == nil {
 			n := len(elems) * len(parts) // a guess: the parts are usually alike
-			out, strs = make([]cty.Value, 0, n), make([]string, 0, n)
+			out, strs, insts = make([]cty.Value, 0, n), make([]string, 0, n), make([]*schema.Instance, 0, n)
 		}
 		out = append(out, elems...)
 		for _, inst := range e.byRes[r] {
 			strs = append(strs, inst.Address())
 		}
+		insts = append(insts, e.byRes[r]...)
 	}
 	if len(out) == 0 {
-		return cty.ListValEmpty(cty.String), []string{}, true
+		return cty.ListValEmpty(cty.String), []string{}, []*schema.Instance{}, true
 	}
-	return cty.ListVal(out), strs, true
+	return cty.ListVal(out), strs, insts, true
 }

@@ -50,8 +50,8 @@ func (e *Evaluated) evalResource(res *schema.Resource, r *refs) resourceResult {
 		is := &instanceScope{block: sc, x: x}
 		vals, d := evalBody(res.Body, is)
 		inst.Values, inst.Sensitive = vals, is.sensitive
-		for name, strs := range is.strs {
-			inst.KeepStrings(name, strs)
+		for name, r := range is.refs {
+			inst.KeepStrings(name, r.strs, r.insts)
 		}
 		if !d.HasErrors() {
 			d = d.Append(schema.Derive(inst, e))
@@ -128,7 +128,8 @@ type argValue struct {
 	v         cty.Value
 	diags     diag.Diagnostics
 	sensitive bool
-	strs      []string // v's elements, when referenceList made it
+	strs      []string           // v's elements, when referenceList made it,
+	insts     []*schema.Instance // and the instances they name
 }
 
 func newBlockScope(e *Evaluated, res *schema.Resource, exprs []exprRefs) *blockScope {
@@ -236,9 +237,9 @@ type instanceScope struct {
 	x     expansion
 	// sensitive collects the top-level arguments whose values were marked sensitive.
 	sensitive []string
-	// strs holds the top-level reference lists already known as strings (see
-	// referenceList), for the instance's Strings.
-	strs map[string][]string
+	// refs holds the top-level reference lists already known as strings and
+	// instances (see referenceList), for the instance's Strings and References.
+	refs map[string]argValue
 	// vars holds count or each, built once per instance.
 	vars map[string]cty.Value
 }
@@ -283,15 +284,16 @@ func (s *instanceScope) value(a *schema.Attr, expr hcl.Expression) (cty.Value, h
 	return s.eval(expr, false)
 }
 
-// keepStrings records a top-level argument's elements as strings, when known.
-func (s *instanceScope) keepStrings(body *schema.BodyContent, name string, strs []string) {
-	if strs == nil || body != s.block.res.Body {
+// keepStrings records a top-level argument's elements as strings and instances, when
+// known.
+func (s *instanceScope) keepStrings(body *schema.BodyContent, name string, av argValue) {
+	if av.strs == nil || body != s.block.res.Body {
 		return
 	}
-	if s.strs == nil {
-		s.strs = map[string][]string{}
+	if s.refs == nil {
+		s.refs = map[string]argValue{}
 	}
-	s.strs[name] = strs
+	s.refs[name] = av
 }
 
 // evalBody evaluates a body's arguments and nested blocks, by position in its spec.
@@ -329,7 +331,7 @@ func evalBody(body *schema.BodyContent, sc *instanceScope) ([]cty.Value, diag.Di
 			if av.sensitive {
 				sc.sensitive = append(sc.sensitive, a.Name)
 			}
-			sc.keepStrings(body, a.Name, av.strs)
+			sc.keepStrings(body, a.Name, av)
 			continue
 		}
 		if a.Ref != "" && sc.block.quoted(at.Expr) {
@@ -346,15 +348,15 @@ func evalBody(body *schema.BodyContent, sc *instanceScope) ([]cty.Value, diag.Di
 		if av.sensitive {
 			sc.sensitive = append(sc.sensitive, a.Name)
 		}
-		sc.keepStrings(body, a.Name, av.strs)
+		sc.keepStrings(body, a.Name, av)
 	}
 	return vals, diags
 }
 
 // evalArg evaluates and decodes one argument of an instance.
 func evalArg(a *schema.Attr, at *hcl.Attribute, sc *instanceScope) argValue {
-	if v, strs, ok := sc.block.e.referenceList(a, at.Expr); ok {
-		return argValue{v: v, strs: strs}
+	if v, strs, insts, ok := sc.block.e.referenceList(a, at.Expr); ok {
+		return argValue{v: v, strs: strs, insts: insts}
 	}
 	v, hd := sc.value(a, at.Expr)
 	if hd.HasErrors() {

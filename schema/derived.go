@@ -3,6 +3,7 @@ package schema
 import (
 	"errors"
 	"fmt"
+	"github.com/fabrica-iac/fabrica/schema/addrs"
 	"strings"
 	"sync"
 
@@ -73,10 +74,40 @@ func quotedSuggestion(given string, names []string) string {
 	return ""
 }
 
+// distinctInstances reports, cheaply, that no instance is listed twice: every one is
+// known, and those of one resource form a single run in increasing index order (as a
+// concat of whole counted resources gives). false means only that it was not shown.
+func distinctInstances(insts []*Instance) bool {
+	var runs map[*Resource]bool
+	for k, in := range insts {
+		if in == nil {
+			return false
+		}
+		if k > 0 && insts[k-1].Resource == in.Resource {
+			prev, cur := insts[k-1].Addr.Key, in.Addr.Key
+			if prev.Type != addrs.IntKey || cur.Type != addrs.IntKey || prev.Int >= cur.Int {
+				return false
+			}
+			continue
+		}
+		if runs[in.Resource] {
+			return false
+		}
+		if runs == nil {
+			runs = map[*Resource]bool{}
+		}
+		runs[in.Resource] = true
+	}
+	return true
+}
+
 func deriveFabric(inst *Instance, l Lookup) diag.Diagnostics {
 	var diags diag.Diagnostics
-	endpoints := inst.Strings("endpoints")
-	seen := make(map[string]bool, len(endpoints))
+	endpoints, hws := inst.References("endpoints", l)
+	var seen map[string]bool
+	if !distinctInstances(hws) {
+		seen = make(map[string]bool, len(endpoints))
+	}
 	rails, nicSpeed := 0, 0.0
 	compute := inst.Str("kind") == "compute"
 	// A fabric's thousands of endpoints are mostly of one device type: it is looked
@@ -86,14 +117,16 @@ func deriveFabric(inst *Instance, l Lookup) diag.Diagnostics {
 	looked := false
 	var spec *KindSpec
 	deviceType := -1
-	for _, a := range endpoints {
-		if seen[a] {
-			diags = diags.Append(diag.Errorf(inst.Range("endpoints"), "Duplicate fabric endpoint",
-				"%s is listed more than once in endpoints; each node connects once.", a))
-			return diags
+	for k, a := range endpoints {
+		if seen != nil {
+			if seen[a] {
+				diags = diags.Append(diag.Errorf(inst.Range("endpoints"), "Duplicate fabric endpoint",
+					"%s is listed more than once in endpoints; each node connects once.", a))
+				return diags
+			}
+			seen[a] = true
 		}
-		seen[a] = true
-		hw := l.Instance(a)
+		hw := hws[k]
 		if hw == nil {
 			continue
 		}

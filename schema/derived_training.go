@@ -14,8 +14,8 @@ const gpuHeadroom = 0.9
 
 func deriveCluster(inst *Instance, l Lookup) diag.Diagnostics {
 	nodes, gpus, mem := 0, 0, 0.0
-	for _, a := range inst.Strings("hardware") {
-		hw := l.Instance(a)
+	_, hws := inst.References("hardware", l)
+	for _, hw := range hws {
 		if hw == nil {
 			continue
 		}
@@ -43,8 +43,8 @@ type clusterShape struct {
 
 func shapeOf(cluster *Instance, l Lookup) clusterShape {
 	s := clusterShape{nodes: int(cluster.DerivedNum("nodes")), minGPUs: -1}
-	for _, a := range cluster.Strings("hardware") {
-		hw := l.Instance(a)
+	_, hws := cluster.References("hardware", l)
+	for _, hw := range hws {
 		if hw == nil {
 			continue
 		}

@@ -28,6 +28,8 @@ type Instance struct {
 	// and checks, and reading a cty list allocates per element.
 	strsMu sync.Mutex
 	strs   map[string][]string
+	// refs holds, for some of strs, the instances they name (see KeepStrings).
+	refs map[string][]*Instance
 	// Each is the for_each value of this instance (cty.NilVal otherwise).
 	Each cty.Value
 	// Sensitive lists the arguments whose values derive from sensitive variables; they
@@ -110,13 +112,39 @@ func (i *Instance) Strings(name string) []string {
 // KeepStrings records what Strings(name) returns, when the caller has it already: a
 // fabric's endpoint list, read back from its cty value, costs an allocation per element.
 // strs must be the argument's elements, and is shared: it must not be modified.
-func (i *Instance) KeepStrings(name string, strs []string) {
+// insts, when not nil, are the instances the elements name, in the same order (what
+// References returns), and are shared too.
+func (i *Instance) KeepStrings(name string, strs []string, insts []*Instance) {
 	i.strsMu.Lock()
 	defer i.strsMu.Unlock()
 	if i.strs == nil {
 		i.strs = map[string][]string{}
 	}
 	i.strs[name] = strs
+	if insts != nil {
+		if i.refs == nil {
+			i.refs = map[string][]*Instance{}
+		}
+		i.refs[name] = insts
+	}
+}
+
+// References returns a list-of-references argument as addresses and the instances
+// they name (nil for an address l does not know), in the same order: from what
+// KeepStrings recorded, else by looking each address up. The slices are shared.
+func (i *Instance) References(name string, l Lookup) ([]string, []*Instance) {
+	strs := i.Strings(name)
+	i.strsMu.Lock()
+	insts, ok := i.refs[name]
+	i.strsMu.Unlock()
+	if ok {
+		return strs, insts
+	}
+	insts = make([]*Instance, len(strs))
+	for k, a := range strs {
+		insts[k] = l.Instance(a)
+	}
+	return strs, insts
 }
 
 // Block returns a nested block's value as a BlockValue (IsSet false when absent).
