@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/fabrica-iac/fabrica/planner/dag"
 	"github.com/fabrica-iac/fabrica/schema"
@@ -25,6 +26,7 @@ func (n node) String() string { return n.kind + "." + n.name }
 type refs struct {
 	locals    []string
 	resources []addrs.Resource
+	keyOnce   sync.Once
 	k         string // see key
 	// exprs holds, for a resource block, what each of its expressions refers to.
 	exprs []exprRefs
@@ -45,19 +47,32 @@ type exprRefs struct {
 func (r *refs) finish() {
 	slices.Sort(r.locals)
 	r.locals = slices.Compact(r.locals)
-	slices.SortFunc(r.resources, func(a, b addrs.Resource) int {
+	byName := func(a, b addrs.Resource) int {
 		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name))
-	})
+	}
+	if !slices.IsSortedFunc(r.resources, byName) { // a list of racks usually is
+		slices.SortFunc(r.resources, byName)
+	}
 	r.resources = slices.Compact(r.resources)
-	r.k = r.buildKey()
 }
 
 // key identifies the set of roots, so blocks that refer to the same things share one
-// evaluation context.
-func (r *refs) key() string { return r.k }
+// evaluation context. It is made on first use: most expressions' refs never need one.
+func (r *refs) key() string {
+	r.keyOnce.Do(func() { r.k = r.buildKey() })
+	return r.k
+}
 
 func (r *refs) buildKey() string {
+	n := 0
+	for _, l := range r.locals {
+		n += len("local.") + len(l) + 1
+	}
+	for _, res := range r.resources {
+		n += len(res.Kind) + len(res.Name) + 2
+	}
 	var b strings.Builder
+	b.Grow(n)
 	for _, l := range r.locals {
 		b.WriteString("local.")
 		b.WriteString(l)
@@ -107,7 +122,7 @@ func buildGraph(cfg *schema.Config) (*dag.Graph[node], map[node]*refs, diag.Diag
 		for _, t := range res.DependsOn {
 			r, d := resourceRef(cfg, t)
 			diags = diags.Append(d)
-			if r != nil {
+			if d == nil {
 				g.Connect(n, node{r.Kind, r.Name})
 			}
 		}
@@ -135,8 +150,8 @@ func collectResourceRefs(cfg *schema.Config, res *schema.Resource) (*refs, diag.
 			all.exprs = append(all.exprs, x)
 			continue // most arguments: nothing to walk
 		}
-		x.refs = &refs{}
 		vars := e.Variables()
+		x.refs = &refs{resources: make([]addrs.Resource, 0, len(vars))}
 		x.hasVars = len(vars) > 0
 		for _, t := range vars {
 			switch t.RootName() {
@@ -175,47 +190,47 @@ type refScope struct{ count, each bool }
 
 func (r *refs) add(cfg *schema.Config, t hcl.Traversal, scope refScope) diag.Diagnostics {
 	root := t.RootName()
-	rng := t.SourceRange()
+	rng := t.SourceRange // for diagnostics only
 	switch root {
 	case "var":
 		name, ok := attrStep(t, 1)
 		if !ok {
-			return diag.Diagnostics{diag.Errorf(rng, "Invalid reference", "A variable is referred to as var.NAME.")}
+			return diag.Diagnostics{diag.Errorf(rng(), "Invalid reference", "A variable is referred to as var.NAME.")}
 		}
 		if cfg.Variables[name] == nil {
-			return diag.Diagnostics{diag.Errorf(rng, "Reference to undeclared input variable",
+			return diag.Diagnostics{diag.Errorf(rng(), "Reference to undeclared input variable",
 				"No variable named %q is declared%s. Declare it with a variable \"%s\" block.", name, didYouMean(name, variableNames(cfg)), name)}
 		}
 	case "local":
 		name, ok := attrStep(t, 1)
 		if !ok {
-			return diag.Diagnostics{diag.Errorf(rng, "Invalid reference", "A local value is referred to as local.NAME.")}
+			return diag.Diagnostics{diag.Errorf(rng(), "Invalid reference", "A local value is referred to as local.NAME.")}
 		}
 		if cfg.Locals[name] == nil {
-			return diag.Diagnostics{diag.Errorf(rng, "Reference to undeclared local value",
+			return diag.Diagnostics{diag.Errorf(rng(), "Reference to undeclared local value",
 				"No local value named %q is declared%s. Add it to a locals block.", name, didYouMean(name, sortedKeys(cfg.Locals)))}
 		}
 		r.locals = append(r.locals, name)
 	case "count":
 		if !scope.count {
-			return diag.Diagnostics{diag.Errorf(rng, "Reference to \"count\" in a block without count",
+			return diag.Diagnostics{diag.Errorf(rng(), "Reference to \"count\" in a block without count",
 				"count.index is only available in a resource that sets the count meta-argument.")}
 		}
 		if name, _ := attrStep(t, 1); name != "index" {
-			return diag.Diagnostics{diag.Errorf(rng, "Invalid count attribute", "The only attribute of count is count.index.")}
+			return diag.Diagnostics{diag.Errorf(rng(), "Invalid count attribute", "The only attribute of count is count.index.")}
 		}
 	case "each":
 		if !scope.each {
-			return diag.Diagnostics{diag.Errorf(rng, "Reference to \"each\" in a block without for_each",
+			return diag.Diagnostics{diag.Errorf(rng(), "Reference to \"each\" in a block without for_each",
 				"each.key and each.value are only available in a resource that sets for_each.")}
 		}
 		if name, _ := attrStep(t, 1); name != "key" && name != "value" {
-			return diag.Diagnostics{diag.Errorf(rng, "Invalid each attribute", "The attributes of each are each.key and each.value.")}
+			return diag.Diagnostics{diag.Errorf(rng(), "Invalid each attribute", "The attributes of each are each.key and each.value.")}
 		}
 	default:
 		res, d := resourceRef(cfg, t)
-		if res != nil {
-			r.resources = append(r.resources, *res)
+		if d == nil {
+			r.resources = append(r.resources, res)
 		}
 		return d
 	}
@@ -223,18 +238,18 @@ func (r *refs) add(cfg *schema.Config, t hcl.Traversal, scope refScope) diag.Dia
 }
 
 // resourceRef resolves a traversal rooted at a resource kind to a declared resource.
-func resourceRef(cfg *schema.Config, t hcl.Traversal) (*addrs.Resource, diag.Diagnostics) {
+func resourceRef(cfg *schema.Config, t hcl.Traversal) (addrs.Resource, diag.Diagnostics) {
 	root := t.RootName()
-	rng := t.SourceRange()
+	rng := t.SourceRange // for diagnostics only
 	if schema.Kind(root) == nil {
 		roots := append([]string{"var", "local", "count", "each"}, schema.KindNames()...)
-		return nil, diag.Diagnostics{diag.Errorf(rng, "Reference to unknown name",
+		return addrs.Resource{}, diag.Diagnostics{diag.Errorf(rng(), "Reference to unknown name",
 			"%q is not something a configuration can refer to%s. References start with var., local., count., each. or a resource kind (%s).",
 			root, didYouMean(root, roots), strings.Join(schema.KindNames(), ", "))}
 	}
 	name, ok := attrStep(t, 1)
 	if !ok {
-		return nil, diag.Diagnostics{diag.Errorf(rng, "Invalid reference",
+		return addrs.Resource{}, diag.Diagnostics{diag.Errorf(rng(), "Invalid reference",
 			"A resource is referred to as %s.NAME, for example %s.main.", root, root)}
 	}
 	addr := addrs.Resource{Kind: root, Name: name}
@@ -251,10 +266,10 @@ func resourceRef(cfg *schema.Config, t hcl.Traversal) (*addrs.Resource, diag.Dia
 				hint = fmt.Sprintf(" (there is a %s named %q: did you mean %s?)", r.Addr.Kind, name, r.Addr)
 			}
 		}
-		return nil, diag.Diagnostics{diag.Errorf(rng, "Reference to undeclared resource",
+		return addrs.Resource{}, diag.Diagnostics{diag.Errorf(rng(), "Reference to undeclared resource",
 			"No %s named %q is declared%s.", root, name, hint)}
 	}
-	return &addr, nil
+	return addr, nil
 }
 
 func attrStep(t hcl.Traversal, i int) (string, bool) {
