@@ -80,6 +80,9 @@ func (e *Engine) Check(ctx context.Context, planJSON []byte) (*Report, error) {
 	}
 	now := e.now()
 	rs, err := e.query.Eval(ctx, rego.EvalParsedInput(input), rego.EvalTime(now))
+	if err := plan.valid(); err != nil {
+		return nil, &PlanError{Msg: "the document is not valid JSON", Err: err}
+	}
 	if err != nil {
 		return nil, e.isolate(ctx, input, rego.EvalTime(now), err)
 	}

@@ -156,6 +156,7 @@ func TestCheck_notAPlan(t *testing.T) {
 		"future version":  {`{"format_version": "2.0", "resource_changes": []}`, "format_version \"2.0\" is not supported"},
 		"bad changes":     {`{"format_version": "1.0", "resource_changes": 3}`, "resource_changes is not a list"},
 		"trailing data":   {`{"format_version": "1.0", "resource_changes": []} x`, "after the top-level value"},
+		"bad ranges":      {`{"format_version": "1.1", "resource_changes": [], "attribute_ranges": {"a": {"b": 1,}}}`, "invalid JSON at line 1"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := e.Check(context.Background(), []byte(tc.doc))

@@ -3,6 +3,7 @@ package policies
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"runtime"
@@ -83,9 +84,11 @@ type decoder struct {
 	plan, inChanges     bool
 	pending, lastRanges []byte
 	ranges              [][]byte
-	// table is the document's attribute_ranges, also kept as JSON.
-	table  []byte
-	result ast.Value
+	// table is the document's attribute_ranges, also kept as JSON; tableValid, when
+	// not nil, delivers whether it is valid JSON.
+	table      []byte
+	tableValid chan bool
+	result     ast.Value
 }
 
 const (
@@ -134,6 +137,8 @@ type planInput struct {
 	value  ast.Value
 	table  []byte
 	ranges [][]byte
+	// valid reports a syntax error in table, which is checked beside evaluation.
+	valid func() error
 }
 
 // decodePlanInput decodes a plan document for the policies (see planInput). The
@@ -143,7 +148,20 @@ func decodePlanInput(data []byte) (*planInput, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &planInput{value: d.result, table: d.table, ranges: d.ranges}, nil
+	p := &planInput{value: d.result, table: d.table, ranges: d.ranges, valid: func() error { return nil }}
+	if ch := d.tableValid; ch != nil {
+		p.valid = sync.OnceValue(func() error {
+			if <-ch {
+				return nil
+			}
+			_, err := decodeInput(data) // for the error, where it is
+			if err == nil {
+				err = errors.New("attribute_ranges is not valid JSON")
+			}
+			return err
+		})
+	}
+	return p, nil
 }
 
 func newDecoder(data []byte, seed maphash.Seed) *decoder {
@@ -337,10 +355,9 @@ func (d *decoder) object(depth int) (*ast.Term, error) {
 				return nil, err
 			}
 		case depth == 0 && d.plan && key == "attribute_ranges":
-			if err := d.keepRanges(depth + 1); err != nil {
+			if err := d.keepTable(); err != nil {
 				return nil, err
 			}
-			d.table, d.pending = d.pending, nil
 		case depth == 0 && d.plan && key == "resource_changes":
 			d.inChanges, d.ranges = true, nil
 			v, err := d.value(depth + 1)
@@ -403,6 +420,28 @@ func (d *decoder) keepRanges(depth int) error {
 		return err
 	}
 	d.pending = d.data[start:d.pos:d.pos]
+	return nil
+}
+
+// keepTable reads the document's attribute_ranges into table as JSON. A plan's is
+// tens of megabytes, so it is checked to be valid JSON beside the rest of the work
+// (tableErr reports the verdict); an object that does not even end is decoded for
+// its error at once.
+func (d *decoder) keepTable() error {
+	start := d.pos
+	if d.peek() == '{' {
+		if end := d.skipComposite(); end >= 0 {
+			raw := d.data[start:end:end]
+			valid := make(chan bool, 1)
+			go func() { valid <- json.Valid(raw) }()
+			d.table, d.tableValid, d.pos = raw, valid, end
+			return nil
+		}
+	}
+	if _, err := d.value(1); err != nil {
+		return err
+	}
+	d.table = d.data[start:d.pos:d.pos]
 	return nil
 }
 

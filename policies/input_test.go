@@ -137,17 +137,24 @@ func withoutAttributeRanges(t *testing.T, v ast.Value) (ast.Value, []*ast.Term) 
 	return out, ranges
 }
 
-// The attribute_ranges that decodePlanInput keeps as JSON must be valid JSON all the
-// same: an error in them is reported where it is, as decodeInput reports it.
+// The attribute_ranges that decodePlanInput keeps as JSON, each change's and the
+// document's, must be valid JSON all the same: an error in them is reported where it
+// is, as decodeInput reports it (the document's by planInput.valid).
 func TestDecodePlanInput_invalidRanges(t *testing.T) {
 	for _, doc := range []string{
 		`{"resource_changes": [{"attribute_ranges": {"a": 1}}, {"attribute_ranges": {"a": 1,}}]}`,
 		`{"resource_changes": [{"attribute_ranges": {"a": [1 2]}}]}`,
 		`{"resource_changes": [{"attribute_ranges": {"a": "\x"}}]}`,
 		`{"resource_changes": [{"attribute_ranges": {"a": 1}`,
+		`{"resource_changes": [], "attribute_ranges": {"a": {"b": 1,}}}`,
+		`{"attribute_ranges": {"a": [1 2]}, "resource_changes": []}`,
+		`{"attribute_ranges": {"a": 1}`,
 	} {
 		_, want := decodeInput([]byte(doc))
-		_, got := decodePlanInput([]byte(doc))
+		p, got := decodePlanInput([]byte(doc))
+		if got == nil {
+			got = p.valid() // the table is checked beside evaluation
+		}
 		if want == nil || got == nil || got.Error() != want.Error() {
 			t.Errorf("%s: decodePlanInput error %v, decodeInput's %v", doc, got, want)
 		}
@@ -199,6 +206,9 @@ func FuzzDecodeInput(f *testing.F) {
 			t.Errorf("decodeInput(%q) = %v, OPA reads %v", data, got, want)
 		}
 		plan, perr := decodePlanInput(data)
+		if perr == nil {
+			perr = plan.valid()
+		}
 		if (perr == nil) != (err == nil) {
 			t.Errorf("decodePlanInput(%q): error %v, decodeInput: %v", data, perr, err)
 		}
