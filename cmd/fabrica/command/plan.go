@@ -1,6 +1,7 @@
 package command
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -149,6 +150,18 @@ func runPlan(ctx context.Context, streams *views.Streams, g *globals, f *planFla
 			stopSignals = abandonOnSignal(file)
 		}
 	}
+	// The text of the changes is written while the policies run (it does not show
+	// their findings), on a core their evaluation leaves idle.
+	var text chan *bytes.Buffer
+	if f.format == "text" {
+		redacted := plans.Redact(pl) // here, so that checkPlan finds it redacted
+		text = make(chan *bytes.Buffer, 1)
+		go func() {
+			var b bytes.Buffer
+			views.PlanText(&b, redacted, streams.Color)
+			text <- &b
+		}()
+	}
 	rep, d := checkPlan(ctx, p, pl, startFile)
 	diags = diags.Append(d)
 	pl.Diagnostics = planDiagnostics(diags)
@@ -168,7 +181,12 @@ func runPlan(ctx context.Context, streams *views.Streams, g *globals, f *planFla
 		}
 		p.phase("write plan file")
 	}
-	renderPlan(streams, p, pl, diags, f.format)
+	if text != nil {
+		views.Diagnostics(streams.Err, diags, p.sources(), streams.Color)
+		_, _ = (<-text).WriteTo(streams.Out)
+	} else {
+		renderPlan(streams, p, pl, diags, f.format)
+	}
 	renderFindings(streams, rep, f.format)
 	p.phase("render")
 	if f.out != "" && f.format == "text" {
