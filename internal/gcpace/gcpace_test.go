@@ -13,15 +13,16 @@ func TestPercent(t *testing.T) {
 		live, budget uint64
 		want         int
 	}{
-		{0, 768 * mib, 400},          // nothing live yet
-		{10 * mib, 768 * mib, 400},   // small heaps: at most 400
+		{0, 768 * mib, 800},          // nothing live yet
+		{10 * mib, 768 * mib, 800},   // small heaps: at most 800
+		{200 * mib, 1600 * mib, 700}, // 1600/200 - 1 = 7
 		{192 * mib, 768 * mib, 300},  // grow to the budget: 768/192 - 1 = 3
 		{256 * mib, 768 * mib, 200},  //
 		{300 * mib, 768 * mib, 156},  // 1.56
 		{384 * mib, 768 * mib, 100},  // the budget is twice the live heap: Go's default
 		{600 * mib, 768 * mib, 100},  // never below Go's default
 		{4096 * mib, 768 * mib, 100}, //
-		{1 * mib, 1<<63 - 1, 400},    // no overflow
+		{1 * mib, 1<<63 - 1, 800},    // no overflow
 		{1<<63 - 1, 768 * mib, 100},  //
 	} {
 		if got := Percent(c.live, c.budget); got != c.want {
@@ -43,8 +44,8 @@ func TestStartFollowsTheLiveHeap(t *testing.T) {
 	defer debug.SetGCPercent(before)
 	const budget = 256 << 20
 	stop := Start(budget)
-	if got := gcPercent(); got != 400 {
-		t.Errorf("GOGC %d at the start, want 400", got)
+	if got := gcPercent(); got != MaxPercent {
+		t.Errorf("GOGC %d at the start, want %d", got, MaxPercent)
 	}
 	live := make([][]byte, 0, 96)
 	for range 96 { // 96 MiB live: 256/96 - 1 = 1.67
