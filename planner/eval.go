@@ -39,7 +39,6 @@ type Evaluated struct {
 	hasSensitive bool
 	scopeMu      sync.Mutex
 	scopes       map[string]*hcl.EvalContext
-	attrRanges   map[*schema.Resource]map[string]*plans.Range
 	declRanges   map[*schema.Resource]*plans.Range
 	// resourceDeps lists, per resource, the resources it depends on.
 	resourceDeps map[addrs.Resource][]string

@@ -95,9 +95,10 @@ func Plan(ctx context.Context, ev *Evaluated, prior *states.State, provs *Provid
 }
 
 // attributeRangesOf returns the argument ranges of each resource of the changes that
-// the configuration declares, for the plan's attribute_ranges.
+// the configuration declares, for the plan's attribute_ranges: 25,000 racks' worth
+// for 100,000 servers, worked out on every core.
 func attributeRangesOf(ev *Evaluated, rcs []*plans.ResourceChange) map[string]map[string]*plans.Range {
-	var out map[string]map[string]*plans.Range
+	var ress []*schema.Resource
 	var last addrs.Resource
 	for _, rc := range rcs {
 		r := addrs.Resource{Kind: rc.Kind, Name: rc.Name}
@@ -105,14 +106,18 @@ func attributeRangesOf(ev *Evaluated, rcs []*plans.ResourceChange) map[string]ma
 			continue
 		}
 		last = r
-		res := ev.Config.Resource(r)
-		if res == nil {
-			continue
+		if res := ev.Config.Resource(r); res != nil {
+			ress = append(ress, res)
 		}
-		if out == nil {
-			out = map[string]map[string]*plans.Range{}
-		}
-		out[r.String()] = ev.attributeRanges(res)
+	}
+	if len(ress) == 0 {
+		return nil
+	}
+	ranges := make([]map[string]*plans.Range, len(ress))
+	parallelFor(len(ress), func(i int) { ranges[i] = attributeRanges(ress[i]) })
+	out := make(map[string]map[string]*plans.Range, len(ress))
+	for i, res := range ress {
+		out[res.Addr.String()] = ranges[i]
 	}
 	return out
 }
@@ -193,20 +198,28 @@ func (r *refreshResult) readChanges(prior *states.State) []*plans.ResourceChange
 // derive from sensitive variables) with those its provider declares and those state
 // recorded, so a secret stays redacted even in a plan that starts no provider.
 func addSensitiveNames(changes []*plans.ResourceChange, prior *states.State, provs *Providers) {
-	for _, rc := range changes {
-		names := rc.SensitiveAttributes
-		for _, more := range [][]string{provs.DeclaredSensitive(rc.Provider, rc.Kind), prior.Get(rc.Address).SensitiveNames()} {
-			switch {
-			case len(more) == 0:
-			case len(names) == 0:
-				names = more // shared, never modified
-			case containsAll(names, more): // usually: the same names from provider and state
-			default:
-				names = slices.Compact(slices.Sorted(slices.Values(slices.Concat(names, more))))
+	parallelChunks(len(changes), func(lo, hi int) {
+		var provider, kind string
+		var declared []string
+		for _, rc := range changes[lo:hi] {
+			if rc.Provider != provider || rc.Kind != kind { // a run of one resource's changes
+				provider, kind = rc.Provider, rc.Kind
+				declared = provs.DeclaredSensitive(provider, kind)
 			}
+			names := rc.SensitiveAttributes
+			for _, more := range [2][]string{declared, prior.Get(rc.Address).SensitiveNames()} {
+				switch {
+				case len(more) == 0:
+				case len(names) == 0:
+					names = more // shared, never modified
+				case containsAll(names, more): // usually: the same names from provider and state
+				default:
+					names = slices.Compact(slices.Sorted(slices.Values(slices.Concat(names, more))))
+				}
+			}
+			rc.SensitiveAttributes = names
 		}
-		rc.SensitiveAttributes = names
-	}
+	})
 }
 
 // containsAll reports whether every name in want is in have.

@@ -52,15 +52,14 @@ func placeProviderDiags(ev *Evaluated, name string, d *Desired, pds []providers.
 	return out
 }
 
-// attributeRanges returns, once per resource block, the range of each argument it sets
-// (nested block arguments as "block.argument"); instances of a block share the map.
-func (e *Evaluated) attributeRanges(res *schema.Resource) map[string]*plans.Range {
-	e.cacheMu.Lock()
-	defer e.cacheMu.Unlock()
-	if m, ok := e.attrRanges[res]; ok {
-		return m
+// attributeRanges returns the range of each argument a resource block sets (nested
+// block arguments as "block.argument").
+func attributeRanges(res *schema.Resource) map[string]*plans.Range {
+	n := len(res.Body.Attrs)
+	for _, nb := range res.Body.Blocks {
+		n += 1 + len(nb.Body.Attrs)
 	}
-	m := map[string]*plans.Range{}
+	m := make(map[string]*plans.Range, n)
 	for name, a := range res.Body.Attrs {
 		m[name] = diag.JSONRange(a.Expr.Range())
 	}
@@ -70,10 +69,6 @@ func (e *Evaluated) attributeRanges(res *schema.Resource) map[string]*plans.Rang
 			m[name+"."+inner] = diag.JSONRange(a.Expr.Range())
 		}
 	}
-	if e.attrRanges == nil {
-		e.attrRanges = map[*schema.Resource]map[string]*plans.Range{}
-	}
-	e.attrRanges[res] = m
 	return m
 }
 
