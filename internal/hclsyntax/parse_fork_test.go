@@ -6,8 +6,6 @@ package hclsyntax
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
@@ -59,22 +57,7 @@ func TestParseMatchesUpstream(t *testing.T) {
 		inputs[fmt.Sprintf("expression %d", i)] = []byte("a = " + s + "\n")
 	}
 	inputs["bench"] = benchSource()
-	for _, pattern := range []string{"../../examples/*/*.fab.hcl", "../../planner/testdata/*/*.fab.hcl"} {
-		paths, err := filepath.Glob(pattern)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, p := range paths {
-			src, err := os.ReadFile(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			inputs[p] = src
-		}
-	}
-	if len(inputs) < len(trickyConfigs)+len(trickyExpressions)+5 {
-		t.Fatalf("only %d inputs: the example configurations were not found", len(inputs))
-	}
+	addConfigurations(t, inputs)
 	for name, src := range inputs {
 		checkParseMatchesUpstream(t, name, src)
 	}
