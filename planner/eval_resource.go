@@ -133,9 +133,8 @@ type argValue struct {
 }
 
 func newBlockScope(e *Evaluated, res *schema.Resource, exprs []exprRefs) *blockScope {
-	return &blockScope{e: e, res: res, exprs: exprs, obj: map[hcl.Expression]*hcl.EvalContext{},
-		addrs: map[hcl.Expression]*hcl.EvalContext{}, perInstance: map[hcl.Expression]bool{}, quotedRefs: map[hcl.Expression]bool{},
-		args: map[hcl.Expression]argValue{}}
+	// The maps are made on first write: most of 25,000 rack blocks need one or two.
+	return &blockScope{e: e, res: res, exprs: exprs}
 }
 
 func (b *blockScope) arg(expr hcl.Expression) (argValue, bool) {
@@ -152,6 +151,9 @@ func (b *blockScope) keepArg(expr hcl.Expression, v argValue) {
 		return
 	}
 	b.argsMu.Lock()
+	if b.args == nil {
+		b.args = map[hcl.Expression]argValue{}
+	}
 	b.args[expr] = v
 	b.argsMu.Unlock()
 }
@@ -168,15 +170,25 @@ func (b *blockScope) context(expr hcl.Expression, addresses bool) *hcl.EvalConte
 	}
 	r, perInstance := b.refsOf(expr)
 	if perInstance {
+		if b.perInstance == nil {
+			b.perInstance = map[hcl.Expression]bool{}
+		}
 		b.perInstance[expr] = true
 	}
 	var ctx *hcl.EvalContext
 	if addresses {
 		ctx = b.e.addressScope(r)
+		if b.addrs == nil {
+			b.addrs = map[hcl.Expression]*hcl.EvalContext{}
+		}
+		b.addrs[expr] = ctx
 	} else {
 		ctx = b.e.scope(r)
+		if b.obj == nil {
+			b.obj = map[hcl.Expression]*hcl.EvalContext{}
+		}
+		b.obj[expr] = ctx
 	}
-	cache[expr] = ctx
 	return ctx
 }
 
@@ -220,6 +232,9 @@ func (b *blockScope) quoted(expr hcl.Expression) bool {
 	if x := b.exprRef(expr); x == nil || !x.hasVars { // a reference is never quoted
 		q = quotedAddress(expr)
 	}
+	if b.quotedRefs == nil {
+		b.quotedRefs = map[hcl.Expression]bool{}
+	}
 	b.quotedRefs[expr] = q
 	return q
 }
@@ -246,7 +261,7 @@ type instanceScope struct {
 
 func (s *instanceScope) eval(expr hcl.Expression, addresses bool) (cty.Value, hcl.Diagnostics) {
 	if isLiteral(expr) {
-		return expr.Value(nil)
+		return literalValue(expr)
 	}
 	ctx := s.block.context(expr, addresses)
 	if s.block.isPerInstance(expr) {
@@ -571,6 +586,18 @@ func quotedAddress(expr hcl.Expression) bool {
 
 // isLiteral reports whether an expression is a constant the parser already knows, the
 // common case for most arguments of a large pool.
+// literalValue is a literal's value (see isLiteral). A quoted string without
+// interpolation is its one part's value: the template would build the same string
+// again, and normalize it again (the part's value is normalized already).
+func literalValue(expr hcl.Expression) (cty.Value, hcl.Diagnostics) {
+	if t, ok := expr.(*hclsyntax.TemplateExpr); ok && len(t.Parts) == 1 {
+		if lit, ok := t.Parts[0].(*hclsyntax.LiteralValueExpr); ok && lit.Val.Type() == cty.String && lit.Val.IsKnown() && !lit.Val.IsNull() && !lit.Val.IsMarked() {
+			return lit.Val, nil
+		}
+	}
+	return expr.Value(nil)
+}
+
 func isLiteral(expr hcl.Expression) bool {
 	switch x := expr.(type) {
 	case *hclsyntax.LiteralValueExpr:

@@ -7,8 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fabrica-iac/fabrica/internal/hclsyntax"
 	"github.com/fabrica-iac/fabrica/schema"
 	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -245,5 +247,20 @@ hardware "keyed_uniform" {
 	}
 	if shared < 4 { // uniform[1..3], keyed_uniform["b"], at least
 		t.Errorf("only %d instances share their predecessor's encoding", shared)
+	}
+}
+
+// A quoted string's value is its part's, as the template would build it.
+func TestLiteralValueIsTheTemplates(t *testing.T) {
+	for _, src := range []string{`"dgx-h100"`, `""`, `"e\u0301"`, "\"e\u0301\"", `"a\nb"`, `"$${x}"`, `"%%{y}"`, `"\u00e9\u0301\u0327"`} {
+		expr, diags := hclsyntax.ParseExpression([]byte(src), "t.fab.hcl", hcl.InitialPos)
+		if diags.HasErrors() || !isLiteral(expr) {
+			t.Fatalf("%s: not a literal (%v)", src, diags)
+		}
+		want, _ := expr.Value(nil)
+		got, d := literalValue(expr)
+		if d.HasErrors() || !got.RawEquals(want) {
+			t.Errorf("%s: literalValue %#v, the template's value %#v", src, got, want)
+		}
 	}
 }
