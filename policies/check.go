@@ -76,6 +76,9 @@ func (e *Engine) Check(ctx context.Context, planJSON []byte) (*Report, error) {
 	}
 	input := plan.value
 	if err := validatePlan(input); err != nil {
+		if jerr := plan.valid(); jerr != nil { // invalid JSON comes first, as it always has
+			return nil, &PlanError{Msg: "the document is not valid JSON", Err: jerr}
+		}
 		return nil, err
 	}
 	now := e.now()

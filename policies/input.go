@@ -174,6 +174,11 @@ func decode(data []byte, plan bool) (*decoder, error) {
 	d.plan = plan
 	t, err := d.value(0)
 	if err != nil {
+		if d.tableValid != nil && !<-d.tableValid {
+			// The attribute_ranges met before this error is not valid either: the
+			// first error is reported, as one pass over the document would.
+			_, err = decode(data, false)
+		}
 		return nil, err
 	}
 	d.skipWS()
@@ -410,7 +415,7 @@ func (d *decoder) keepRanges(depth int) error {
 	}
 	if end >= 0 {
 		raw := d.data[start:end:end]
-		if bytes.Equal(raw, d.lastRanges) || json.Valid(raw) {
+		if bytes.Equal(raw, d.lastRanges) || validJSON(raw, depth) {
 			d.pos, d.pending, d.lastRanges = end, raw, raw
 			return nil
 		}
@@ -433,7 +438,7 @@ func (d *decoder) keepTable() error {
 		if end := d.skipComposite(); end >= 0 {
 			raw := d.data[start:end:end]
 			valid := make(chan bool, 1)
-			go func() { valid <- json.Valid(raw) }()
+			go func() { valid <- validJSON(raw, 1) }()
 			d.table, d.tableValid, d.pos = raw, valid, end
 			return nil
 		}
@@ -443,6 +448,51 @@ func (d *decoder) keepTable() error {
 	}
 	d.table = d.data[start:d.pos:d.pos]
 	return nil
+}
+
+// validJSON reports whether raw, a value at depth in its document, is JSON that
+// decoding would accept: valid, and no value in it deeper than maxDepth (json.Valid
+// allows 10,000 levels).
+func validJSON(raw []byte, depth int) bool {
+	if !json.Valid(raw) {
+		return false
+	}
+	level, inString, escaped := 0, false, false
+	for i, c := range raw {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			level++
+			deepest := depth + level - 1 // the object or array; its elements one deeper
+			if j := skipSpace(raw, i+1); j < len(raw) && raw[j] != '}' && raw[j] != ']' {
+				deepest++
+			}
+			if deepest > maxDepth {
+				return false
+			}
+		case c == '}' || c == ']':
+			level--
+		}
+	}
+	return true
+}
+
+// skipSpace returns the offset of the first byte from i that is not JSON white space.
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
 }
 
 // newObject builds an object from pairs with keys as strings (NewObject copies the
@@ -579,7 +629,9 @@ func (d *decoder) parallelArray(depth int) (*ast.Term, bool) {
 		return nil, false
 	}
 	start = end // the deferred reset leaves pos past the array
-	d.ranges = ranges
+	if d.inChanges {
+		d.ranges = ranges
+	}
 	return ast.NewTerm(ast.NewArray(terms...)), true
 }
 

@@ -149,6 +149,12 @@ func TestDecodePlanInput_invalidRanges(t *testing.T) {
 		`{"resource_changes": [], "attribute_ranges": {"a": {"b": 1,}}}`,
 		`{"attribute_ranges": {"a": [1 2]}, "resource_changes": []}`,
 		`{"attribute_ranges": {"a": 1}`,
+		// Two errors: the first is reported, the table's.
+		"{\"attribute_ranges\": {\"a\": {\"b\": 1,}},\n\"resource_changes\": [1 2]}",
+		// Nested deeper than decoding allows.
+		`{"resource_changes": [{"attribute_ranges": {"a": ` + strings.Repeat("[", 1500) + strings.Repeat("]", 1500) + `}}]}`,
+		`{"resource_changes": [], "attribute_ranges": {"a": ` + strings.Repeat("[", 1500) + strings.Repeat("]", 1500) + `}}`,
+		`{"attribute_ranges": ` + strings.Repeat("[", 1000) + `1` + strings.Repeat("]", 1000) + `}`,
 	} {
 		_, want := decodeInput([]byte(doc))
 		p, got := decodePlanInput([]byte(doc))
@@ -158,6 +164,46 @@ func TestDecodePlanInput_invalidRanges(t *testing.T) {
 		if want == nil || got == nil || got.Error() != want.Error() {
 			t.Errorf("%s: decodePlanInput error %v, decodeInput's %v", doc, got, want)
 		}
+	}
+}
+
+// Right at the depth decoding allows, ranges are accepted as decoding accepts them.
+func TestDecodePlanInput_rangesAtMaxDepth(t *testing.T) {
+	for _, doc := range []string{
+		`{"attribute_ranges": ` + strings.Repeat("[", 999) + `1` + strings.Repeat("]", 999) + `}`,
+		`{"attribute_ranges": ` + strings.Repeat("[", 1000) + strings.Repeat("]", 1000) + `}`,
+		`{"resource_changes": [{"attribute_ranges": ` + strings.Repeat("[", 997) + `1` + strings.Repeat("]", 997) + `}]}`,
+		`{"resource_changes": [{"attribute_ranges": ` + strings.Repeat("[", 998) + `1` + strings.Repeat("]", 998) + `}]}`,
+	} {
+		_, want := decodeInput([]byte(doc))
+		p, got := decodePlanInput([]byte(doc))
+		if got == nil {
+			got = p.valid()
+		}
+		if (got == nil) != (want == nil) {
+			t.Errorf("%.60s…: decodePlanInput error %v, decodeInput's %v", doc, got, want)
+		}
+	}
+}
+
+// A large top-level array after resource_changes (decoded on every core too) leaves
+// the changes' attribute_ranges as they were kept.
+func TestDecodePlanInput_largeArrayAfterChanges(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"format_version": "1.0", "resource_changes": [{"address": "storage.s", "attribute_ranges": {"protection": {"filename": "s.fab.hcl"}}}], "extra": [`)
+	for i := 0; b.Len() < parallelArrayBytes+(1<<20); i++ {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString(`{"k": "some filler text for the array"}`)
+	}
+	b.WriteString("]}")
+	p, err := decodePlanInput([]byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.ranges) != 1 || !strings.Contains(string(p.ranges[0]), "s.fab.hcl") {
+		t.Errorf("ranges kept: %d, want the one change's", len(p.ranges))
 	}
 }
 

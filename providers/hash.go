@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"hash/fnv"
+	"io"
 )
 
 // AttrsHash hashes attributes in canonical JSON (see Canonical), to skip unchanged
@@ -24,6 +26,9 @@ func Canonical(a Attrs) (Attrs, error) {
 	d.UseNumber()
 	if err := d.Decode(&v); err != nil {
 		return nil, err
+	}
+	if _, err := d.Token(); err != io.EOF {
+		return nil, errors.New("data after the JSON object")
 	}
 	// encoding/json writes map keys sorted and compact.
 	return json.Marshal(v)

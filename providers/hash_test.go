@@ -22,3 +22,16 @@ func TestCanonical_equalContentEqualHash(t *testing.T) {
 		t.Log("1.50 and 1.5 hash differently: numbers keep their spelling, so producers must write numbers consistently")
 	}
 }
+
+// Anything after the object is an error, not dropped: an edited sim world line with a
+// member after its attributes must not pass as the attributes alone.
+func TestCanonical_trailingData(t *testing.T) {
+	for _, in := range []string{`{"a":1},"zz":{"b":2}`, `{"a":1} {"b":2}`, `{"a":1}]`} {
+		if out, err := Canonical(Attrs(in)); err == nil {
+			t.Errorf("Canonical(%s) = %s, want an error", in, out)
+		}
+	}
+	if out, err := Canonical(Attrs(" {\"a\":1}\n ")); err != nil || string(out) != `{"a":1}` {
+		t.Errorf("white space around the object: %s, %v", out, err)
+	}
+}

@@ -72,6 +72,8 @@ type Plan struct {
 	// ConfigHash hashes every configuration file, to tell a reviewer a plan still matches.
 	ConfigHash string `json:"config_hash"`
 	// ResourceChanges holds one entry per instance, sorted by address; no-ops included.
+	// Once planned, neither the list nor a change in it is modified: Redact and
+	// KeepEncoding keep what they made of it for as long as it is the same list.
 	ResourceChanges []*ResourceChange `json:"resource_changes"`
 	// AttributeRanges locates, for each resource of the changes that the configuration
 	// declares ("hardware.gpu", without an instance key), each argument its block sets
