@@ -135,7 +135,11 @@ type refreshResult struct {
 func readItems(prior *states.State) map[string][]providers.ReadItem {
 	byProvider := map[string][]providers.ReadItem{}
 	for inst := range prior.Instances() {
-		byProvider[inst.Provider] = append(byProvider[inst.Provider], providers.ReadItem{
+		items, ok := byProvider[inst.Provider]
+		if !ok && len(byProvider) == 0 { // the first provider usually has almost all of them
+			items = make([]providers.ReadItem, 0, prior.Len())
+		}
+		byProvider[inst.Provider] = append(items, providers.ReadItem{
 			Address: inst.Address, Kind: inst.Kind, ID: inst.ID, PriorHash: inst.AttrsHash,
 		})
 	}

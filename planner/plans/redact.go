@@ -101,6 +101,9 @@ func redactAttrs(attrs json.RawMessage, sensitive []string) json.RawMessage {
 	last := 0
 	_, ok := scanObject(attrs, true, func(key []byte, vStart, vEnd int) {
 		if isSensitiveKey(key, sensitive) {
+			if out == nil {
+				out = make([]byte, 0, len(attrs)+len(Redacted)*len(sensitive))
+			}
 			out = append(out, attrs[last:vStart]...)
 			out = append(out, `"`+Redacted+`"`...)
 			last = vEnd
