@@ -430,15 +430,15 @@ func (d *decoder) keepRanges(depth int) error {
 
 // keepTable reads the document's attribute_ranges into table as JSON. A plan's is
 // tens of megabytes, so it is checked to be valid JSON beside the rest of the work
-// (tableErr reports the verdict); an object that does not even end is decoded for
-// its error at once.
+// (tableValid delivers the verdict, that of any attribute_ranges before it included);
+// an object that does not even end is decoded for its error at once.
 func (d *decoder) keepTable() error {
 	start := d.pos
 	if d.peek() == '{' {
 		if end := d.skipComposite(); end >= 0 {
 			raw := d.data[start:end:end]
-			valid := make(chan bool, 1)
-			go func() { valid <- validJSON(raw, 1) }()
+			valid, earlier := make(chan bool, 1), d.tableValid
+			go func() { valid <- (earlier == nil || <-earlier) && validJSON(raw, 1) }()
 			d.table, d.tableValid, d.pos = raw, valid, end
 			return nil
 		}

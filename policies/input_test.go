@@ -152,6 +152,8 @@ func TestDecodePlanInput_invalidRanges(t *testing.T) {
 		`{"resource_changes": [], "attribute_ranges": {"a": {"b": 1,}}}`,
 		`{"attribute_ranges": {"a": [1 2]}, "resource_changes": []}`,
 		`{"attribute_ranges": {"a": 1}`,
+		// attribute_ranges twice, the first invalid: the last counts, but both are JSON.
+		`{"attribute_ranges": {"a": [1 2]}, "attribute_ranges": {"a": 1}, "resource_changes": []}`,
 		// Two errors: the first is reported, the table's.
 		"{\"attribute_ranges\": {\"a\": {\"b\": 1,}},\n\"resource_changes\": [1 2]}",
 		// Nested deeper than decoding allows.

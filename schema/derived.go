@@ -3,10 +3,10 @@ package schema
 import (
 	"errors"
 	"fmt"
-	"github.com/fabrica-iac/fabrica/schema/addrs"
 	"strings"
 	"sync"
 
+	"github.com/fabrica-iac/fabrica/schema/addrs"
 	"github.com/fabrica-iac/fabrica/schema/catalog"
 	"github.com/fabrica-iac/fabrica/schema/derive"
 	"github.com/fabrica-iac/fabrica/schema/diag"

@@ -204,7 +204,8 @@ func ReadFile(path string, k *crypt.Keyring) (*Plan, error) {
 		return nil, fmt.Errorf("%s is damaged: %w", path, err)
 	}
 	if p.FormatVersion != FormatVersion {
-		return nil, fmt.Errorf("%s has plan format %q; this fabrica reads format %q", path, p.FormatVersion, FormatVersion)
+		return nil, fmt.Errorf("%s has plan format %q; this fabrica reads format %q: make the plan again with fabrica plan --out %s",
+			path, p.FormatVersion, FormatVersion, path)
 	}
 	return p, nil
 }

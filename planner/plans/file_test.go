@@ -2,6 +2,8 @@ package plans
 
 import (
 	"encoding/json"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -82,5 +84,18 @@ func TestDecodeRangesTable_matchesEncodingJSON(t *testing.T) {
 		if d := cmp.Diff(want, got); wantErr == nil && d != "" {
 			t.Errorf("%s:\ndecodeRangesTable differs from encoding/json (-json +decodeRangesTable):\n%s", body, d)
 		}
+	}
+}
+
+// A plan file of another format (1.0 kept attribute_ranges in every change) is refused
+// with the way out.
+func TestReadFile_otherFormat(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.plan")
+	if err := WriteFile(path, &Plan{FormatVersion: "1.0", Mode: ModeNormal}, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err := ReadFile(path, nil)
+	if err == nil || !strings.Contains(err.Error(), `has plan format "1.0"; this fabrica reads format "1.1": make the plan again with fabrica plan --out `+path) {
+		t.Errorf("ReadFile of a format 1.0 plan: %v", err)
 	}
 }

@@ -181,12 +181,7 @@ func runPlan(ctx context.Context, streams *views.Streams, g *globals, f *planFla
 		}
 		p.phase("write plan file")
 	}
-	if text != nil {
-		views.Diagnostics(streams.Err, diags, p.sources(), streams.Color)
-		_, _ = (<-text).WriteTo(streams.Out)
-	} else {
-		renderPlan(streams, p, pl, diags, f.format)
-	}
+	renderPlan(streams, p, pl, diags, f.format, text)
 	renderFindings(streams, rep, f.format)
 	p.phase("render")
 	if f.out != "" && f.format == "text" {
@@ -241,7 +236,9 @@ func abandonOnSignal(file *plans.PendingFile) (stop func()) {
 	}
 }
 
-func renderPlan(streams *views.Streams, p *project, pl *plans.Plan, diags diag.Diagnostics, format string) {
+// renderPlan shows the plan in the format asked for. text, when not nil, delivers the
+// text format's rendering of the changes, made meanwhile.
+func renderPlan(streams *views.Streams, p *project, pl *plans.Plan, diags diag.Diagnostics, format string, text <-chan *bytes.Buffer) {
 	pl = plans.Redact(pl)
 	switch format {
 	case "json":
@@ -251,7 +248,11 @@ func renderPlan(streams *views.Streams, p *project, pl *plans.Plan, diags diag.D
 		views.PlanMarkdown(streams.Out, pl)
 	default:
 		views.Diagnostics(streams.Err, diags, p.sources(), streams.Color)
-		views.PlanText(streams.Out, pl, streams.Color)
+		if text != nil {
+			_, _ = (<-text).WriteTo(streams.Out)
+		} else {
+			views.PlanText(streams.Out, pl, streams.Color)
+		}
 	}
 }
 
