@@ -61,7 +61,9 @@ type world struct {
 	serial  uint64 // of the world file; each save increments it
 	objects map[string]*Object
 	// byAddr maps an address to the ID of its newest object; idsAt to the IDs of all
-	// its objects (two during a create-before-destroy replacement, else one).
+	// its objects (two during a create-before-destroy replacement, else one). Only
+	// apply and the out-of-band commands look objects up by address, so the index is
+	// built on first use (nil until then): a plan's refresh does not pay for it.
 	byAddr  map[string]string
 	idsAt   map[string][]string
 	nextID  uint64 // the number of the next object ID
@@ -69,7 +71,7 @@ type world struct {
 }
 
 func newWorld(dir string) *world {
-	return &world{dir: dir, objects: map[string]*Object{}, byAddr: map[string]string{}, idsAt: map[string][]string{}, nextID: 1}
+	return &world{dir: dir, objects: map[string]*Object{}, nextID: 1}
 }
 
 func (w *world) path() string        { return filepath.Join(w.dir, worldName) }
@@ -91,18 +93,39 @@ func (w *world) put(o *Object) {
 }
 
 func (w *world) putLocked(o *Object) {
-	if prev, ok := w.objects[o.ID]; !ok {
-		w.idsAt[o.Address] = append(w.idsAt[o.Address], o.ID)
-	} else if prev.Address != o.Address {
+	prev, existed := w.objects[o.ID]
+	if existed && prev.Address != o.Address {
 		w.delLocked(o.ID)
-		w.idsAt[o.Address] = append(w.idsAt[o.Address], o.ID)
+		existed = false
 	}
 	w.objects[o.ID] = o
-	if cur, ok := w.objects[w.byAddr[o.Address]]; !ok || idLess(cur.ID, o.ID) || cur.ID == o.ID {
-		w.byAddr[o.Address] = o.ID
+	if w.byAddr != nil {
+		if !existed {
+			w.idsAt[o.Address] = append(w.idsAt[o.Address], o.ID)
+		}
+		w.indexAddress(o)
 	}
 	if n, ok := idNumber(o.ID); ok && n >= w.nextID {
 		w.nextID = n + 1
+	}
+}
+
+// indexAddress makes o the newest object at its address when it is.
+func (w *world) indexAddress(o *Object) {
+	if cur, ok := w.objects[w.byAddr[o.Address]]; !ok || !newer(cur.ID, o.ID) {
+		w.byAddr[o.Address] = o.ID
+	}
+}
+
+// indexAddresses builds the address index; the caller holds the write lock.
+func (w *world) indexAddresses() {
+	if w.byAddr != nil {
+		return
+	}
+	w.byAddr, w.idsAt = make(map[string]string, len(w.objects)), make(map[string][]string, len(w.objects))
+	for id, o := range w.objects {
+		w.idsAt[o.Address] = append(w.idsAt[o.Address], id)
+		w.indexAddress(o)
 	}
 }
 
@@ -119,6 +142,9 @@ func (w *world) delLocked(id string) {
 		return
 	}
 	delete(w.objects, id)
+	if w.byAddr == nil {
+		return
+	}
 	ids := slices.DeleteFunc(w.idsAt[o.Address], func(x string) bool { return x == id })
 	if len(ids) == 0 {
 		delete(w.idsAt, o.Address)
@@ -130,9 +156,9 @@ func (w *world) delLocked(id string) {
 		// Another object still carries the address (a create-before-destroy pair).
 		w.byAddr[o.Address] = slices.MaxFunc(ids, func(a, b string) int {
 			switch {
-			case idLess(a, b):
+			case newer(b, a):
 				return -1
-			case idLess(b, a):
+			case newer(a, b):
 				return 1
 			}
 			return 0
@@ -143,15 +169,30 @@ func (w *world) delLocked(id string) {
 // newestAt returns the newest object created for an address.
 func (w *world) newestAt(addr string) (*Object, bool) {
 	w.mu.RLock()
-	defer w.mu.RUnlock()
+	if w.byAddr != nil {
+		o, ok := w.objects[w.byAddr[addr]]
+		w.mu.RUnlock()
+		return o, ok
+	}
+	w.mu.RUnlock()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.indexAddresses()
 	o, ok := w.objects[w.byAddr[addr]]
 	return o, ok
 }
 
-func idLess(a, b string) bool {
+// newer reports whether the object with ID a was created after the one with ID b: a
+// higher ID number, and of equal numbers (IDs written by hand) the later ID in
+// lexical order, so that the newest object at an address does not depend on the order
+// in which objects were read.
+func newer(a, b string) bool {
 	x, _ := idNumber(a)
 	y, _ := idNumber(b)
-	return x < y
+	if x != y {
+		return x > y
+	}
+	return a > b
 }
 
 // newID reserves the ID of a new object of the given kind.
@@ -262,6 +303,7 @@ func (w *world) decode(data []byte) error {
 			}
 		}
 	})
+	w.objects = make(map[string]*Object, len(doc.Objects))
 	for i, o := range doc.Objects {
 		if errs[i] != nil {
 			return errs[i]
@@ -269,7 +311,10 @@ func (w *world) decode(data []byte) error {
 		if _, dup := w.objects[o.ID]; dup {
 			return fmt.Errorf("object id %q appears twice", o.ID)
 		}
-		w.putLocked(o)
+		w.objects[o.ID] = o
+		if n, ok := idNumber(o.ID); ok && n >= w.nextID {
+			w.nextID = n + 1
+		}
 	}
 	return nil
 }

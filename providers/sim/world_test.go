@@ -281,27 +281,64 @@ func killedChild(dir string) {
 }
 
 // An address carries two objects during a create-before-destroy replacement: deleting
-// either leaves the other findable by address, and deleting both leaves none.
+// either leaves the other findable by address, and deleting both leaves none. The
+// address index is built on first use: before the objects are put (then kept up to
+// date), after, or over a world read back from its file.
 func TestWorld_deleteKeepsOtherObjectAtAddress(t *testing.T) {
-	for _, first := range []string{"sim-hardware-1", "sim-hardware-2"} {
+	for _, mode := range []string{"index first", "index last", "loaded"} {
+		for _, first := range []string{"sim-hardware-1", "sim-hardware-2"} {
+			dir := t.TempDir()
+			w := newWorld(dir)
+			if mode == "index first" {
+				if _, ok := w.newestAt("hardware.n[0]"); ok {
+					t.Fatal("an empty world has an object")
+				}
+			}
+			// the newer object first: the newest is the higher ID, not the last put
+			w.put(&Object{ID: "sim-hardware-2", Kind: "hardware", Address: "hardware.n[0]", Attrs: []byte(`{}`)})
+			w.put(&Object{ID: "sim-hardware-1", Kind: "hardware", Address: "hardware.n[0]", Attrs: []byte(`{}`)})
+			w.put(&Object{ID: "sim-hardware-3", Kind: "hardware", Address: "hardware.n[1]", Attrs: []byte(`{}`)})
+			if mode == "loaded" {
+				if err := w.save(); err != nil {
+					t.Fatal(err)
+				}
+				var err error
+				if w, _, err = load(dir); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if o, ok := w.newestAt("hardware.n[0]"); !ok || o.ID != "sim-hardware-2" {
+				t.Fatalf("%s: newest at hardware.n[0] = %v, %v; want sim-hardware-2", mode, o, ok)
+			}
+			w.del(first)
+			other := map[string]string{"sim-hardware-1": "sim-hardware-2", "sim-hardware-2": "sim-hardware-1"}[first]
+			if o, ok := w.newestAt("hardware.n[0]"); !ok || o.ID != other {
+				t.Fatalf("%s: after deleting %s: newest at hardware.n[0] = %v, %v; want %s", mode, first, o, ok, other)
+			}
+			w.del(other)
+			if o, ok := w.newestAt("hardware.n[0]"); ok {
+				t.Fatalf("%s: after deleting both: found %s", mode, o.ID)
+			}
+			if o, ok := w.newestAt("hardware.n[1]"); !ok || o.ID != "sim-hardware-3" {
+				t.Fatalf("%s: hardware.n[1] = %v, %v; want sim-hardware-3", mode, o, ok)
+			}
+			if w.nextID != 4 {
+				t.Fatalf("%s: next ID number %d, want 4", mode, w.nextID)
+			}
+		}
+	}
+}
+
+// Of objects at one address whose IDs carry no number (written by hand), the newest is
+// the last ID in lexical order, whatever the order they were read in.
+func TestWorld_newestOfHandWrittenIDs(t *testing.T) {
+	for _, order := range [][]string{{"a", "b"}, {"b", "a"}} {
 		w := newWorld(t.TempDir())
-		w.put(&Object{ID: "sim-hardware-1", Kind: "hardware", Address: "hardware.n[0]"})
-		w.put(&Object{ID: "sim-hardware-2", Kind: "hardware", Address: "hardware.n[0]"})
-		w.put(&Object{ID: "sim-hardware-3", Kind: "hardware", Address: "hardware.n[1]"})
-		if o, ok := w.newestAt("hardware.n[0]"); !ok || o.ID != "sim-hardware-2" {
-			t.Fatalf("newest at hardware.n[0] = %v, %v; want sim-hardware-2", o, ok)
+		for _, id := range order {
+			w.put(&Object{ID: id, Kind: "hardware", Address: "hardware.n"})
 		}
-		w.del(first)
-		other := map[string]string{"sim-hardware-1": "sim-hardware-2", "sim-hardware-2": "sim-hardware-1"}[first]
-		if o, ok := w.newestAt("hardware.n[0]"); !ok || o.ID != other {
-			t.Fatalf("after deleting %s: newest at hardware.n[0] = %v, %v; want %s", first, o, ok, other)
-		}
-		w.del(other)
-		if o, ok := w.newestAt("hardware.n[0]"); ok {
-			t.Fatalf("after deleting both: found %s", o.ID)
-		}
-		if o, ok := w.newestAt("hardware.n[1]"); !ok || o.ID != "sim-hardware-3" {
-			t.Fatalf("hardware.n[1] = %v, %v; want sim-hardware-3", o, ok)
+		if o, ok := w.newestAt("hardware.n"); !ok || o.ID != "b" {
+			t.Fatalf("put %v: newest = %v, %v; want b", order, o, ok)
 		}
 	}
 }
