@@ -115,19 +115,28 @@ func (df *differ) planBatch(ctx context.Context, name string, items []*pending) 
 	if err != nil {
 		return diag.Diagnostics{providerError(name, "plan", err)}
 	}
-	req := providers.PlanRequest{Items: make([]providers.PlanItem, len(items))}
+	reqItems := make([]providers.PlanItem, len(items))
 	for i, p := range items {
-		req.Items[i] = providers.PlanItem{Address: p.d.Address, Kind: p.rc.Kind, Desired: p.d.Attrs}
+		reqItems[i] = providers.PlanItem{Address: p.d.Address, Kind: p.rc.Kind, Desired: p.d.Attrs}
 		if p.prior != nil {
-			req.Items[i].ID, req.Items[i].Prior = p.prior.ID, p.prior.Attrs
+			reqItems[i].ID, reqItems[i].Prior = p.prior.ID, p.prior.Attrs
 		}
 	}
-	resp := prov.Plan(ctx, req)
-	diags := providerDiags(name, "", resp.Diagnostics)
-	if len(resp.Changes) != len(items) {
-		return diags.Append(providerError(name, "plan", fmt.Errorf("answered %d of %d items", len(resp.Changes), len(items))))
+	resps := make([]providers.PlanResponse, batchCount(len(items)))
+	inBatches(len(items), func(b, lo, hi int) {
+		resps[b] = prov.Plan(ctx, providers.PlanRequest{Items: reqItems[lo:hi:hi]})
+	})
+	var diags diag.Diagnostics
+	var changes []providers.PlannedChange
+	for b, resp := range resps {
+		diags = appendOnce(diags, providerDiags(name, "", resp.Diagnostics))
+		lo, hi := b*providerBatch, min((b+1)*providerBatch, len(items))
+		if len(resp.Changes) != hi-lo {
+			return diags.Append(providerError(name, "plan", fmt.Errorf("answered %d of %d items", len(resp.Changes), hi-lo)))
+		}
+		changes = append(changes, resp.Changes...)
 	}
-	for i, pc := range resp.Changes {
+	for i, pc := range changes {
 		p := items[i]
 		diags = diags.Append(placeProviderDiags(df.ev, name, p.d, pc.Diagnostics))
 		p.rc.After, p.rc.AfterUnknown = pc.Planned, pc.Unknown

@@ -90,3 +90,40 @@ func parallelChunks(n int, fn func(lo, hi int)) {
 	}
 	wg.Wait()
 }
+
+// Provider calls carry at most providerBatch items, providerBatchesInFlight at a time.
+// A call crosses a process boundary: fabrica encodes the items, the plugin decodes
+// them, works, and encodes its answers, which fabrica decodes. With the 100,000
+// servers of a large plan in one call each side waits for the other; in batches of
+// 8,192 those steps overlap, and the plugin works on two batches at once.
+const (
+	providerBatch           = 8192
+	providerBatchesInFlight = 2
+)
+
+// inBatches calls fn for consecutive batches [lo, hi) of n items, at most
+// providerBatchesInFlight at once, and returns when every call has returned.
+func inBatches(n int, fn func(batch, lo, hi int)) {
+	batches := (n + providerBatch - 1) / providerBatch
+	if batches <= 1 {
+		if n > 0 {
+			fn(0, 0, n)
+		}
+		return
+	}
+	slots := make(chan struct{}, providerBatchesInFlight)
+	var wg sync.WaitGroup
+	for b := range batches {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			fn(b, b*providerBatch, min((b+1)*providerBatch, n))
+		})
+	}
+	wg.Wait()
+}
+
+// batchCount is the number of batches inBatches makes of n items.
+func batchCount(n int) int {
+	return max(1, (n+providerBatch-1)/providerBatch)
+}

@@ -157,9 +157,17 @@ func refresh(ctx context.Context, prior *states.State, byProvider map[string][]p
 			diags = diags.Append(providerError(name, "refresh", err))
 			continue
 		}
-		resp := prov.Read(ctx, providers.ReadRequest{Items: byProvider[name]})
-		diags = diags.Append(providerDiags(name, "", resp.Diagnostics))
-		for _, res := range resp.Results {
+		items := byProvider[name]
+		resps := make([]providers.ReadResponse, batchCount(len(items)))
+		inBatches(len(items), func(b, lo, hi int) {
+			resps[b] = prov.Read(ctx, providers.ReadRequest{Items: items[lo:hi:hi]})
+		})
+		var results []providers.ReadResult
+		for _, resp := range resps {
+			diags = appendOnce(diags, providerDiags(name, "", resp.Diagnostics))
+			results = append(results, resp.Results...)
+		}
+		for _, res := range results {
 			diags = diags.Append(providerDiags(name, res.Address, res.Diagnostics))
 			if res.Unchanged {
 				continue

@@ -40,6 +40,7 @@ type harness struct {
 	fake    *providertest.Fake
 	backend *local.Backend
 	src     string
+	source  ProviderSource // serves fake when nil
 }
 
 func newHarness(t *testing.T, src string) *harness {
@@ -47,6 +48,19 @@ func newHarness(t *testing.T, src string) *harness {
 }
 
 func (h *harness) plan(opts PlanOptions) (*plans.Plan, *states.State) {
+	h.t.Helper()
+	p, st, _ := h.planWithState(opts)
+	return p, st
+}
+
+// planDiags plans and returns the diagnostics that are not errors, as "summary: detail".
+func (h *harness) planDiags(opts PlanOptions) (*plans.Plan, []string) {
+	h.t.Helper()
+	p, _, diags := h.planWithState(opts)
+	return p, diags
+}
+
+func (h *harness) planWithState(opts PlanOptions) (*plans.Plan, *states.State, []string) {
 	h.t.Helper()
 	cfg, diags := schema.LoadSources(map[string][]byte{"main.fab.hcl": []byte(h.src)})
 	if diags.HasErrors() {
@@ -67,10 +81,17 @@ func (h *harness) plan(opts PlanOptions) (*plans.Plan, *states.State) {
 	if diags.HasErrors() {
 		h.t.Fatal(diags.Err())
 	}
-	return p, st
+	var msgs []string
+	for _, d := range diags {
+		msgs = append(msgs, d.Summary+": "+d.Detail)
+	}
+	return p, st, msgs
 }
 
 func (h *harness) providers() *Providers {
+	if h.source != nil {
+		return NewProviders(h.source, nil, h.t.TempDir())
+	}
 	return NewProviders(providertest.Source{"sim": h.fake}, nil, h.t.TempDir())
 }
 

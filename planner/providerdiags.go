@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/fabrica-iac/fabrica/planner/plans"
 	"github.com/fabrica-iac/fabrica/providers"
@@ -22,6 +23,20 @@ func providerDiags(name, address string, pds []providers.Diagnostic) diag.Diagno
 		out = append(out, convertProviderDiag(name, address, pd))
 	}
 	return out
+}
+
+// appendOnce appends the diagnostics that diags does not hold yet: a provider asked in
+// several batches says what concerns them all (not configured, crashed) once per batch,
+// which is shown once.
+func appendOnce(diags, more diag.Diagnostics) diag.Diagnostics {
+	for _, d := range more {
+		if !slices.ContainsFunc(diags, func(x diag.Diagnostic) bool {
+			return x.Severity == d.Severity && x.Summary == d.Summary && x.Detail == d.Detail && x.Address == d.Address
+		}) {
+			diags = append(diags, d)
+		}
+	}
+	return diags
 }
 
 func convertProviderDiag(name, address string, pd providers.Diagnostic) diag.Diagnostic {
