@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/fabrica-iac/fabrica/planner/plans"
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/topdown"
@@ -74,6 +75,22 @@ func (e *Engine) Check(ctx context.Context, planJSON []byte) (*Report, error) {
 	if err != nil {
 		return nil, &PlanError{Msg: "the document is not valid JSON", Err: err}
 	}
+	return e.check(ctx, plan)
+}
+
+// CheckPlan is Check of a plan held in memory: the same findings as Check of its plan
+// JSON (plans.Encode), without writing and reading that JSON. p must be redacted
+// (plans.Redact), as the plan JSON is. The error is a *PlanError for attributes that
+// are not valid JSON, else as Check's.
+func (e *Engine) CheckPlan(ctx context.Context, p *plans.Plan) (*Report, error) {
+	plan, err := planInputOf(p)
+	if err != nil {
+		return nil, &PlanError{Msg: "a resource change is not valid", Err: err}
+	}
+	return e.check(ctx, plan)
+}
+
+func (e *Engine) check(ctx context.Context, plan *planInput) (*Report, error) {
 	input := plan.value
 	if err := validatePlan(input); err != nil {
 		if jerr := plan.valid(); jerr != nil { // invalid JSON comes first, as it always has
@@ -255,7 +272,11 @@ func (e *Engine) locate(plan *planInput, findings []Finding) {
 		}
 		found[addr] = rg
 	}
-	for res, attrs := range resourceRanges(plan.table, resources) {
+	lookup := plan.resourceRanges
+	if lookup == nil {
+		lookup = func(wanted map[string][]string) map[string]*ast.Term { return resourceRanges(plan.table, wanted) }
+	}
+	for res, attrs := range lookup(resources) {
 		for _, addr := range resources[res] {
 			rg := found[addr]
 			rg.attrs = attrs

@@ -139,6 +139,9 @@ type planInput struct {
 	ranges [][]byte
 	// valid reports a syntax error in table, which is checked beside evaluation.
 	valid func() error
+	// resourceRanges, when set, returns the attribute ranges of the resources wanted
+	// (by resource address) in place of table (see planInputOf).
+	resourceRanges func(wanted map[string][]string) map[string]*ast.Term
 }
 
 // decodePlanInput decodes a plan document for the policies (see planInput). The
@@ -761,6 +764,19 @@ func (d *decoder) internBytes(b []byte) *ast.Term {
 	}
 	s := string(b)
 	*c = cachedString{hash: h, s: s, term: ast.StringTerm(s)}
+	return c.term
+}
+
+// internString is internBytes for a string.
+func (d *decoder) internString(s string) *ast.Term {
+	if len(s) > maxInternString {
+		return ast.StringTerm(s)
+	}
+	h := maphash.String(d.seed, s)
+	c := &d.strs[h&(stringCacheSize-1)]
+	if c.term == nil || c.hash != h || c.s != s {
+		*c = cachedString{hash: h, s: s, term: ast.StringTerm(s)}
+	}
 	return c.term
 }
 

@@ -43,6 +43,15 @@ func Encode(w io.Writer, p *Plan) error {
 	return e.flush()
 }
 
+// EncodeSummary writes the plan document without its resource changes (an empty
+// resource_changes list) and without attribute_ranges: the rest of what policies read,
+// for a caller that converts the changes itself (policies.Engine.CheckPlan).
+func EncodeSummary(w io.Writer, p *Plan) error {
+	shell := *p
+	shell.ResourceChanges, shell.AttributeRanges, shell.encoded, shell.redacted = nil, nil, nil, nil
+	return Encode(w, &shell)
+}
+
 // head writes the document up to the end of the resource changes: all that is known
 // once the plan is made, before its policy findings and diagnostics.
 func (e *encoder) head(p *Plan) error {
@@ -297,7 +306,7 @@ func (e *encoder) cached(r *Range) []byte {
 	if b, ok := e.ranges[r]; ok {
 		return b
 	}
-	b := appendRange(nil, r)
+	b := AppendRangeJSON(nil, r)
 	if e.ranges == nil {
 		e.ranges = map[*Range][]byte{}
 	}
@@ -305,9 +314,9 @@ func (e *encoder) cached(r *Range) []byte {
 	return b
 }
 
-// appendAttrRanges appends one resource's attribute ranges as encoding/json would
-// write the map.
-func appendAttrRanges(b []byte, m map[string]*Range) []byte {
+// AppendAttributeRangesJSON appends one resource's entry of the plan JSON's
+// attribute_ranges, as encoding/json would write the map.
+func AppendAttributeRangesJSON(b []byte, m map[string]*Range) []byte {
 	names := slices.Sorted(maps.Keys(m))
 	b = append(b, '{')
 	for i, name := range names {
@@ -316,7 +325,7 @@ func appendAttrRanges(b []byte, m map[string]*Range) []byte {
 		}
 		b = appendQuoted(b, name)
 		b = append(b, ':')
-		b = appendRange(b, m[name])
+		b = AppendRangeJSON(b, m[name])
 	}
 	return append(b, '}')
 }
@@ -342,7 +351,7 @@ func (e *encoder) attributeRanges(m map[string]map[string]*Range) {
 			buf = append(buf, '\n')
 			buf = appendQuoted(buf, name)
 			buf = append(buf, ':')
-			buf = appendAttrRanges(buf, m[name])
+			buf = AppendAttributeRangesJSON(buf, m[name])
 		}
 		return buf, nil
 	}, func(b []byte) error {
@@ -368,8 +377,8 @@ func (e *encoder) str(name, v string, omitEmpty, first bool) {
 	e.quoted(v)
 }
 
-// appendRange appends r as encoding/json would write it.
-func appendRange(b []byte, r *Range) []byte {
+// AppendRangeJSON appends r as the plan JSON writes it (as encoding/json would).
+func AppendRangeJSON(b []byte, r *Range) []byte {
 	if r == nil {
 		return append(b, "null"...)
 	}

@@ -137,8 +137,8 @@ func runPlan(ctx context.Context, streams *views.Streams, g *globals, f *planFla
 	if diags.HasErrors() {
 		return reportDiags(streams, p, diags, f.format == "json")
 	}
-	if f.out != "" || f.format == "json" {
-		pl.KeepEncoding() // encoded for the policy input, reused for the file or JSON
+	if f.out != "" && f.format == "json" {
+		pl.KeepEncoding() // encoded for the file, reused for the JSON
 	}
 	// The plan file's bulk, the resource changes, is written while the policies run.
 	var file *plans.PendingFile

@@ -1,7 +1,6 @@
 package command
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -106,10 +105,10 @@ func decodeSetting(ev *planner.Evaluated, expr hcl.Expression, into any, hint st
 	return nil
 }
 
-// checkPlan runs the policies over a plan and records the findings in it. encoded,
-// when not nil, is called once the policy input is encoded, before the policies run:
-// plan starts writing its plan file there.
-func checkPlan(ctx context.Context, p *project, pl *plans.Plan, encoded func()) (*policies.Report, diag.Diagnostics) {
+// checkPlan runs the policies over a plan and records the findings in it. started,
+// when not nil, is called once the policies are loaded, before they run: plan starts
+// writing its plan file there.
+func checkPlan(ctx context.Context, p *project, pl *plans.Plan, started func()) (*policies.Report, diag.Diagnostics) {
 	opts, diags := policyOptions(p)
 	if diags.HasErrors() {
 		return nil, diags
@@ -119,15 +118,10 @@ func checkPlan(ctx context.Context, p *project, pl *plans.Plan, encoded func()) 
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	doc, err := encodePlan(plans.Redact(pl))
-	if err != nil {
-		return nil, diags.Append(err)
+	if started != nil {
+		started()
 	}
-	p.phase("encode policy input")
-	if encoded != nil {
-		encoded()
-	}
-	rep, err := engine.Check(ctx, doc)
+	rep, err := engine.CheckPlan(ctx, plans.Redact(pl))
 	if err != nil {
 		return nil, diags.Append(diag.Diagnostic{Severity: diag.Error, Summary: "Policy check failed", Detail: err.Error()})
 	}
@@ -135,16 +129,6 @@ func checkPlan(ctx context.Context, p *project, pl *plans.Plan, encoded func()) 
 		pl.Policy = b
 	}
 	return rep, diags
-}
-
-// encodePlan writes the plan JSON that policies read: the same document show --json
-// prints.
-func encodePlan(pl *plans.Plan) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := plans.Encode(&buf, pl); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }
 
 // policyFlags are plan's and apply's policy flags.

@@ -1,0 +1,297 @@
+package policies
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"runtime"
+	"slices"
+	"sync"
+	"unsafe"
+
+	"github.com/fabrica-iac/fabrica/planner/plans"
+	"github.com/open-policy-agent/opa/v1/ast"
+)
+
+// A plan made in this process is checked without its JSON: encoding 100,000 changes
+// (about 100 MB) only to decode them again took a third of a no-change plan's policy
+// stage. planInputOf converts the changes into the terms decodePlanInput would make
+// of their JSON (plans.Encode), field by field as the encoder writes them; the
+// attributes, which are JSON already, go through the same decoder and share subtrees
+// and strings as it does. The rest of the document is small and goes through JSON
+// (plans.EncodeSummary), so there is one definition of it. A test compares the two
+// inputs on every plan it makes.
+
+var (
+	keyIndex               = ast.StringTerm("index")
+	keyProvider            = ast.StringTerm("provider")
+	keyAction              = ast.StringTerm("action")
+	keyReason              = ast.StringTerm("reason")
+	keyBefore              = ast.StringTerm("before")
+	keyAfter               = ast.StringTerm("after")
+	keyAfterUnknown        = ast.StringTerm("after_unknown")
+	keyDerived             = ast.StringTerm("derived")
+	keyReplacePaths        = ast.StringTerm("replace_paths")
+	keyChangedAttributes   = ast.StringTerm("changed_attributes")
+	keySensitiveAttributes = ast.StringTerm("sensitive_attributes")
+	keyPriorID             = ast.StringTerm("prior_id")
+	keyConfigHash          = ast.StringTerm("config_hash")
+	keyDependencies        = ast.StringTerm("dependencies")
+	keyCreateBeforeDestroy = ast.StringTerm("create_before_destroy")
+	keyPreventDestroy      = ast.StringTerm("prevent_destroy")
+	keyRecordOnly          = ast.StringTerm("record_only")
+)
+
+// planInputOf builds the policy input of p, which must be redacted as the plan JSON
+// is (plans.Redact): the value decodePlanInput returns for p's JSON.
+func planInputOf(p *plans.Plan) (*planInput, error) {
+	var summary bytes.Buffer
+	if err := plans.EncodeSummary(&summary, p); err != nil {
+		return nil, err
+	}
+	d, err := decode(summary.Bytes(), true)
+	if err != nil {
+		return nil, fmt.Errorf("the plan's summary: %w", err)
+	}
+	doc, ok := d.result.(ast.Object)
+	if !ok {
+		return nil, errors.New("the plan's summary is not an object")
+	}
+	changes, err := changesTerm(p.ResourceChanges, d.seed)
+	if err != nil {
+		return nil, err
+	}
+	pairs := make([][2]*ast.Term, 0, doc.Len())
+	doc.Foreach(func(k, v *ast.Term) {
+		if k.Equal(keyResourceChanges) {
+			v = changes
+		}
+		pairs = append(pairs, [2]*ast.Term{k, v})
+	})
+	ranges := p.AttributeRanges
+	return &planInput{
+		value: ast.NewObject(pairs...),
+		valid: func() error { return nil },
+		resourceRanges: func(wanted map[string][]string) map[string]*ast.Term {
+			out := map[string]*ast.Term{}
+			for res := range wanted {
+				if m, ok := ranges[res]; ok {
+					if v, err := decodeInput(plans.AppendAttributeRangesJSON(nil, m)); err == nil {
+						out[res] = ast.NewTerm(v)
+					}
+				}
+			}
+			return out
+		},
+	}, nil
+}
+
+// changesTerm converts the resource changes on every core, each goroutine with its own
+// decoder (and so its own caches), as decodePlanInput decodes their JSON.
+func changesTerm(rcs []*plans.ResourceChange, seed maphash.Seed) (*ast.Term, error) {
+	terms := make([]*ast.Term, len(rcs))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(rcs)/1024))
+	per := (len(rcs) + workers - 1) / workers
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*per, min((w+1)*per, len(rcs))
+		if lo >= hi {
+			continue
+		}
+		wg.Go(func() {
+			c := newChangeConverter(seed)
+			for i := lo; i < hi; i++ {
+				t, err := c.change(rcs[i])
+				if err != nil {
+					errs[w] = fmt.Errorf("%s: %w", rcs[i].Address, err)
+					return
+				}
+				terms[i] = t
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return ast.NewTerm(ast.NewArray(terms...)), nil
+}
+
+// The lists of a change.
+const (
+	listAfterUnknown = iota
+	listDerived
+	listReplacePaths
+	listChangedAttributes
+	listSensitiveAttributes
+	listDependencies
+	numLists
+)
+
+// changeConverter converts resource changes into terms. Consecutive changes are
+// usually instances of one resource: it keeps the last of each list it converted, to
+// share it with the next change, and each declaration range.
+type changeConverter struct {
+	d     *decoder
+	pairs [][2]*ast.Term
+	lists [numLists]struct {
+		strs []string
+		term *ast.Term
+	}
+	ranges                map[*plans.Range]*ast.Term
+	beforeSlot, afterSlot subtree
+}
+
+func newChangeConverter(seed maphash.Seed) *changeConverter {
+	return &changeConverter{d: newDecoder(nil, seed), ranges: map[*plans.Range]*ast.Term{}}
+}
+
+// change returns the term of rc: what the decoder makes of the JSON that
+// plans.Encode writes for it, member for member.
+func (c *changeConverter) change(rc *plans.ResourceChange) (*ast.Term, error) {
+	c.pairs = c.pairs[:0]
+	add := func(k, v *ast.Term) { c.pairs = append(c.pairs, [2]*ast.Term{k, v}) }
+	str := func(k *ast.Term, v string, omitEmpty bool) {
+		if v != "" || !omitEmpty {
+			add(k, c.d.internString(v))
+		}
+	}
+	list := func(k *ast.Term, which int, vs []string) {
+		if len(vs) > 0 {
+			add(k, c.list(which, vs))
+		}
+	}
+	add(keyAddress, ast.StringTerm(rc.Address))
+	str(keyKind, rc.Kind, false)
+	str(keyName, rc.Name, false)
+	if rc.Index != nil {
+		t, err := c.index(rc.Index)
+		if err != nil {
+			return nil, err
+		}
+		add(keyIndex, t)
+	}
+	str(keyProvider, rc.Provider, false)
+	str(keyAction, string(rc.Action), false)
+	str(keyReason, rc.Reason, true)
+	before, err := c.attrs(rc.Before, &c.beforeSlot)
+	if err != nil {
+		return nil, fmt.Errorf("before: %w", err)
+	}
+	add(keyBefore, before)
+	after := before
+	if !sameBytes(rc.After, rc.Before) { // a no-op's after is its before
+		if after, err = c.attrs(rc.After, &c.afterSlot); err != nil {
+			return nil, fmt.Errorf("after: %w", err)
+		}
+	}
+	add(keyAfter, after)
+	list(keyAfterUnknown, listAfterUnknown, rc.AfterUnknown)
+	list(keyDerived, listDerived, rc.Derived)
+	list(keyReplacePaths, listReplacePaths, rc.ReplacePaths)
+	list(keyChangedAttributes, listChangedAttributes, rc.ChangedAttributes)
+	list(keySensitiveAttributes, listSensitiveAttributes, rc.SensitiveAttributes)
+	if rc.DeclRange != nil {
+		t, err := c.declRange(rc.DeclRange)
+		if err != nil {
+			return nil, err
+		}
+		add(keyDeclRange, t)
+	}
+	if rc.PriorID != "" {
+		add(keyPriorID, ast.StringTerm(rc.PriorID))
+	}
+	str(keyConfigHash, rc.ConfigHash, true)
+	list(keyDependencies, listDependencies, rc.Dependencies)
+	for _, flag := range [...]struct {
+		key *ast.Term
+		set bool
+	}{{keyCreateBeforeDestroy, rc.CreateBeforeDestroy}, {keyPreventDestroy, rc.PreventDestroy}, {keyRecordOnly, rc.RecordOnly}} {
+		if flag.set {
+			add(flag.key, ast.InternedTerm(true))
+		}
+	}
+	return ast.NewTerm(ast.NewObject(c.pairs...)), nil // its keys are distinct
+}
+
+// sameBytes reports whether a and b are the same bytes in memory.
+func sameBytes(a, b []byte) bool {
+	return len(a) == len(b) && len(a) > 0 && unsafe.SliceData(a) == unsafe.SliceData(b)
+}
+
+// attrs decodes a change's attributes (JSON; nil is null) as a value at depth 3 of the
+// plan document, shared with an identical earlier one.
+func (c *changeConverter) attrs(raw json.RawMessage, slot *subtree) (*ast.Term, error) {
+	if raw == nil {
+		return ast.NullTerm(), nil
+	}
+	return c.decode(raw, slot)
+}
+
+// decode decodes one JSON value with the converter's decoder, at depth 3.
+func (c *changeConverter) decode(raw []byte, slot *subtree) (*ast.Term, error) {
+	d := c.d
+	d.data, d.pos = raw, 0
+	d.skipWS()
+	var t *ast.Term
+	var err error
+	if ch := d.peek(); (ch == '{' || ch == '[') && slot != nil {
+		t, err = d.sharedAt(internDepth, slot)
+	} else {
+		t, err = d.value(internDepth)
+	}
+	if err != nil {
+		return nil, err
+	}
+	d.skipWS()
+	if d.pos < len(d.data) {
+		return nil, d.errorf("unexpected %q after the value", d.data[d.pos])
+	}
+	return t, nil
+}
+
+// index converts a change's index: an int for count, a string for for_each (or what
+// decoding a plan file made of them).
+func (c *changeConverter) index(v any) (*ast.Term, error) {
+	switch v := v.(type) {
+	case string:
+		return c.d.internString(v), nil
+	case int:
+		return ast.InternedTerm(v), nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("index: %w", err)
+	}
+	return c.decode(b, nil)
+}
+
+// list converts one of a change's lists of names, shared with the last equal one.
+func (c *changeConverter) list(which int, vs []string) *ast.Term {
+	last := &c.lists[which]
+	if last.term != nil && slices.Equal(last.strs, vs) {
+		return last.term
+	}
+	terms := make([]*ast.Term, len(vs))
+	for i, v := range vs {
+		terms[i] = c.d.internString(v)
+	}
+	last.strs, last.term = vs, ast.NewTerm(ast.NewArray(terms...))
+	return last.term
+}
+
+// declRange converts a declaration range, once per range.
+func (c *changeConverter) declRange(r *plans.Range) (*ast.Term, error) {
+	if t, ok := c.ranges[r]; ok {
+		return t, nil
+	}
+	t, err := c.decode(plans.AppendRangeJSON(nil, r), nil)
+	if err != nil {
+		return nil, err
+	}
+	c.ranges[r] = t
+	return t, nil
+}
