@@ -127,7 +127,7 @@ func (df *differ) planBatch(ctx context.Context, name string, items []*pending) 
 		resps[b] = prov.Plan(ctx, providers.PlanRequest{Items: reqItems[lo:hi:hi]})
 	})
 	var diags diag.Diagnostics
-	var changes []providers.PlannedChange
+	changes := make([]providers.PlannedChange, 0, len(items))
 	for b, resp := range resps {
 		diags = appendOnce(diags, providerDiags(name, "", resp.Diagnostics))
 		lo, hi := b*providerBatch, min((b+1)*providerBatch, len(items))

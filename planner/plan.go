@@ -3,6 +3,7 @@ package planner
 import (
 	"context"
 	"encoding/json"
+	"iter"
 	"runtime"
 	"slices"
 	"strings"
@@ -162,12 +163,10 @@ func refresh(ctx context.Context, prior *states.State, byProvider map[string][]p
 		inBatches(len(items), func(b, lo, hi int) {
 			resps[b] = prov.Read(ctx, providers.ReadRequest{Items: items[lo:hi:hi]})
 		})
-		var results []providers.ReadResult
 		for _, resp := range resps {
 			diags = appendOnce(diags, providerDiags(name, "", resp.Diagnostics))
-			results = append(results, resp.Results...)
 		}
-		for _, res := range results {
+		for res := range readResults(resps) {
 			diags = diags.Append(providerDiags(name, res.Address, res.Diagnostics))
 			if res.Unchanged {
 				continue
@@ -190,6 +189,19 @@ func refresh(ctx context.Context, prior *states.State, byProvider map[string][]p
 		}
 	}
 	return r, diags
+}
+
+// readResults yields the results of the batches in order.
+func readResults(resps []providers.ReadResponse) iter.Seq[providers.ReadResult] {
+	return func(yield func(providers.ReadResult) bool) {
+		for _, resp := range resps {
+			for _, res := range resp.Results {
+				if !yield(res) {
+					return
+				}
+			}
+		}
+	}
 }
 
 // readChanges lists what refresh changed, for a refresh-only plan.
