@@ -46,26 +46,26 @@ func Plan(ctx context.Context, ev *Evaluated, prior *states.State, provs *Provid
 	if diags.HasErrors() {
 		return p, diags
 	}
-	var items map[string][]providers.ReadItem
+	// Refresh (which starts and configures the providers that read state, then waits
+	// for their answers) runs while the desired instances are encoded.
+	type result struct {
+		*refreshResult
+		diags diag.Diagnostics
+	}
+	done := make(chan result, 1)
 	if opts.Refresh {
-		// The providers that will read state are started (and configured) while the
-		// desired instances are encoded; refresh finds them ready, or their errors.
-		items = readItems(prior)
-		for name := range items {
-			go func() { _, _ = provs.Get(ctx, name) }()
-		}
+		go func() {
+			r, d := refresh(ctx, prior, readItems(prior), provs)
+			done <- result{r, d}
+		}()
+	} else {
+		done <- result{refreshResult: &refreshResult{state: prior}}
 	}
 	desired := ev.DesiredInstances()
-	var refreshed *refreshResult
-	if opts.Refresh {
-		var d diag.Diagnostics
-		refreshed, d = refresh(ctx, prior, items, provs)
-		diags = diags.Append(d)
-		if diags.HasErrors() {
-			return p, diags
-		}
-	} else {
-		refreshed = &refreshResult{state: prior}
+	r := <-done
+	refreshed := r.refreshResult
+	if diags = diags.Append(r.diags); diags.HasErrors() {
+		return p, diags
 	}
 	d := &differ{ev: ev, prior: refreshed.state, drift: refreshed.drifted, gone: refreshed.gone, provs: provs, opts: opts}
 	switch opts.Mode {
