@@ -32,58 +32,92 @@ type pending struct {
 	replace bool // forced replacement (--replace or tainted)
 }
 
-// diff proposes a change per desired instance and a delete per orphan.
+// diff proposes a change per desired instance and a delete per orphan. The changes are
+// proposed on every core; those that need a provider's Plan are then planned in
+// batches. desired is every evaluated instance (Evaluated.DesiredInstances), so an
+// instance in state is an orphan when the evaluation has no instance at its address.
 func (df *differ) diff(ctx context.Context, desired []*Desired, diags diag.Diagnostics) ([]*plans.ResourceChange, diag.Diagnostics) {
-	out := make([]*plans.ResourceChange, 0, len(desired))
+	out := make([]*plans.ResourceChange, len(desired), len(desired)+1)
+	pend := make([]*pending, len(desired)) // nil where no provider call is needed
+	parallelChunks(len(desired), func(lo, hi int) {
+		var sensitive sensitiveNames
+		for i := lo; i < hi; i++ {
+			out[i], pend[i] = df.propose(desired[i], &sensitive)
+		}
+	})
 	byProvider := map[string][]*pending{}
-	wanted := make(map[string]bool, len(desired))
-	for _, d := range desired {
-		wanted[d.Address] = true
-		prior := df.prior.Get(d.Address)
-		rc := df.newChange(d)
-		out = append(out, rc)
-		forced := slices.ContainsFunc(df.opts.Replace, func(t string) bool { return matchesAddress(d.Address, t) })
-		switch {
-		case prior == nil:
-			rc.Action, rc.Reason = plans.Create, "new"
-			if df.gone[d.Address] != nil {
-				rc.Reason = "gone"
-			}
-		case forced || prior.Tainted:
-			rc.Reason = "replace requested"
-			if prior.Tainted {
-				rc.Reason = "tainted"
-			}
-		case prior.ConfigHash == d.Hash && !df.drift[d.Address]:
-			rc.Action, rc.Before, rc.After = plans.NoOp, prior.Attrs, prior.Attrs
-			// State written before its provider declared a secret learns the name.
-			rc.RecordOnly = !containsAll(prior.Sensitive, df.provs.DeclaredSensitive(d.Provider, d.Instance.Kind())) ||
-				!containsAll(prior.Sensitive, d.Instance.Sensitive)
-			continue // the fast path: no provider call
+	for _, p := range pend {
+		if p != nil {
+			byProvider[p.d.Provider] = append(byProvider[p.d.Provider], p)
 		}
-		if prior != nil {
-			d = withIgnoredChanges(d, prior)
-		}
-		byProvider[d.Provider] = append(byProvider[d.Provider], &pending{rc: rc, d: d, prior: prior, replace: forced || (prior != nil && prior.Tainted)})
 	}
 	for _, name := range sortedKeys(byProvider) {
 		diags = diags.Append(df.planBatch(ctx, name, byProvider[name]))
 	}
+	wanted := func(addr string) bool { return df.ev.Instance(addr) != nil }
 	for inst := range df.prior.Instances() {
-		if !wanted[inst.Address] {
+		if !wanted(inst.Address) {
 			out = append(out, changeFromState(inst, plans.Delete, "removed from configuration"))
 		}
 	}
 	return forgetGone(out, df.gone, wanted), diags
 }
 
+// sensitiveNames remembers the attributes a provider declares secret for the kind
+// last asked about: instances of a resource come one after the other.
+type sensitiveNames struct {
+	provider, kind string
+	names          []string
+}
+
+func (s *sensitiveNames) of(provs *Providers, provider, kind string) []string {
+	if s.names == nil || s.provider != provider || s.kind != kind {
+		s.provider, s.kind = provider, kind
+		s.names = provs.DeclaredSensitive(provider, kind)
+		if s.names == nil {
+			s.names = []string{}
+		}
+	}
+	return s.names
+}
+
+// propose returns the change for one desired instance, and the pending provider call
+// when it needs one.
+func (df *differ) propose(d *Desired, sensitive *sensitiveNames) (*plans.ResourceChange, *pending) {
+	prior := df.prior.Get(d.Address)
+	rc := df.newChange(d, prior)
+	forced := slices.ContainsFunc(df.opts.Replace, func(t string) bool { return matchesAddress(d.Address, t) })
+	switch {
+	case prior == nil:
+		rc.Action, rc.Reason = plans.Create, "new"
+		if df.gone[d.Address] != nil {
+			rc.Reason = "gone"
+		}
+	case forced || prior.Tainted:
+		rc.Reason = "replace requested"
+		if prior.Tainted {
+			rc.Reason = "tainted"
+		}
+	case prior.ConfigHash == d.Hash && !df.drift[d.Address]:
+		rc.Action, rc.Before, rc.After = plans.NoOp, prior.Attrs, prior.Attrs
+		// State written before its provider declared a secret learns the name.
+		rc.RecordOnly = !containsAll(prior.Sensitive, sensitive.of(df.provs, d.Provider, d.Instance.Kind())) ||
+			!containsAll(prior.Sensitive, d.Instance.Sensitive)
+		return rc, nil // the fast path: no provider call
+	}
+	if prior != nil {
+		d = withIgnoredChanges(d, prior)
+	}
+	return rc, &pending{rc: rc, d: d, prior: prior, replace: forced || (prior != nil && prior.Tainted)}
+}
+
 // forgetGone adds a record-only change for each instance that refresh found deleted
 // outside fabrica and that no change re-creates, so apply drops it from state (else it
 // would stay there, with nothing behind it, until a refresh-only apply).
-func forgetGone(out []*plans.ResourceChange, gone map[string]*states.Instance, wanted map[string]bool) []*plans.ResourceChange {
+func forgetGone(out []*plans.ResourceChange, gone map[string]*states.Instance, wanted func(addr string) bool) []*plans.ResourceChange {
 	for _, addr := range sortedKeys(gone) { // in address order, so the plan is the same every time
 		before := gone[addr]
-		if wanted[addr] {
+		if wanted != nil && wanted(addr) {
 			continue
 		}
 		rc := changeFromState(before, plans.Read, "gone")
@@ -93,7 +127,7 @@ func forgetGone(out []*plans.ResourceChange, gone map[string]*states.Instance, w
 	return out
 }
 
-func (df *differ) newChange(d *Desired) *plans.ResourceChange {
+func (df *differ) newChange(d *Desired, prior *states.Instance) *plans.ResourceChange {
 	inst := d.Instance
 	res := inst.Resource
 	rc := &plans.ResourceChange{
@@ -103,7 +137,7 @@ func (df *differ) newChange(d *Desired) *plans.ResourceChange {
 		PreventDestroy: res.Lifecycle.PreventDestroy, DeclRange: df.ev.declRange(res),
 		SensitiveAttributes: inst.Sensitive,
 	}
-	if prior := df.prior.Get(d.Address); prior != nil {
+	if prior != nil {
 		rc.Before, rc.PriorID = prior.Attrs, prior.ID
 	}
 	return rc

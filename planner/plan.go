@@ -78,8 +78,10 @@ func Plan(ctx context.Context, ev *Evaluated, prior *states.State, provs *Provid
 	}
 	addSensitiveNames(p.ResourceChanges, prior, provs)
 	p.ResourceChanges = applyTargeting(p.ResourceChanges, opts)
-	for _, rc := range p.ResourceChanges {
-		diags = diags.Append(checkPreventDestroy(ev, rc))
+	refused := make([]diag.Diagnostics, len(p.ResourceChanges))
+	parallelFor(len(p.ResourceChanges), func(i int) { refused[i] = checkPreventDestroy(ev, p.ResourceChanges[i]) })
+	for _, d := range refused {
+		diags = diags.Append(d)
 	}
 	p.AttributeRanges = attributeRangesOf(ev, p.ResourceChanges)
 	// The facility figures are worked out while the changes are sorted, from the
