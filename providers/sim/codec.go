@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
+	"strconv"
 	"sync/atomic"
 )
 
@@ -22,8 +24,9 @@ func (w *world) encode() []byte {
 	head := fmt.Sprintf(`{"format_version":%d,"serial":%d,"next_id":%d,"applies":%d,"objects":[`,
 		formatVersion, w.serial, w.nextID, w.applies)
 	w.mu.Unlock()
-	buf := bytes.NewBuffer(make([]byte, 0, len(head)+len(objs)*256))
+	buf := bytes.NewBuffer(make([]byte, 0, len(head)+len(objs)*256+len(trailerStart)+20))
 	buf.WriteString(head)
+	start := buf.Len()
 	var line []byte
 	for i, o := range objs {
 		if i > 0 {
@@ -33,8 +36,28 @@ func (w *world) encode() []byte {
 		line = o.appendJSON(line[:0])
 		buf.Write(line)
 	}
-	buf.WriteString("\n]}\n")
+	fmt.Fprintf(buf, "\n%s%08x\"}\n", trailerStart, crc32.Checksum(buf.Bytes()[start:], castagnoli))
 	return buf.Bytes()
+}
+
+// The last line of a world file carries a checksum (CRC-32C) of the object lines,
+// from the newline after the first line to the one before the last: when it matches,
+// loading need not hash every object's attributes again to prove them intact (50 MB
+// of FNV for 100,000 servers, the most of a load). A file without it (written before
+// it was added) or whose lines were edited is verified object by object.
+const trailerStart = `],"objects_crc32c":"`
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// trailerSum returns the checksum that the last line of a world file carries, and false
+// when the line is not a trailer that encode writes.
+func trailerSum(last []byte) (uint32, bool) {
+	sum, ok := bytes.CutPrefix(last, []byte(trailerStart))
+	if !ok || len(sum) != 10 || !bytes.HasSuffix(sum, []byte(`"}`)) {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(string(sum[:8]), 16, 32)
+	return uint32(v), err == nil
 }
 
 // appendJSON appends the object as one canonical JSON line: keys sorted, compact.
@@ -55,16 +78,25 @@ func (o *Object) appendJSON(dst []byte) []byte {
 }
 
 // decodeFast reads a world file in the layout encode writes, reporting false for any
-// other layout.
+// other layout. The document is intact when its checksum proves the object lines are
+// as written.
 func decodeFast(data []byte) (*worldDoc, bool) {
 	lines := bytes.Split(data, []byte("\n"))
 	for len(lines) > 0 && len(lines[len(lines)-1]) == 0 {
 		lines = lines[:len(lines)-1]
 	}
-	if len(lines) < 2 || string(lines[len(lines)-1]) != "]}" {
+	if len(lines) < 2 {
 		return nil, false
 	}
 	doc := &worldDoc{}
+	if last := lines[len(lines)-1]; string(last) != "]}" {
+		sum, ok := trailerSum(last)
+		if !ok {
+			return nil, false
+		}
+		end := len(bytes.TrimRight(data, "\n")) - len(last) - 1 // the newline before the last line
+		doc.intact = sum == crc32.Checksum(data[len(lines[0]):end], castagnoli)
+	}
 	head := append(bytes.Clone(lines[0]), "]}"...)
 	if !bytes.HasSuffix(lines[0], []byte(`"objects":[`)) || json.Unmarshal(head, doc) != nil {
 		return nil, false

@@ -342,3 +342,66 @@ func TestWorld_newestOfHandWrittenIDs(t *testing.T) {
 		}
 	}
 }
+
+// A world file written by encode is loaded without hashing each object again: its
+// checksum proves the objects intact. One without the checksum (as written before it
+// was added), or whose objects were edited, is verified object by object; an empty
+// world has a checksum too.
+func TestWorld_checksumSparesRehashing(t *testing.T) {
+	dir := t.TempDir()
+	seeded(t, dir, 3)
+	fab := filepath.Join(dir, ".fabrica")
+	path := filepath.Join(fab, worldName)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	load3 := func(content string) (*world, int64) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		before := rehashes.Load()
+		w, _, err := load(fab)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(w.objects) != 3 {
+			t.Fatalf("%d objects loaded, want 3", len(w.objects))
+		}
+		return w, rehashes.Load() - before
+	}
+	if !strings.Contains(string(data), trailerStart) {
+		t.Fatalf("no checksum in the world file:\n%s", data)
+	}
+	if _, n := load3(string(data)); n != 0 {
+		t.Errorf("an intact world file: %d objects hashed again, want none", n)
+	}
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	lines[len(lines)-1] = "]}"
+	if _, n := load3(strings.Join(lines, "\n") + "\n"); n != 3 {
+		t.Errorf("a world file without checksum: %d objects hashed again, want 3", n)
+	}
+	edited := strings.Replace(string(data), `"rack":"r1"`, `"rack":"r7"`, 1)
+	w, n := load3(edited)
+	if n != 3 {
+		t.Errorf("an edited world file: %d objects hashed again, want 3", n)
+	}
+	for _, o := range w.objects {
+		if providers.AttrsHash(o.Attrs) != o.Hash {
+			t.Errorf("%s: hash %s is not its attributes' after the edit", o.ID, o.Hash)
+		}
+	}
+
+	empty := newWorld(t.TempDir())
+	if err := os.MkdirAll(empty.dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := empty.save(); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(empty.path())
+	if doc, ok := decodeFast(raw); !ok || !doc.intact || len(doc.Objects) != 0 {
+		t.Errorf("an empty world file %q: decoded %v, %v", raw, doc, ok)
+	}
+}
