@@ -56,13 +56,31 @@ func (e *EvalError) Unwrap() error { return e.Err }
 // planHint is how a plan document is obtained.
 const planHint = "expected the JSON of `fabrica plan --json`, `fabrica show --json PLANFILE`, or a plan file written by `plan --out`"
 
+// Members of the plan JSON, which the policy input is read and built by.
 var (
-	keyResourceChanges = ast.StringTerm("resource_changes")
-	keyFormatVersion   = ast.StringTerm("format_version")
-	keyAddress         = ast.StringTerm("address")
-	keyDeclRange       = ast.StringTerm("decl_range")
-	keyKind            = ast.StringTerm("kind")
-	keyName            = ast.StringTerm("name")
+	keyResourceChanges     = ast.StringTerm("resource_changes")
+	keyFormatVersion       = ast.StringTerm("format_version")
+	keyAddress             = ast.StringTerm("address")
+	keyDeclRange           = ast.StringTerm("decl_range")
+	keyKind                = ast.StringTerm("kind")
+	keyName                = ast.StringTerm("name")
+	keyIndex               = ast.StringTerm("index")
+	keyProvider            = ast.StringTerm("provider")
+	keyAction              = ast.StringTerm("action")
+	keyReason              = ast.StringTerm("reason")
+	keyBefore              = ast.StringTerm("before")
+	keyAfter               = ast.StringTerm("after")
+	keyAfterUnknown        = ast.StringTerm("after_unknown")
+	keyDerived             = ast.StringTerm("derived")
+	keyReplacePaths        = ast.StringTerm("replace_paths")
+	keyChangedAttributes   = ast.StringTerm("changed_attributes")
+	keySensitiveAttributes = ast.StringTerm("sensitive_attributes")
+	keyPriorID             = ast.StringTerm("prior_id")
+	keyConfigHash          = ast.StringTerm("config_hash")
+	keyDependencies        = ast.StringTerm("dependencies")
+	keyCreateBeforeDestroy = ast.StringTerm("create_before_destroy")
+	keyPreventDestroy      = ast.StringTerm("prevent_destroy")
+	keyRecordOnly          = ast.StringTerm("record_only")
 )
 
 // Check evaluates every policy over a plan document (the plan JSON of DESIGN.md §5)

@@ -24,26 +24,6 @@ import (
 // (plans.EncodeSummary), so there is one definition of it. A test compares the two
 // inputs on every plan it makes.
 
-var (
-	keyIndex               = ast.StringTerm("index")
-	keyProvider            = ast.StringTerm("provider")
-	keyAction              = ast.StringTerm("action")
-	keyReason              = ast.StringTerm("reason")
-	keyBefore              = ast.StringTerm("before")
-	keyAfter               = ast.StringTerm("after")
-	keyAfterUnknown        = ast.StringTerm("after_unknown")
-	keyDerived             = ast.StringTerm("derived")
-	keyReplacePaths        = ast.StringTerm("replace_paths")
-	keyChangedAttributes   = ast.StringTerm("changed_attributes")
-	keySensitiveAttributes = ast.StringTerm("sensitive_attributes")
-	keyPriorID             = ast.StringTerm("prior_id")
-	keyConfigHash          = ast.StringTerm("config_hash")
-	keyDependencies        = ast.StringTerm("dependencies")
-	keyCreateBeforeDestroy = ast.StringTerm("create_before_destroy")
-	keyPreventDestroy      = ast.StringTerm("prevent_destroy")
-	keyRecordOnly          = ast.StringTerm("record_only")
-)
-
 // planInputOf builds the policy input of p, which must be redacted as the plan JSON
 // is (plans.Redact): the value decodePlanInput returns for p's JSON.
 func planInputOf(p *plans.Plan) (*planInput, error) {
