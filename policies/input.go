@@ -266,6 +266,23 @@ func (d *decoder) sharedAt(depth int, slot *subtree) (*ast.Term, error) {
 	return t, nil
 }
 
+// sharedLast is sharedAt without the search for an earlier identical value: only the
+// value last read at slot is reused. For values that are mostly distinct (a resource
+// change's before), the search costs a scan, a hash and a map entry each, for nothing.
+func (d *decoder) sharedLast(depth int, slot *subtree) (*ast.Term, error) {
+	if slot.term != nil && bytes.HasPrefix(d.data[d.pos:], slot.raw) {
+		d.pos += len(slot.raw)
+		return slot.term, nil
+	}
+	start := d.pos
+	t, err := d.composite(depth)
+	if err != nil {
+		return nil, err
+	}
+	*slot = subtree{raw: d.data[start:d.pos], term: t}
+	return t, nil
+}
+
 // shared returns the term of the composite value at pos, reusing an earlier identical one.
 func (d *decoder) shared(depth int) (*ast.Term, error) {
 	start := d.pos

@@ -157,14 +157,14 @@ func (c *changeConverter) change(rc *plans.ResourceChange) (*ast.Term, error) {
 	str(keyProvider, rc.Provider, false)
 	str(keyAction, string(rc.Action), false)
 	str(keyReason, rc.Reason, true)
-	before, err := c.attrs(rc.Before, &c.beforeSlot)
+	before, err := c.attrs(rc.Before, &c.beforeSlot, false)
 	if err != nil {
 		return nil, fmt.Errorf("before: %w", err)
 	}
 	add(keyBefore, before)
 	after := before
 	if !sameBytes(rc.After, rc.Before) { // a no-op's after is its before
-		if after, err = c.attrs(rc.After, &c.afterSlot); err != nil {
+		if after, err = c.attrs(rc.After, &c.afterSlot, true); err != nil {
 			return nil, fmt.Errorf("after: %w", err)
 		}
 	}
@@ -203,23 +203,38 @@ func sameBytes(a, b []byte) bool {
 }
 
 // attrs decodes a change's attributes (JSON; nil is null) as a value at depth 3 of the
-// plan document, shared with an identical earlier one.
-func (c *changeConverter) attrs(raw json.RawMessage, slot *subtree) (*ast.Term, error) {
+// plan document, shared with the identical last one; with search, with any identical
+// earlier one. The befores of instances differ (each has its own ID), but the afters
+// of planned creates are alike in runs (the instances of a rack), and those of
+// no-ops are their befores.
+func (c *changeConverter) attrs(raw json.RawMessage, slot *subtree, search bool) (*ast.Term, error) {
 	if raw == nil {
 		return ast.NullTerm(), nil
+	}
+	if !search {
+		return c.decodeWith(raw, func(d *decoder) (*ast.Term, error) { return d.sharedLast(internDepth, slot) })
 	}
 	return c.decode(raw, slot)
 }
 
 // decode decodes one JSON value with the converter's decoder, at depth 3.
 func (c *changeConverter) decode(raw []byte, slot *subtree) (*ast.Term, error) {
+	if slot == nil {
+		return c.decodeWith(raw, nil)
+	}
+	return c.decodeWith(raw, func(d *decoder) (*ast.Term, error) { return d.sharedAt(internDepth, slot) })
+}
+
+// decodeWith decodes one JSON value at depth 3, a composite one with composite when
+// it is not nil.
+func (c *changeConverter) decodeWith(raw []byte, composite func(*decoder) (*ast.Term, error)) (*ast.Term, error) {
 	d := c.d
 	d.data, d.pos = raw, 0
 	d.skipWS()
 	var t *ast.Term
 	var err error
-	if ch := d.peek(); (ch == '{' || ch == '[') && slot != nil {
-		t, err = d.sharedAt(internDepth, slot)
+	if ch := d.peek(); (ch == '{' || ch == '[') && composite != nil {
+		t, err = composite(d)
 	} else {
 		t, err = d.value(internDepth)
 	}
