@@ -11,6 +11,7 @@ import (
 	"github.com/fabrica-iac/fabrica/planner/plans"
 	"github.com/fabrica-iac/fabrica/planner/states"
 	"github.com/fabrica-iac/fabrica/providers"
+	"github.com/fabrica-iac/fabrica/schema"
 	"github.com/fabrica-iac/fabrica/schema/diag"
 )
 
@@ -40,9 +41,9 @@ func (df *differ) diff(ctx context.Context, desired []*Desired, diags diag.Diagn
 	out := make([]*plans.ResourceChange, len(desired), len(desired)+1)
 	pend := make([]*pending, len(desired)) // nil where no provider call is needed
 	parallelChunks(len(desired), func(lo, hi int) {
-		var sensitive sensitiveNames
+		var run resourceRun
 		for i := lo; i < hi; i++ {
-			out[i], pend[i] = df.propose(desired[i], &sensitive)
+			out[i], pend[i] = df.propose(desired[i], run.of(df, desired[i]))
 		}
 	})
 	byProvider := map[string][]*pending{}
@@ -63,29 +64,29 @@ func (df *differ) diff(ctx context.Context, desired []*Desired, diags diag.Diagn
 	return forgetGone(out, df.gone, wanted), diags
 }
 
-// sensitiveNames remembers the attributes a provider declares secret for the kind
-// last asked about: instances of a resource come one after the other.
-type sensitiveNames struct {
-	provider, kind string
-	names          []string
+// resourceRun remembers, for the resource whose instances are being proposed (they
+// come one after the other), the attributes its provider declares secret and its
+// declaration range, which are looked up under a lock.
+type resourceRun struct {
+	res       *schema.Resource
+	provider  string
+	sensitive []string
+	decl      *plans.Range
 }
 
-func (s *sensitiveNames) of(provs *Providers, provider, kind string) []string {
-	if s.names == nil || s.provider != provider || s.kind != kind {
-		s.provider, s.kind = provider, kind
-		s.names = provs.DeclaredSensitive(provider, kind)
-		if s.names == nil {
-			s.names = []string{}
-		}
+func (r *resourceRun) of(df *differ, d *Desired) *resourceRun {
+	if res := d.Instance.Resource; r.res != res || r.provider != d.Provider {
+		*r = resourceRun{res: res, provider: d.Provider, sensitive: df.provs.DeclaredSensitive(d.Provider, d.Instance.Kind()),
+			decl: df.ev.declRange(res)}
 	}
-	return s.names
+	return r
 }
 
 // propose returns the change for one desired instance, and the pending provider call
 // when it needs one.
-func (df *differ) propose(d *Desired, sensitive *sensitiveNames) (*plans.ResourceChange, *pending) {
+func (df *differ) propose(d *Desired, run *resourceRun) (*plans.ResourceChange, *pending) {
 	prior := df.prior.Get(d.Address)
-	rc := df.newChange(d, prior)
+	rc := df.newChange(d, prior, run.decl)
 	forced := slices.ContainsFunc(df.opts.Replace, func(t string) bool { return matchesAddress(d.Address, t) })
 	switch {
 	case prior == nil:
@@ -101,7 +102,7 @@ func (df *differ) propose(d *Desired, sensitive *sensitiveNames) (*plans.Resourc
 	case prior.ConfigHash == d.Hash && !df.drift[d.Address]:
 		rc.Action, rc.Before, rc.After = plans.NoOp, prior.Attrs, prior.Attrs
 		// State written before its provider declared a secret learns the name.
-		rc.RecordOnly = !containsAll(prior.Sensitive, sensitive.of(df.provs, d.Provider, d.Instance.Kind())) ||
+		rc.RecordOnly = !containsAll(prior.Sensitive, run.sensitive) ||
 			!containsAll(prior.Sensitive, d.Instance.Sensitive)
 		return rc, nil // the fast path: no provider call
 	}
@@ -127,14 +128,14 @@ func forgetGone(out []*plans.ResourceChange, gone map[string]*states.Instance, w
 	return out
 }
 
-func (df *differ) newChange(d *Desired, prior *states.Instance) *plans.ResourceChange {
+func (df *differ) newChange(d *Desired, prior *states.Instance, decl *plans.Range) *plans.ResourceChange {
 	inst := d.Instance
 	res := inst.Resource
 	rc := &plans.ResourceChange{
 		Address: d.Address, Kind: inst.Kind(), Name: inst.Addr.Name, Index: keyIndex(inst.Addr.Key),
 		Provider: d.Provider, After: d.Attrs, ConfigHash: d.Hash, Dependencies: d.Dependencies,
 		Derived: res.Spec.Derived, CreateBeforeDestroy: res.Lifecycle.CreateBeforeDestroy,
-		PreventDestroy: res.Lifecycle.PreventDestroy, DeclRange: df.ev.declRange(res),
+		PreventDestroy: res.Lifecycle.PreventDestroy, DeclRange: decl,
 		SensitiveAttributes: inst.Sensitive,
 	}
 	if prior != nil {
