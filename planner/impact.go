@@ -20,19 +20,13 @@ func impact(ev *Evaluated, p *plans.Plan, prior *states.State) []*plans.Facility
 		}
 	} else {
 		after = ev.Aggregates
-		before = after.Clone()
-		for _, rc := range p.ResourceChanges {
-			if rc.Action == plans.NoOp && !rc.RecordOnly {
-				continue
-			}
-			if rc.After != nil && rc.Action != plans.Delete {
-				if inst := ev.Instance(rc.Address); inst != nil {
-					before.Add(inst, -1)
-				}
-			}
-			if rc.Before != nil {
-				before.Add(newJSONRecord(rc.Address, rc.Kind, rc.Before), 1)
-			}
+		if prior.Len() == 0 && len(p.ResourceChanges) == len(ev.Instances) {
+			// Nothing exists yet and every instance is created: nothing was there
+			// before, which is what subtracting each one from after gives (100,000
+			// times).
+			before = schema.NewAggregator()
+		} else {
+			before = beforeBySubtraction(ev, p)
 		}
 	}
 	b, a := index(before.Summaries()), index(after.Summaries())
@@ -41,6 +35,26 @@ func impact(ev *Evaluated, p *plans.Plan, prior *states.State) []*plans.Facility
 		out = append(out, &plans.FacilityImpact{Address: addr, Before: b[addr], After: a[addr]})
 	}
 	return out
+}
+
+// beforeBySubtraction is the configuration's aggregate with every changed instance's new
+// record taken away and its old record added back.
+func beforeBySubtraction(ev *Evaluated, p *plans.Plan) *schema.Aggregator {
+	before := ev.Aggregates.Clone()
+	for _, rc := range p.ResourceChanges {
+		if rc.Action == plans.NoOp && !rc.RecordOnly {
+			continue
+		}
+		if rc.After != nil && rc.Action != plans.Delete {
+			if inst := ev.Instance(rc.Address); inst != nil {
+				before.Add(inst, -1)
+			}
+		}
+		if rc.Before != nil {
+			before.Add(newJSONRecord(rc.Address, rc.Kind, rc.Before), 1)
+		}
+	}
+	return before
 }
 
 func index(fs []*schema.FacilitySummary) map[string]*schema.FacilitySummary {

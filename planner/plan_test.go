@@ -354,3 +354,53 @@ func TestSortChangesLarge(t *testing.T) {
 		}
 	}
 }
+
+// A plan from empty state has no figures before it: what subtracting every created
+// instance from the configuration's aggregate gives, which a plan from empty state no
+// longer works out.
+func TestImpact_fromEmptyState(t *testing.T) {
+	src := labSource + `
+facility "dr" {
+  it_power_kw = 50
+  design_pue  = 1.3
+}
+hardware "s" {
+  count       = 2
+  facility    = facility.dr
+  device_type = "storage-server"
+  rack        = "s1"
+}
+`
+	h := newHarness(t, src)
+	p, _ := h.plan(PlanOptions{})
+	cfg, diags := schema.LoadSources(map[string][]byte{"main.fab.hcl": []byte(src)})
+	if diags.HasErrors() {
+		t.Fatal(diags.Err())
+	}
+	ev, diags := Evaluate(cfg, InputVars{})
+	if diags.HasErrors() {
+		t.Fatal(diags.Err())
+	}
+	if n := len(beforeBySubtraction(ev, p).Summaries()); n != 0 {
+		t.Fatalf("subtracting every create leaves %d facilities", n)
+	}
+	if len(p.Aggregates) != 2 {
+		t.Fatalf("%d facilities in the plan's aggregates, want 2", len(p.Aggregates))
+	}
+	for _, a := range p.Aggregates {
+		if a.Before != nil || a.After == nil {
+			t.Errorf("%s: before %+v, after %+v; want nothing before", a.Address, a.Before, a.After)
+		}
+	}
+	// A targeted plan creates only some instances: before is worked out by subtraction.
+	p, _ = h.plan(PlanOptions{Targets: []string{"hardware.s"}})
+	want := index(beforeBySubtraction(ev, p).Summaries())
+	if len(want) == 0 {
+		t.Fatal("the targeted plan has nothing before; the case tests nothing")
+	}
+	for _, a := range p.Aggregates {
+		if !cmp.Equal(a.Before, want[a.Address]) {
+			t.Errorf("targeted: %s before %+v, want %+v", a.Address, a.Before, want[a.Address])
+		}
+	}
+}
