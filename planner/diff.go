@@ -161,10 +161,13 @@ func (df *differ) planBatch(ctx context.Context, name string, items []*pending) 
 	inBatches(len(items), func(b, lo, hi int) {
 		resps[b] = prov.Plan(ctx, providers.PlanRequest{Items: reqItems[lo:hi:hi]})
 	})
-	var diags diag.Diagnostics
+	said := make([][]providers.Diagnostic, len(resps))
+	for b, resp := range resps {
+		said[b] = resp.Diagnostics
+	}
+	diags := batchDiags(name, said)
 	changes := make([]providers.PlannedChange, 0, len(items))
 	for b, resp := range resps {
-		diags = appendOnce(diags, providerDiags(name, "", resp.Diagnostics))
 		lo, hi := b*providerBatch, min((b+1)*providerBatch, len(items))
 		if len(resp.Changes) != hi-lo {
 			return diags.Append(providerError(name, "plan", fmt.Errorf("answered %d of %d items", len(resp.Changes), hi-lo)))

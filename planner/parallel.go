@@ -95,7 +95,10 @@ func parallelChunks(n int, fn func(lo, hi int)) {
 // A call crosses a process boundary: fabrica encodes the items, the plugin decodes
 // them, works, and encodes its answers, which fabrica decodes. With the 100,000
 // servers of a large plan in one call each side waits for the other; in batches of
-// 8,192 those steps overlap, and the plugin works on two batches at once.
+// 8,192 those steps overlap, and the plugin works on two batches at once. Each batch
+// reads the world as it is then: what changes it between batches (another apply, a
+// `sim drift`) may show in some instances' answers and not others', as it would for a
+// provider whose reads are live.
 const (
 	providerBatch           = 8192
 	providerBatchesInFlight = 2

@@ -165,9 +165,11 @@ func refresh(ctx context.Context, prior *states.State, byProvider map[string][]p
 		inBatches(len(items), func(b, lo, hi int) {
 			resps[b] = prov.Read(ctx, providers.ReadRequest{Items: items[lo:hi:hi]})
 		})
-		for _, resp := range resps {
-			diags = appendOnce(diags, providerDiags(name, "", resp.Diagnostics))
+		said := make([][]providers.Diagnostic, len(resps))
+		for b, resp := range resps {
+			said[b] = resp.Diagnostics
 		}
+		diags = diags.Append(batchDiags(name, said))
 		for res := range readResults(resps) {
 			diags = diags.Append(providerDiags(name, res.Address, res.Diagnostics))
 			if res.Unchanged {

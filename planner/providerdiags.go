@@ -2,7 +2,6 @@ package planner
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/fabrica-iac/fabrica/planner/plans"
 	"github.com/fabrica-iac/fabrica/providers"
@@ -25,18 +24,25 @@ func providerDiags(name, address string, pds []providers.Diagnostic) diag.Diagno
 	return out
 }
 
-// appendOnce appends the diagnostics that diags does not hold yet: a provider asked in
-// several batches says what concerns them all (not configured, crashed) once per batch,
-// which is shown once.
-func appendOnce(diags, more diag.Diagnostics) diag.Diagnostics {
-	for _, d := range more {
-		if !slices.ContainsFunc(diags, func(x diag.Diagnostic) bool {
-			return x.Severity == d.Severity && x.Summary == d.Summary && x.Detail == d.Detail && x.Address == d.Address
-		}) {
-			diags = append(diags, d)
+// batchDiags converts what a provider said about its batches as a whole. Asked in
+// several batches, it says what concerns them all (not configured, crashed) in each:
+// that is shown once. What one batch says twice is shown twice, as before batching.
+func batchDiags(name string, batches [][]providers.Diagnostic) diag.Diagnostics {
+	var out diag.Diagnostics
+	seen := map[providers.Diagnostic]bool{}
+	for _, pds := range batches {
+		var fresh []providers.Diagnostic
+		for _, pd := range pds {
+			if !seen[pd] {
+				fresh = append(fresh, pd)
+			}
 		}
+		for _, pd := range pds {
+			seen[pd] = true
+		}
+		out = append(out, providerDiags(name, "", fresh)...)
 	}
-	return diags
+	return out
 }
 
 func convertProviderDiag(name, address string, pd providers.Diagnostic) diag.Diagnostic {

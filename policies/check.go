@@ -98,12 +98,12 @@ func (e *Engine) Check(ctx context.Context, planJSON []byte) (*Report, error) {
 
 // CheckPlan is Check of a plan held in memory: the same findings as Check of its plan
 // JSON (plans.Encode), without writing and reading that JSON. p must be redacted
-// (plans.Redact), as the plan JSON is. The error is a *PlanError for attributes that
-// are not valid JSON, else as Check's.
+// (plans.Redact), as the plan JSON is. The error is a *PlanError for a plan whose
+// attributes, outputs or variables are not valid JSON, else as Check's.
 func (e *Engine) CheckPlan(ctx context.Context, p *plans.Plan) (*Report, error) {
 	plan, err := planInputOf(p)
 	if err != nil {
-		return nil, &PlanError{Msg: "a resource change is not valid", Err: err}
+		return nil, err
 	}
 	return e.check(ctx, plan)
 }

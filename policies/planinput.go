@@ -8,7 +8,9 @@ import (
 	"hash/maphash"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/fabrica-iac/fabrica/planner/plans"
@@ -26,22 +28,24 @@ import (
 
 // planInputOf builds the policy input of p, which must be redacted as the plan JSON
 // is (plans.Redact): the value decodePlanInput returns for p's JSON.
+// The error is a *PlanError: the plan's summary (outputs, variables, aggregates) or a
+// resource change is not valid JSON.
 func planInputOf(p *plans.Plan) (*planInput, error) {
 	var summary bytes.Buffer
 	if err := plans.EncodeSummary(&summary, p); err != nil {
-		return nil, err
+		return nil, &PlanError{Msg: "the plan cannot be encoded", Err: err}
 	}
 	d, err := decode(summary.Bytes(), true)
 	if err != nil {
-		return nil, fmt.Errorf("the plan's summary: %w", err)
+		return nil, &PlanError{Msg: "the plan is not valid JSON", Err: err}
 	}
 	doc, ok := d.result.(ast.Object)
 	if !ok {
-		return nil, errors.New("the plan's summary is not an object")
+		return nil, &PlanError{Msg: "the plan is not a JSON object"}
 	}
 	changes, err := changesTerm(p.ResourceChanges, d.seed)
 	if err != nil {
-		return nil, err
+		return nil, &PlanError{Msg: "a resource change is not valid JSON", Err: err}
 	}
 	pairs := make([][2]*ast.Term, 0, doc.Len())
 	doc.Foreach(func(k, v *ast.Term) {
@@ -50,7 +54,7 @@ func planInputOf(p *plans.Plan) (*planInput, error) {
 		}
 		pairs = append(pairs, [2]*ast.Term{k, v})
 	})
-	ranges := p.AttributeRanges
+	ranges := rangesByJSONKey(p.AttributeRanges)
 	return &planInput{
 		value: ast.NewObject(pairs...),
 		valid: func() error { return nil },
@@ -66,6 +70,21 @@ func planInputOf(p *plans.Plan) (*planInput, error) {
 			return out
 		},
 	}, nil
+}
+
+// rangesByJSONKey returns the attribute ranges by resource as the plan JSON names them
+// (validUTF8): the same map unless a name is not valid UTF-8.
+func rangesByJSONKey(m map[string]map[string]*plans.Range) map[string]map[string]*plans.Range {
+	for k := range m {
+		if !utf8.ValidString(k) {
+			out := make(map[string]map[string]*plans.Range, len(m))
+			for k, v := range m {
+				out[validUTF8(k)] = v
+			}
+			return out
+		}
+	}
+	return m
 }
 
 // changesTerm converts the resource changes on every core, each goroutine with its own
@@ -136,7 +155,7 @@ func (c *changeConverter) change(rc *plans.ResourceChange) (*ast.Term, error) {
 	add := func(k, v *ast.Term) { c.pairs = append(c.pairs, [2]*ast.Term{k, v}) }
 	str := func(k *ast.Term, v string, omitEmpty bool) {
 		if v != "" || !omitEmpty {
-			add(k, c.d.internString(v))
+			add(k, c.d.internString(validUTF8(v)))
 		}
 	}
 	list := func(k *ast.Term, which int, vs []string) {
@@ -144,7 +163,7 @@ func (c *changeConverter) change(rc *plans.ResourceChange) (*ast.Term, error) {
 			add(k, c.list(which, vs))
 		}
 	}
-	add(keyAddress, ast.StringTerm(rc.Address))
+	add(keyAddress, ast.StringTerm(validUTF8(rc.Address)))
 	str(keyKind, rc.Kind, false)
 	str(keyName, rc.Name, false)
 	if rc.Index != nil {
@@ -182,7 +201,7 @@ func (c *changeConverter) change(rc *plans.ResourceChange) (*ast.Term, error) {
 		add(keyDeclRange, t)
 	}
 	if rc.PriorID != "" {
-		add(keyPriorID, ast.StringTerm(rc.PriorID))
+		add(keyPriorID, ast.StringTerm(validUTF8(rc.PriorID)))
 	}
 	str(keyConfigHash, rc.ConfigHash, true)
 	list(keyDependencies, listDependencies, rc.Dependencies)
@@ -195,6 +214,25 @@ func (c *changeConverter) change(rc *plans.ResourceChange) (*ast.Term, error) {
 		}
 	}
 	return ast.NewTerm(ast.NewObject(c.pairs...)), nil // its keys are distinct
+}
+
+// validUTF8 returns s as its JSON encoding decodes: each byte that is not valid UTF-8
+// replaced by U+FFFD, as encoding/json writes it.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b.WriteRune(utf8.RuneError)
+		} else {
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
 }
 
 // sameBytes reports whether a and b are the same bytes in memory.
@@ -253,7 +291,7 @@ func (c *changeConverter) decodeWith(raw []byte, composite func(*decoder) (*ast.
 func (c *changeConverter) index(v any) (*ast.Term, error) {
 	switch v := v.(type) {
 	case string:
-		return c.d.internString(v), nil
+		return c.d.internString(validUTF8(v)), nil
 	case int:
 		return ast.InternedTerm(v), nil
 	}
@@ -272,7 +310,7 @@ func (c *changeConverter) list(which int, vs []string) *ast.Term {
 	}
 	terms := make([]*ast.Term, len(vs))
 	for i, v := range vs {
-		terms[i] = c.d.internString(v)
+		terms[i] = c.d.internString(validUTF8(v))
 	}
 	last.strs, last.term = vs, ast.NewTerm(ast.NewArray(terms...))
 	return last.term

@@ -58,7 +58,8 @@ func randomPlan(seed uint64, n int) *plans.Plan {
 	r := rand.New(rand.NewPCG(seed, seed))
 	pick := func(vs ...string) string { return vs[r.IntN(len(vs))] }
 	word := func() string {
-		return pick("a", "rack", "ünï", `q"uote`, `back\slash`, "tab\t", "r1", "", "gpu-node", strings.Repeat("long", 40))
+		return pick("a", "rack", "ünï", `q"uote`, `back\slash`, "tab\t", "r1", "", "gpu-node", strings.Repeat("long", 40),
+			"not\xffutf8", "\xfe\xff", "<&>\u2028")
 	}
 	var value func(depth int) string
 	value = func(depth int) string {
@@ -170,7 +171,7 @@ func TestPlanInputOf_sameAsDecodedJSON(t *testing.T) {
 		}
 		wanted := map[string][]string{"not.declared": {"not.declared[0]"}}
 		for res := range maps.Keys(p.AttributeRanges) {
-			wanted[res] = []string{res}
+			wanted[validUTF8(res)] = []string{res} // named as in the JSON
 		}
 		wantRanges, gotRanges := resourceRanges(want.table, wanted), got.resourceRanges(wanted)
 		if len(wantRanges) != len(p.AttributeRanges) || len(gotRanges) != len(wantRanges) {
@@ -196,5 +197,10 @@ func TestCheckPlan_invalidAttributes(t *testing.T) {
 	var perr *PlanError
 	if !errors.As(err, &perr) || !strings.Contains(err.Error(), "hardware.n[1]: after:") {
 		t.Fatalf("error %v, want a PlanError about hardware.n[1]'s after", err)
+	}
+	p = handPlan()
+	p.Outputs["o"] = json.RawMessage(`{"unterminated":`)
+	if _, err = e.CheckPlan(context.Background(), p); !errors.As(err, &perr) || strings.Contains(err.Error(), "resource change") {
+		t.Fatalf("an invalid output: %v, want a PlanError about the plan", err)
 	}
 }
