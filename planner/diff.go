@@ -157,15 +157,9 @@ func (df *differ) planBatch(ctx context.Context, name string, items []*pending) 
 			reqItems[i].ID, reqItems[i].Prior = p.prior.ID, p.prior.Attrs
 		}
 	}
-	resps := make([]providers.PlanResponse, batchCount(len(items)))
-	inBatches(len(items), func(b, lo, hi int) {
-		resps[b] = prov.Plan(ctx, providers.PlanRequest{Items: reqItems[lo:hi:hi]})
-	})
-	said := make([][]providers.Diagnostic, len(resps))
-	for b, resp := range resps {
-		said[b] = resp.Diagnostics
-	}
-	diags := batchDiags(name, said)
+	resps, diags := askInBatches(name, len(items), func(lo, hi int) providers.PlanResponse {
+		return prov.Plan(ctx, providers.PlanRequest{Items: reqItems[lo:hi:hi]})
+	}, func(r providers.PlanResponse) []providers.Diagnostic { return r.Diagnostics })
 	changes := make([]providers.PlannedChange, 0, len(items))
 	for b, resp := range resps {
 		lo, hi := b*providerBatch, min((b+1)*providerBatch, len(items))

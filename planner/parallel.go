@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/fabrica-iac/fabrica/planner/dag"
+	"github.com/fabrica-iac/fabrica/providers"
 	"github.com/fabrica-iac/fabrica/schema/addrs"
 	"github.com/fabrica-iac/fabrica/schema/diag"
 	"github.com/zclconf/go-cty/cty"
@@ -103,6 +104,18 @@ const (
 	providerBatch           = 8192
 	providerBatchesInFlight = 2
 )
+
+// askInBatches asks a provider about n items in batches (inBatches) and returns its
+// answers in order, with what it said about the batches as a whole (batchDiags).
+func askInBatches[R any](name string, n int, ask func(lo, hi int) R, said func(R) []providers.Diagnostic) ([]R, diag.Diagnostics) {
+	resps := make([]R, batchCount(n))
+	inBatches(n, func(b, lo, hi int) { resps[b] = ask(lo, hi) })
+	pds := make([][]providers.Diagnostic, len(resps))
+	for b, resp := range resps {
+		pds[b] = said(resp)
+	}
+	return resps, batchDiags(name, pds)
+}
 
 // inBatches calls fn for consecutive batches [lo, hi) of n items, at most
 // providerBatchesInFlight at once, and returns when every call has returned.

@@ -161,15 +161,10 @@ func refresh(ctx context.Context, prior *states.State, byProvider map[string][]p
 			continue
 		}
 		items := byProvider[name]
-		resps := make([]providers.ReadResponse, batchCount(len(items)))
-		inBatches(len(items), func(b, lo, hi int) {
-			resps[b] = prov.Read(ctx, providers.ReadRequest{Items: items[lo:hi:hi]})
-		})
-		said := make([][]providers.Diagnostic, len(resps))
-		for b, resp := range resps {
-			said[b] = resp.Diagnostics
-		}
-		diags = diags.Append(batchDiags(name, said))
+		resps, d := askInBatches(name, len(items), func(lo, hi int) providers.ReadResponse {
+			return prov.Read(ctx, providers.ReadRequest{Items: items[lo:hi:hi]})
+		}, func(r providers.ReadResponse) []providers.Diagnostic { return r.Diagnostics })
+		diags = diags.Append(d)
 		for res := range readResults(resps) {
 			diags = diags.Append(providerDiags(name, res.Address, res.Diagnostics))
 			if res.Unchanged {

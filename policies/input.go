@@ -251,31 +251,23 @@ func (d *decoder) peek() byte {
 	return 0
 }
 
-// sharedAt is shared with a cache slot checked first and updated.
-func (d *decoder) sharedAt(depth int, slot *subtree) (*ast.Term, error) {
+// sharedAt is shared with a cache slot checked first and updated. Without search only
+// the value last read at slot is reused: for values that are mostly distinct (a
+// resource change's before), the search for an earlier identical one costs a scan, a
+// hash and a map entry each, for nothing.
+func (d *decoder) sharedAt(depth int, slot *subtree, search bool) (*ast.Term, error) {
 	if slot.term != nil && bytes.HasPrefix(d.data[d.pos:], slot.raw) {
 		d.pos += len(slot.raw)
 		return slot.term, nil
 	}
 	start := d.pos
-	t, err := d.shared(depth)
-	if err != nil {
-		return nil, err
+	var t *ast.Term
+	var err error
+	if search {
+		t, err = d.shared(depth)
+	} else {
+		t, err = d.composite(depth)
 	}
-	*slot = subtree{raw: d.data[start:d.pos], term: t}
-	return t, nil
-}
-
-// sharedLast is sharedAt without the search for an earlier identical value: only the
-// value last read at slot is reused. For values that are mostly distinct (a resource
-// change's before), the search costs a scan, a hash and a map entry each, for nothing.
-func (d *decoder) sharedLast(depth int, slot *subtree) (*ast.Term, error) {
-	if slot.term != nil && bytes.HasPrefix(d.data[d.pos:], slot.raw) {
-		d.pos += len(slot.raw)
-		return slot.term, nil
-	}
-	start := d.pos
-	t, err := d.composite(depth)
 	if err != nil {
 		return nil, err
 	}
@@ -398,7 +390,7 @@ func (d *decoder) object(depth int) (*ast.Term, error) {
 			case c == '"':
 				v, err = d.str(valSlot)
 			case (c == '{' || c == '[') && compSlot != nil && depth+1 >= internDepth && depth+1 <= maxInternDepth:
-				v, err = d.sharedAt(depth+1, compSlot)
+				v, err = d.sharedAt(depth+1, compSlot, true)
 			default:
 				v, err = d.value(depth + 1)
 			}

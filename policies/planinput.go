@@ -249,30 +249,19 @@ func (c *changeConverter) attrs(raw json.RawMessage, slot *subtree, search bool)
 	if raw == nil {
 		return ast.NullTerm(), nil
 	}
-	if !search {
-		return c.decodeWith(raw, func(d *decoder) (*ast.Term, error) { return d.sharedLast(internDepth, slot) })
-	}
-	return c.decode(raw, slot)
+	return c.decode(raw, slot, search)
 }
 
-// decode decodes one JSON value with the converter's decoder, at depth 3.
-func (c *changeConverter) decode(raw []byte, slot *subtree) (*ast.Term, error) {
-	if slot == nil {
-		return c.decodeWith(raw, nil)
-	}
-	return c.decodeWith(raw, func(d *decoder) (*ast.Term, error) { return d.sharedAt(internDepth, slot) })
-}
-
-// decodeWith decodes one JSON value at depth 3, a composite one with composite when
-// it is not nil.
-func (c *changeConverter) decodeWith(raw []byte, composite func(*decoder) (*ast.Term, error)) (*ast.Term, error) {
+// decode decodes one JSON value with the converter's decoder, at depth 3; a composite
+// one through slot (see decoder.sharedAt) when slot is not nil.
+func (c *changeConverter) decode(raw []byte, slot *subtree, search bool) (*ast.Term, error) {
 	d := c.d
 	d.data, d.pos = raw, 0
 	d.skipWS()
 	var t *ast.Term
 	var err error
-	if ch := d.peek(); (ch == '{' || ch == '[') && composite != nil {
-		t, err = composite(d)
+	if ch := d.peek(); (ch == '{' || ch == '[') && slot != nil {
+		t, err = d.sharedAt(internDepth, slot, search)
 	} else {
 		t, err = d.value(internDepth)
 	}
@@ -299,7 +288,7 @@ func (c *changeConverter) index(v any) (*ast.Term, error) {
 	if err != nil {
 		return nil, fmt.Errorf("index: %w", err)
 	}
-	return c.decode(b, nil)
+	return c.decode(b, nil, false)
 }
 
 // list converts one of a change's lists of names, shared with the last equal one.
@@ -321,7 +310,7 @@ func (c *changeConverter) declRange(r *plans.Range) (*ast.Term, error) {
 	if t, ok := c.ranges[r]; ok {
 		return t, nil
 	}
-	t, err := c.decode(plans.AppendRangeJSON(nil, r), nil)
+	t, err := c.decode(plans.AppendRangeJSON(nil, r), nil, false)
 	if err != nil {
 		return nil, err
 	}
