@@ -117,14 +117,13 @@ func askInBatches[R any](name string, n int, ask func(lo, hi int) R, said func(R
 	return resps, batchDiags(name, pds)
 }
 
-// inBatches calls fn for consecutive batches [lo, hi) of n items, at most
-// providerBatchesInFlight at once, and returns when every call has returned.
+// inBatches calls fn for consecutive batches [lo, hi) of n items (one, empty, for no
+// items), at most providerBatchesInFlight at once, and returns when every call has
+// returned.
 func inBatches(n int, fn func(batch, lo, hi int)) {
-	batches := (n + providerBatch - 1) / providerBatch
-	if batches <= 1 {
-		if n > 0 {
-			fn(0, 0, n)
-		}
+	batches := batchCount(n)
+	if batches == 1 {
+		fn(0, 0, n)
 		return
 	}
 	slots := make(chan struct{}, providerBatchesInFlight)

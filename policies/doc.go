@@ -11,7 +11,8 @@
 // Load compiles every bundle once into one prepared query; Check evaluates it over a
 // plan document (the JSON that `plan --json` and `show --json` print, or a plan file)
 // and returns a Report of findings; CheckPlan does the same for a plan held in memory
-// (plan and apply), with the same input, without writing and reading its JSON;
+// (what plan, apply and policy check use), with the same input, without writing and
+// reading its JSON;
 // RunTests runs Rego tests (test_* rules) with OPA's tester. An Engine is safe for
 // concurrent use.
 //
