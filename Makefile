@@ -29,6 +29,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzLoad -fuzztime=$(FUZZTIME) -fuzzminimizetime=1x ./planner/
 	$(GO) test -run='^$$' -fuzz=FuzzLexMatchesUpstream -fuzztime=10s -fuzzminimizetime=1x ./internal/hclsyntax/
 	$(GO) test -run='^$$' -fuzz=FuzzParseMatchesUpstream -fuzztime=10s -fuzzminimizetime=1x ./internal/hclsyntax/
+	$(GO) test -run='^$$' -fuzz=FuzzQuickParseMatchesUpstream -fuzztime=10s -fuzzminimizetime=1x ./internal/hclsyntax/
 
 # BenchmarkApplyJournal compares state on PostgreSQL with local state: start the server.
 bench:

@@ -1,0 +1,251 @@
+// fabrica: this file is not part of upstream hclsyntax. It checks that quick.go
+// takes the subset it claims, builds upstream's tree for it, and leaves everything
+// else to the full parser.
+
+package hclsyntax
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/hcl/v2"
+	upstream "github.com/hashicorp/hcl/v2/hclsyntax"
+)
+
+// quickSubset is written in the subset only: every input must take the quick path.
+var quickSubset = []string{
+	"",
+	"\n",
+	"# only a comment",
+	"  # a comment at the end, after spaces",
+	"# 4 \u00d7 10.2 kW\x00\na = 1 // \u0301\r\nb = 2\n",
+	"// another\n",
+	"  \n\t\na = 1",
+	"a = 1\n",
+	"a = 1 # why\nb = 2 // and why\n",
+	"a = 1\r\nb = \"x\"\r\n# c\r\n",
+	"a_b-c = 15.36\nd = 1e3\ne = 2.5E-2\nf = 007\ng = 0\n",
+	"a = true\nb = false\nc = null\n",
+	"a = \"\"\nb = \"s p a c e s\"\nc = \"r000001\"\nd = \"1:1\"\ne = \"nvcr.io/x@sha256:ab\"\n",
+	"a = b\nc = d.e\nf = g.h.i-j\nk = truex\nl = null_\n",
+	"a = []\nb = [1]\nc = [1, 2,]\nd = [\n  \"x\", # one\n  y.z, // two\n\n]\n",
+	"a = [[1, [2]], [], [\"x\"]]\n",
+	"a = f()\nb = concat(\n  x.y, z,\n  [1, 2],\n)\nc = f (1)\nd = g(h(i), \"s\")\n",
+	"block {\n}\n",
+	"block {}\n",
+	"block \"a\" \"b\" c {\n  x = 1\n}\n",
+	"block \"\" {\n  x = 1\n}",
+	"outer \"o\" {\n  inner {\n    deep {\n      x = [a.b]\n    }\n  }\n  y = 2\n  inner {\n  }\n} # done\n",
+	"hardware \"n000001\" {\n  facility    = facility.f001\n  device_type = \"dgx-h100\"\n  rack        = \"r000001\"\n  role        = \"compute\"\n}\n\n",
+	"a = 1\nb {\n  a = 2\n}\na-b {\n}\n",
+	"block { # comment\n  x = 1\n}\n",
+	"a = \"\"  # empty\nb = [\"\", \"\"]\n",
+	"  block \"x\"   {   \n\tx\t=\t1\t\n  }   \n",
+}
+
+// quickDeclined steps outside the subset: the quick path must leave each to the full
+// parser (which TestParseMatchesUpstream compares with upstream).
+var quickDeclined = []string{
+	"a = 1 + 2\n", "a = -1\n", "a = !b\n", "a = b[0]\n", "a = b.0\n", "a = b[*].c\n", "a = b.*\n",
+	"a = \"${b}\"\n", "a = \"%{if b}c%{endif}\"\n", "a = \"x\\ny\"\n", "a = \"$\"\n", "a = <<EOT\nx\nEOT\n",
+	"a = {}\n", "a = { b = 1 }\n", "a = (1)\n", "a = b ? c : d\n", "a = f(b...)\n", "a = p::f(1)\n",
+	"a = [for x in y : x]\n", "a = [for]\n", "a = true.b\n", "a = true(1)\n",
+	"block { x = 1 }\n", "block {\n  x = 1\n} y = 2\n", "block \"l\"\n{\n}\n", "block = {\n}\n",
+	"a = 1, b = 2\n", "a = 1 b = 2\n", "a = 1\na = 2\n", "a == 1\n", "a => 1\n", "a\n",
+	"/* c */ a = 1\n", "a = 1 /* c */\n", "\ufeffa = 1\n", "a = \"\u00e9\"\n", "a = 1 # \u00e9", "#\xed0\n", "# \xff\na = 1\n",
+	"a = 1\rb = 2\n", "a = 1.\n", "a = 1.2.3\n", "a = 1e\n", "a = 1x\n", "a = [1 2]\n", "a = [1,\n",
+	"a = \"unterminated\n", "block {\n", "}\n", "a = 1\n}\n", "a = b.\n", "a = b. c\n",
+	"a = [\n  1\n  , 2]\n" + strings.Repeat("\x00", 1), "\"quoted\" = 1\n", "a = \t\n",
+	"block \"a\" \"b\" \"c\" \"d\" \"e\" {\n}\n", "block { # comment\n  x = 1 }\n",
+}
+
+func TestQuickParseMatchesUpstream(t *testing.T) {
+	inputs := map[string][]byte{"bench": benchSource(), "nodes": nodeSource(300)}
+	for i, s := range quickSubset {
+		inputs[fmt.Sprintf("subset %d", i)] = []byte(s)
+	}
+	for name, src := range inputs {
+		got, ok := quickParseConfig(src, name)
+		if !ok {
+			t.Errorf("%s: the quick parser declined it:\n%s", name, src)
+			continue
+		}
+		checkQuickMatchesUpstream(t, name, src, got)
+	}
+}
+
+func TestQuickParseDeclines(t *testing.T) {
+	for _, s := range quickDeclined {
+		if _, ok := quickParseConfig([]byte(s), "declined"); ok {
+			t.Errorf("the quick parser took %q, which is outside its subset", s)
+		}
+		checkParseMatchesUpstream(t, "declined", []byte(s))
+	}
+}
+
+// TestQuickParseTakesConfigurations checks that the repository's example and test
+// configurations that keep to the subset take the quick path, and that the
+// generated ones do.
+func TestQuickParseTakesConfigurations(t *testing.T) {
+	inputs := map[string][]byte{}
+	addConfigurations(t, inputs)
+	taken := 0
+	for name, src := range inputs {
+		if got, ok := quickParseConfig(src, name); ok {
+			checkQuickMatchesUpstream(t, name, src, got)
+			taken++
+		}
+	}
+	if taken < len(inputs)/3 {
+		t.Errorf("the quick parser took only %d of %d configurations", taken, len(inputs))
+	}
+}
+
+// TestQuickParseRandomSubset writes random configurations of the subset (random
+// nesting, spacing, comments, line endings) and requires the quick parser to take
+// each and build upstream's tree.
+func TestQuickParseRandomSubset(t *testing.T) {
+	for seed := range uint64(400) {
+		g := subsetWriter{r: rand.New(rand.NewPCG(seed, 7))}
+		g.body(0)
+		src := []byte(g.b.String())
+		name := fmt.Sprintf("seed %d", seed)
+		got, ok := quickParseConfig(src, name)
+		if !ok {
+			t.Fatalf("%s: the quick parser declined a source of its subset:\n%s", name, src)
+		}
+		checkQuickMatchesUpstream(t, name, src, got)
+	}
+}
+
+type subsetWriter struct {
+	r    *rand.Rand
+	b    strings.Builder
+	used map[string]bool
+}
+
+func (g *subsetWriter) pick(options ...string) string { return options[g.r.IntN(len(options))] }
+
+func (g *subsetWriter) space() string { return g.pick("", " ", "  ", "\t") }
+
+func (g *subsetWriter) eol() string {
+	return g.space() + g.pick("\n", "\n", "\r\n", "# note\n", "// note\r\n", "# \u00e9\n", "\n\n")
+}
+
+func (g *subsetWriter) ident() string {
+	return g.pick("a", "b_c", "d-e", "f1", "_g", "trueish", "nullable", "for_each", "x")
+}
+
+func (g *subsetWriter) body(depth int) {
+	names := map[string]bool{}
+	for range g.r.IntN(5) {
+		if depth < 3 && g.r.IntN(3) == 0 {
+			g.b.WriteString(g.space() + g.ident())
+			for range g.r.IntN(3) {
+				g.b.WriteString(" " + g.pick(`"l"`, `""`, `"a b"`, "bare"))
+			}
+			g.b.WriteString(g.space() + "{")
+			if g.r.IntN(4) == 0 {
+				g.b.WriteString("}" + g.eol())
+				continue
+			}
+			g.b.WriteString(g.eol())
+			g.body(depth + 1)
+			g.b.WriteString(g.space() + "}" + g.eol())
+			continue
+		}
+		name := g.ident()
+		if names[name] {
+			continue
+		}
+		names[name] = true
+		g.b.WriteString(g.space() + name + g.space() + "=" + g.space())
+		g.expr(0)
+		g.b.WriteString(g.eol())
+	}
+	if depth == 0 && g.r.IntN(3) == 0 {
+		g.b.WriteString(g.pick("", "# last", "last = 1", "b {}"))
+	}
+}
+
+func (g *subsetWriter) expr(depth int) {
+	switch n := g.r.IntN(8); {
+	case n == 0:
+		g.b.WriteString(g.pick("0", "15.36", "1e3", "2.5E-2", "007", "4"))
+	case n == 1:
+		g.b.WriteString(g.pick(`""`, `"dgx-h100"`, `"a b:c/d@e"`))
+	case n == 2:
+		g.b.WriteString(g.pick("true", "false", "null"))
+	case n == 3 && depth < 3, n == 4 && depth < 3:
+		open, close := "[", "]"
+		if n == 4 {
+			open, close = g.pick("concat", "f", "length")+g.space()+"(", ")"
+		}
+		g.b.WriteString(open)
+		items := g.r.IntN(4)
+		for i := range items {
+			g.b.WriteString(g.pick("", " ", "\n  ", "# c\n", "\r\n"))
+			if i == 0 && n == 3 && g.r.IntN(2) == 0 {
+				g.b.WriteString("forx") // not the keyword
+			} else {
+				g.expr(depth + 1)
+			}
+			if i < items-1 || g.r.IntN(2) == 0 {
+				g.b.WriteString(g.space() + ",")
+			}
+		}
+		g.b.WriteString(g.pick("", " ", "\n") + close)
+	default:
+		g.b.WriteString(g.ident())
+		for range g.r.IntN(3) {
+			g.b.WriteString("." + g.ident())
+		}
+	}
+}
+
+func FuzzQuickParseMatchesUpstream(f *testing.F) {
+	for _, s := range quickSubset {
+		f.Add([]byte(s))
+	}
+	for _, s := range quickDeclined {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		if got, ok := quickParseConfig(src, "fuzz"); ok {
+			checkQuickMatchesUpstream(t, "fuzz", src, got)
+		}
+	})
+}
+
+// checkQuickMatchesUpstream requires the quick parser's tree to be upstream's, and
+// upstream to find nothing wrong.
+func checkQuickMatchesUpstream(t *testing.T, name string, src []byte, got *Body) {
+	t.Helper()
+	want, diags := upstream.ParseConfig(src, name, hcl.InitialPos)
+	if len(diags) > 0 {
+		t.Fatalf("%s: the quick parser took a source upstream reports on: %v\nsource:\n%s", name, diags, src)
+	}
+	if w, g := treeOf(reflect.ValueOf(want.Body)), treeOf(reflect.ValueOf(got)); !reflect.DeepEqual(w, g) {
+		t.Fatalf("%s: the quick parser's tree differs from upstream's (-upstream +quick):\n%s\nsource:\n%s", name, cmp.Diff(w, g), src)
+	}
+}
+
+// nodeSource is n blocks as fabrica-gen writes them one per node, and the lists
+// that refer to them.
+func nodeSource(n int) []byte {
+	var b strings.Builder
+	b.WriteString("# Generated.\n\nfacility \"f001\" {\n  it_power_kw = 51400\n  design_pue = 1.25\n}\n\n")
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "hardware \"n%06d\" {\n  facility    = facility.f001\n  device_type = \"dgx-h100\"\n  rack        = \"r%06d\"\n  role        = \"compute\"\n}\n\n", i, (i+3)/4)
+	}
+	b.WriteString("fabric \"f001_p01\" {\n  partitions = [\"training\"]\n  endpoints = [\n")
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "    hardware.n%06d,\n", i)
+	}
+	b.WriteString("  ]\n  protection {\n    mode = \"erasure\"\n  }\n}\n")
+	return []byte(b.String())
+}
