@@ -45,6 +45,7 @@ type Evaluated struct {
 	varObject    cty.Value
 	resAddrs     map[addrs.Resource]cty.Value
 	countAddrs   map[addrs.Resource][]cty.Value // resAddrs' elements, for resources with count
+	singles      map[addrs.Resource]single      // resources of one instance, evaluated without errors
 	byAddr       map[string]*schema.Instance
 	byRes        map[addrs.Resource][]*schema.Instance
 	resValues    map[addrs.Resource]cty.Value
@@ -84,6 +85,7 @@ func evaluate(cfg *schema.Config, in InputVars, limit int) (*Evaluated, diag.Dia
 		resValues:  map[addrs.Resource]cty.Value{},
 		resAddrs:   map[addrs.Resource]cty.Value{},
 		countAddrs: map[addrs.Resource][]cty.Value{},
+		singles:    map[addrs.Resource]single{},
 		scopes:     map[string]*hcl.EvalContext{},
 	}
 	vars, diags := ResolveVariables(cfg, in)
@@ -137,7 +139,7 @@ func evaluate(cfg *schema.Config, in InputVars, limit int) (*Evaluated, diag.Dia
 	}
 	// The reference values are only needed while evaluating; drop them so a large
 	// configuration's objects can be collected.
-	e.resValues, e.resAddrs, e.countAddrs, e.scopes = nil, nil, nil, nil
+	e.resValues, e.resAddrs, e.countAddrs, e.singles, e.scopes = nil, nil, nil, nil, nil
 	return e, finish(diags)
 }
 

@@ -12,15 +12,16 @@ import (
 // general evaluation.
 var referenceListShortcut = true
 
-// referenceList evaluates the commonest large reference argument, a list of whole
-// counted resources such as endpoints = concat(hardware.rack1, hardware.rack2, ...),
+// referenceList evaluates the commonest large reference arguments, a list of whole
+// counted resources such as endpoints = concat(hardware.rack1, hardware.rack2, ...)
+// and a list of resources of one instance each, endpoints = [hardware.n1, ...],
 // straight from the resources' instance addresses. The general way (an evaluation
 // context holding every named resource, go-cty's concat building a tuple type of
 // thousands of elements, then each element parsed back into an address) costs a
 // fabric with 4,096 endpoints milliseconds. The value is the one the general way
 // gives, with its elements as strings too (for Instance.Strings); anything else
-// (another kind, an index, a resource without count or one that failed, any other
-// expression) reports false and goes the general way. The instances named are
+// (another kind, an index, a resource of the other sort or one that failed, any
+// other expression) reports false and goes the general way. The instances named are
 // returned too, in the same order, for schema.Instance.References.
 func (e *Evaluated) referenceList(a *schema.Attr, expr hcl.Expression) (cty.Value, []string, []*schema.Instance, bool) {
 	if !referenceListShortcut || a.Ref == "" || !a.Type.Equals(cty.List(cty.String)) {
@@ -28,6 +29,8 @@ func (e *Evaluated) referenceList(a *schema.Attr, expr hcl.Expression) (cty.Valu
 	}
 	var parts []hcl.Expression
 	switch x := expr.(type) {
+	case *hclsyntax.TupleConsExpr:
+		return e.singleReferences(a, x)
 	case *hclsyntax.ScopeTraversalExpr:
 		parts = []hcl.Expression{x}
 	case *hclsyntax.FunctionCallExpr:
@@ -70,6 +73,40 @@ func (e *Evaluated) referenceList(a *schema.Attr, expr hcl.Expression) (cty.Valu
 	}
 	if len(out) == 0 {
 		return cty.ListValEmpty(cty.String), []string{}, []*schema.Instance{}, true
+	}
+	return cty.ListVal(out), strs, insts, true
+}
+
+// single is a resource of one instance (no count or for_each), recorded with its
+// instances between waves, so reading it needs no lock.
+type single struct {
+	addr cty.Value // its address, as a reference argument reads it
+	inst *schema.Instance
+}
+
+// singleReferences is referenceList for a tuple of references to resources of one
+// instance each, as a configuration with a block per node lists them.
+func (e *Evaluated) singleReferences(a *schema.Attr, x *hclsyntax.TupleConsExpr) (cty.Value, []string, []*schema.Instance, bool) {
+	if len(x.Exprs) == 0 {
+		return cty.NilVal, nil, nil, false
+	}
+	out := make([]cty.Value, len(x.Exprs))
+	strs := make([]string, len(x.Exprs))
+	insts := make([]*schema.Instance, len(x.Exprs))
+	for i, el := range x.Exprs {
+		t, ok := el.(*hclsyntax.ScopeTraversalExpr)
+		if !ok || len(t.Traversal) != 2 || t.Traversal.RootName() != a.Ref {
+			return cty.NilVal, nil, nil, false
+		}
+		name, ok := t.Traversal[1].(hcl.TraverseAttr)
+		if !ok {
+			return cty.NilVal, nil, nil, false
+		}
+		s, ok := e.singles[addrs.Resource{Kind: a.Ref, Name: name.Name}]
+		if !ok {
+			return cty.NilVal, nil, nil, false
+		}
+		out[i], strs[i], insts[i] = s.addr, s.inst.Address(), s.inst
 	}
 	return cty.ListVal(out), strs, insts, true
 }

@@ -15,32 +15,45 @@ import (
 // refListCases are reference lists the shortcut takes, and near misses it must leave
 // to the general evaluation, with the errors that gives.
 var refListCases = map[string]string{
-	"concat":       `endpoints = concat(hardware.a, hardware.none, hardware.b)`,
-	"bare":         `endpoints = hardware.b`,
-	"empty":        `endpoints = concat(hardware.none, hardware.none)`,
-	"bare empty":   `endpoints = hardware.none`,
-	"duplicate":    `endpoints = concat(hardware.a, hardware.b, hardware.a)`,
-	"tuple arg":    `endpoints = concat(hardware.a, [hardware.single])`,
-	"indexed":      `endpoints = concat(hardware.a, [hardware.b[1]])`,
-	"for_each":     `endpoints = concat(hardware.a, hardware.keyed)`,
-	"values":       `endpoints = concat(hardware.a, values(hardware.keyed))`,
-	"single":       `endpoints = concat(hardware.single)`,
-	"wrong kind":   `endpoints = concat(hardware.a, facility.f)`,
-	"expand":       `endpoints = concat([hardware.a, hardware.b]...)`,
-	"splat":        `endpoints = concat(hardware.a[*].address, hardware.b)`,
-	"other func":   `endpoints = flatten([hardware.a, hardware.b])`,
-	"no args":      `endpoints = concat()`,
-	"attribute":    `endpoints = concat(hardware.a.gpus)`,
-	"string":       `endpoints = "hardware.a"`,
-	"failed":       `endpoints = concat(hardware.a, hardware.broken)`,
-	"cluster only": ``,
-	"sensitive":    ``,
+	"concat":         `endpoints = concat(hardware.a, hardware.none, hardware.b)`,
+	"bare":           `endpoints = hardware.b`,
+	"empty":          `endpoints = concat(hardware.none, hardware.none)`,
+	"bare empty":     `endpoints = hardware.none`,
+	"duplicate":      `endpoints = concat(hardware.a, hardware.b, hardware.a)`,
+	"tuple arg":      `endpoints = concat(hardware.a, [hardware.single])`,
+	"indexed":        `endpoints = concat(hardware.a, [hardware.b[1]])`,
+	"for_each":       `endpoints = concat(hardware.a, hardware.keyed)`,
+	"values":         `endpoints = concat(hardware.a, values(hardware.keyed))`,
+	"single":         `endpoints = concat(hardware.single)`,
+	"wrong kind":     `endpoints = concat(hardware.a, facility.f)`,
+	"expand":         `endpoints = concat([hardware.a, hardware.b]...)`,
+	"splat":          `endpoints = concat(hardware.a[*].address, hardware.b)`,
+	"other func":     `endpoints = flatten([hardware.a, hardware.b])`,
+	"no args":        `endpoints = concat()`,
+	"attribute":      `endpoints = concat(hardware.a.gpus)`,
+	"string":         `endpoints = "hardware.a"`,
+	"failed":         `endpoints = concat(hardware.a, hardware.broken)`,
+	"singles":        `endpoints = [hardware.single, hardware.single2]`,
+	"singles dup":    `endpoints = [hardware.single, hardware.single2, hardware.single]`,
+	"singles comma":  `endpoints = [hardware.single,]`,
+	"singles mixed":  `endpoints = [hardware.single, hardware.a]`,
+	"singles keyed":  `endpoints = [hardware.single, hardware.keyed]`,
+	"singles failed": `endpoints = [hardware.single, hardware.lone_broken]`,
+	"singles none":   `endpoints = [hardware.single, hardware.nowhere]`,
+	"singles index":  `endpoints = [hardware.single, hardware.a[0]]`,
+	"singles kind":   `endpoints = [hardware.single, facility.f]`,
+	"singles attr":   `endpoints = [hardware.single.address]`,
+	"singles quoted": `endpoints = [hardware.single, "hardware.single2"]`,
+	"tuple empty":    `endpoints = []`,
+	"cluster only":   ``,
+	"sensitive":      ``,
 }
 
 // refListValid are the cases that evaluate without errors.
 var refListValid = map[string]bool{
 	"concat": true, "bare": true, "tuple arg": true, "indexed": true, "values": true,
 	"splat": true, "other func": true, "expand": true, "cluster only": true, "sensitive": true,
+	"singles": true, "singles comma": true, "singles index": true, "singles attr": true, "singles quoted": true,
 }
 
 const refListBase = `
@@ -69,6 +82,11 @@ hardware "single" {
   facility    = facility.f
   device_type = "cpu-server"
 }
+hardware "single2" {
+  facility    = facility.f
+  device_type = "cpu-server"
+  rack        = "r2"
+}
 hardware "keyed" {
   for_each    = toset(["x", "y"])
   facility    = facility.f
@@ -91,6 +109,9 @@ func TestReferenceListShortcut(t *testing.T) {
 		src := refListBase
 		if name == "sensitive" {
 			src += "variable \"secret_rack\" {\n  default   = \"rs\"\n  sensitive = true\n}\nhardware \"secret\" {\n  count       = 3\n  facility    = facility.f\n  device_type = \"dgx-h100\"\n  rack        = var.secret_rack\n}\n"
+		}
+		if name == "singles failed" {
+			src += "hardware \"lone_broken\" {\n  facility = facility.f\n  device_type = \"no-such-device\"\n}\n"
 		}
 		if name == "failed" {
 			src += "hardware \"broken\" {\n  count = 2\n  facility = facility.f\n  device_type = \"no-such-device\"\n}\n"
@@ -191,33 +212,46 @@ func evaluateWithShortcut(t *testing.T, files map[string][]byte, on bool) (*Eval
 }
 
 // TestReferenceListShortcutIsTaken checks that the shortcut applies where it should,
-// by what it saves: evaluating a fabric of 64 counted blocks' 512 nodes allocates far
-// less with it.
+// by what it saves: evaluating a fabric of 512 nodes, written as 64 counted blocks or
+// as a block per node, allocates far less with it.
 func TestReferenceListShortcutIsTaken(t *testing.T) {
-	var b strings.Builder
-	b.WriteString("facility \"f\" {\n  it_power_kw = 50000\n  design_pue = 1.2\n}\n")
-	var parts []string
-	for i := range 64 {
-		fmt.Fprintf(&b, "hardware \"r%d\" {\n  count = 8\n  facility = facility.f\n  device_type = \"dgx-h100\"\n}\n", i)
-		parts = append(parts, fmt.Sprintf("hardware.r%d", i))
-	}
-	fmt.Fprintf(&b, "fabric \"x\" {\n  facility = facility.f\n  kind = \"storage\"\n  transport = \"ethernet\"\n  topology = \"leaf_spine\"\n  switch_radix = 64\n  endpoints = concat(%s)\n}\n", strings.Join(parts, ", "))
-	files := map[string][]byte{"main.fab.hcl": []byte(b.String())}
-	cfg, diags := schema.LoadSources(files)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	allocs := func(on bool) float64 {
-		defer func(was bool) { referenceListShortcut = was }(referenceListShortcut)
-		referenceListShortcut = on
-		return testing.AllocsPerRun(3, func() {
-			if _, d := Evaluate(cfg, InputVars{}); d.HasErrors() {
-				t.Fatal(d)
+	for _, perNode := range []bool{false, true} {
+		var b strings.Builder
+		b.WriteString("facility \"f\" {\n  it_power_kw = 50000\n  design_pue = 1.2\n}\n")
+		var parts []string
+		if perNode {
+			for i := range 512 {
+				fmt.Fprintf(&b, "hardware \"n%d\" {\n  facility = facility.f\n  device_type = \"dgx-h100\"\n}\n", i)
+				parts = append(parts, fmt.Sprintf("hardware.n%d", i))
 			}
-		})
-	}
-	fast, slow := allocs(true), allocs(false)
-	if fast > slow-2000 {
-		t.Errorf("evaluating with the shortcut allocates %.0f times, without it %.0f: is it taken?", fast, slow)
+		} else {
+			for i := range 64 {
+				fmt.Fprintf(&b, "hardware \"r%d\" {\n  count = 8\n  facility = facility.f\n  device_type = \"dgx-h100\"\n}\n", i)
+				parts = append(parts, fmt.Sprintf("hardware.r%d", i))
+			}
+		}
+		list := "concat(" + strings.Join(parts, ", ") + ")"
+		if perNode {
+			list = "[" + strings.Join(parts, ", ") + "]"
+		}
+		fmt.Fprintf(&b, "fabric \"x\" {\n  facility = facility.f\n  kind = \"storage\"\n  transport = \"ethernet\"\n  topology = \"leaf_spine\"\n  switch_radix = 64\n  endpoints = %s\n}\n", list)
+		files := map[string][]byte{"main.fab.hcl": []byte(b.String())}
+		cfg, diags := schema.LoadSources(files)
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		allocs := func(on bool) float64 {
+			defer func(was bool) { referenceListShortcut = was }(referenceListShortcut)
+			referenceListShortcut = on
+			return testing.AllocsPerRun(3, func() {
+				if _, d := Evaluate(cfg, InputVars{}); d.HasErrors() {
+					t.Fatal(d)
+				}
+			})
+		}
+		fast, slow := allocs(true), allocs(false)
+		if fast > slow-2000 {
+			t.Errorf("per node %v: evaluating with the shortcut allocates %.0f times, without it %.0f: is it taken?", perNode, fast, slow)
+		}
 	}
 }

@@ -96,6 +96,9 @@ func (e *Evaluated) addResource(r resourceResult) {
 	if r.addrs != nil {
 		e.countAddrs[r.res.Addr] = r.addrs
 	}
+	if r.res.Count == nil && r.res.ForEach == nil && len(r.insts) == 1 && !r.diags.HasErrors() {
+		e.singles[r.res.Addr] = single{addr: cty.StringVal(r.insts[0].Address()), inst: r.insts[0]}
+	}
 	if r.diags.HasErrors() {
 		e.resValues[r.res.Addr] = cty.DynamicVal
 		e.resAddrs[r.res.Addr] = cty.DynamicVal
