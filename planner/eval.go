@@ -226,7 +226,8 @@ type expansion struct {
 func (e *Evaluated) expand(res *schema.Resource, sc *blockScope) ([]expansion, diag.Diagnostics) {
 	switch {
 	case res.Count != nil:
-		v, hd := res.Count.Value(sc.context(res.Count, false))
+		ctx, _ := sc.context(res.Count, false)
+		v, hd := res.Count.Value(ctx)
 		if hd.HasErrors() {
 			return nil, diag.Diagnostics{}.Append(hd)
 		}
@@ -244,7 +245,8 @@ func (e *Evaluated) expand(res *schema.Resource, sc *blockScope) ([]expansion, d
 		}
 		return out, nil
 	case res.ForEach != nil:
-		v, hd := res.ForEach.Value(sc.context(res.ForEach, false))
+		ctx, _ := sc.context(res.ForEach, false)
+		v, hd := res.ForEach.Value(ctx)
 		if hd.HasErrors() {
 			return nil, diag.Diagnostics{}.Append(hd)
 		}

@@ -12,19 +12,31 @@ import (
 // general evaluation.
 var referenceListShortcut = true
 
-// referenceList evaluates the commonest large reference arguments, a list of whole
-// counted resources such as endpoints = concat(hardware.rack1, hardware.rack2, ...)
-// and a list of resources of one instance each, endpoints = [hardware.n1, ...],
-// straight from the resources' instance addresses. The general way (an evaluation
-// context holding every named resource, go-cty's concat building a tuple type of
-// thousands of elements, then each element parsed back into an address) costs a
-// fabric with 4,096 endpoints milliseconds. The value is the one the general way
-// gives, with its elements as strings too (for Instance.Strings); anything else
-// (another kind, an index, a resource of the other sort or one that failed, any
-// other expression) reports false and goes the general way. The instances named are
-// returned too, in the same order, for schema.Instance.References.
+// referenceList evaluates the commonest reference arguments straight from the
+// evaluated instances' addresses:
+//   - a list of whole counted resources, endpoints = concat(hardware.rack1, ...);
+//   - a list of resources of one instance each, endpoints = [hardware.n1, ...];
+//   - one resource of one instance, facility = facility.main.
+//
+// The general way (an evaluation context holding every named resource, go-cty's
+// concat building a tuple type of thousands of elements, then each element parsed
+// back into an address) costs a fabric with 4,096 endpoints milliseconds, and each of
+// 100,000 blocks that names its facility a few microseconds. The value is the one the
+// general way gives, with a list's elements as strings too (for Instance.Strings);
+// anything else (another kind, an index, a resource of the other sort or one that
+// failed, any other expression) reports false and goes the general way. The instances
+// a list names are returned too, in the same order, for schema.Instance.References.
 func (e *Evaluated) referenceList(a *schema.Attr, expr hcl.Expression) (cty.Value, []string, []*schema.Instance, bool) {
-	if !referenceListShortcut || a.Ref == "" || !a.Type.Equals(cty.List(cty.String)) {
+	if !referenceListShortcut || a.Ref == "" {
+		return cty.NilVal, nil, nil, false
+	}
+	if a.Type == cty.String {
+		if s, ok := e.singleReference(a, expr); ok {
+			return s.addr, nil, nil, true
+		}
+		return cty.NilVal, nil, nil, false
+	}
+	if !a.Type.Equals(cty.List(cty.String)) {
 		return cty.NilVal, nil, nil, false
 	}
 	var parts []hcl.Expression
@@ -94,19 +106,26 @@ func (e *Evaluated) singleReferences(a *schema.Attr, x *hclsyntax.TupleConsExpr)
 	strs := make([]string, len(x.Exprs))
 	insts := make([]*schema.Instance, len(x.Exprs))
 	for i, el := range x.Exprs {
-		t, ok := el.(*hclsyntax.ScopeTraversalExpr)
-		if !ok || len(t.Traversal) != 2 || t.Traversal.RootName() != a.Ref {
-			return cty.NilVal, nil, nil, false
-		}
-		name, ok := t.Traversal[1].(hcl.TraverseAttr)
-		if !ok {
-			return cty.NilVal, nil, nil, false
-		}
-		s, ok := e.singles[addrs.Resource{Kind: a.Ref, Name: name.Name}]
+		s, ok := e.singleReference(a, el)
 		if !ok {
 			return cty.NilVal, nil, nil, false
 		}
 		out[i], strs[i], insts[i] = s.addr, s.inst.Address(), s.inst
 	}
 	return cty.ListVal(out), strs, insts, true
+}
+
+// singleReference returns the resource of one instance that expr names, when it is a
+// plain reference (hardware.n1) to one of a's kind.
+func (e *Evaluated) singleReference(a *schema.Attr, expr hcl.Expression) (single, bool) {
+	t, ok := expr.(*hclsyntax.ScopeTraversalExpr)
+	if !ok || len(t.Traversal) != 2 || t.Traversal.RootName() != a.Ref {
+		return single{}, false
+	}
+	name, ok := t.Traversal[1].(hcl.TraverseAttr)
+	if !ok {
+		return single{}, false
+	}
+	s, ok := e.singles[addrs.Resource{Kind: a.Ref, Name: name.Name}]
+	return s, ok
 }

@@ -45,6 +45,12 @@ var refListCases = map[string]string{
 	"singles attr":   `endpoints = [hardware.single.address]`,
 	"singles quoted": `endpoints = [hardware.single, "hardware.single2"]`,
 	"tuple empty":    `endpoints = []`,
+	"one single":     `endpoints = hardware.single`,
+	"facility":       `facility = facility.f`,
+	"facility index": `facility = facility.f[0]`,
+	"facility list":  `facility = [facility.f]`,
+	"facility kind":  `facility = hardware.single`,
+	"facility none":  `facility = facility.nowhere`,
 	"cluster only":   ``,
 	"sensitive":      ``,
 }
@@ -53,6 +59,7 @@ var refListCases = map[string]string{
 var refListValid = map[string]bool{
 	"concat": true, "bare": true, "tuple arg": true, "indexed": true, "values": true,
 	"splat": true, "other func": true, "expand": true, "cluster only": true, "sensitive": true,
+	"one single": true, "facility": true,
 	"singles": true, "singles comma": true, "singles index": true, "singles attr": true, "singles quoted": true,
 }
 
@@ -117,7 +124,12 @@ func TestReferenceListShortcut(t *testing.T) {
 			src += "hardware \"broken\" {\n  count = 2\n  facility = facility.f\n  device_type = \"no-such-device\"\n}\n"
 		}
 		if endpoints != "" {
-			src += fmt.Sprintf("fabric \"x\" {\n  facility = facility.f\n  kind = \"compute\"\n  transport = \"infiniband\"\n  topology = \"leaf_spine\"\n  switch_radix = 64\n  %s\n}\n", endpoints)
+			if strings.HasPrefix(endpoints, "facility") {
+				endpoints += "\n  endpoints = concat(hardware.a)"
+			} else {
+				endpoints = "facility = facility.f\n  " + endpoints
+			}
+			src += fmt.Sprintf("fabric \"x\" {\n  kind = \"compute\"\n  transport = \"infiniband\"\n  topology = \"leaf_spine\"\n  switch_radix = 64\n  %s\n}\n", endpoints)
 		}
 		inputs["case "+name] = map[string][]byte{"main.fab.hcl": []byte(src)}
 	}

@@ -37,6 +37,7 @@ func (e *Evaluated) evalResource(res *schema.Resource, r *refs) resourceResult {
 	if diags.HasErrors() {
 		return resourceResult{res: res, diags: diags}
 	}
+	sc.single = len(exps) == 1
 	insts := make([]*schema.Instance, len(exps))
 	instDiags := make([]diag.Diagnostics, len(exps))
 	uniform := true
@@ -125,6 +126,10 @@ type blockScope struct {
 	// per instance.
 	argsMu sync.RWMutex
 	args   map[hcl.Expression]argValue
+
+	// single is set for a block of one instance, which has no use for the caches
+	// above: a configuration with a block per node would make 100,000 of each.
+	single bool
 }
 
 type argValue struct {
@@ -150,7 +155,7 @@ func (b *blockScope) arg(expr hcl.Expression) (argValue, bool) {
 // keepArg remembers an argument's value for the block's other instances, unless it
 // depends on the instance.
 func (b *blockScope) keepArg(expr hcl.Expression, v argValue) {
-	if b.isPerInstance(expr) {
+	if b.single || b.isPerInstance(expr) {
 		return
 	}
 	b.argsMu.Lock()
@@ -161,7 +166,16 @@ func (b *blockScope) keepArg(expr hcl.Expression, v argValue) {
 	b.argsMu.Unlock()
 }
 
-func (b *blockScope) context(expr hcl.Expression, addresses bool) *hcl.EvalContext {
+// context returns the evaluation context of one of the block's expressions, and
+// whether the expression reads count or each.
+func (b *blockScope) context(expr hcl.Expression, addresses bool) (*hcl.EvalContext, bool) {
+	if b.single {
+		r, perInstance := b.refsOf(expr)
+		if addresses {
+			return b.e.addressScope(r), perInstance
+		}
+		return b.e.scope(r), perInstance
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	cache := b.obj
@@ -169,7 +183,7 @@ func (b *blockScope) context(expr hcl.Expression, addresses bool) *hcl.EvalConte
 		cache = b.addrs
 	}
 	if ctx, ok := cache[expr]; ok {
-		return ctx
+		return ctx, b.perInstance[expr]
 	}
 	r, perInstance := b.refsOf(expr)
 	if perInstance {
@@ -192,7 +206,7 @@ func (b *blockScope) context(expr hcl.Expression, addresses bool) *hcl.EvalConte
 		}
 		b.obj[expr] = ctx
 	}
-	return ctx
+	return ctx, perInstance
 }
 
 // refsOf returns what an expression of the block refers to, as buildGraph found it.
@@ -226,20 +240,27 @@ func (b *blockScope) exprRef(expr hcl.Expression) *exprRefs {
 // quoted reports, once per block, whether a reference argument was written as a quoted
 // address.
 func (b *blockScope) quoted(expr hcl.Expression) bool {
+	if b.single {
+		return b.isQuoted(expr)
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if q, ok := b.quotedRefs[expr]; ok {
 		return q
 	}
-	q := false
-	if x := b.exprRef(expr); x == nil || !x.hasVars { // a reference is never quoted
-		q = quotedAddress(expr)
-	}
+	q := b.isQuoted(expr)
 	if b.quotedRefs == nil {
 		b.quotedRefs = map[hcl.Expression]bool{}
 	}
 	b.quotedRefs[expr] = q
 	return q
+}
+
+func (b *blockScope) isQuoted(expr hcl.Expression) bool {
+	if x := b.exprRef(expr); x != nil && x.hasVars { // a reference is never quoted
+		return false
+	}
+	return quotedAddress(expr)
 }
 
 func (b *blockScope) isPerInstance(expr hcl.Expression) bool {
@@ -266,8 +287,8 @@ func (s *instanceScope) eval(expr hcl.Expression, addresses bool) (cty.Value, hc
 	if isLiteral(expr) {
 		return literalValue(expr)
 	}
-	ctx := s.block.context(expr, addresses)
-	if s.block.isPerInstance(expr) {
+	ctx, perInstance := s.block.context(expr, addresses)
+	if perInstance {
 		ctx = s.child(ctx)
 	}
 	return expr.Value(ctx)
