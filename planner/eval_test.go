@@ -264,3 +264,55 @@ func TestLiteralValueIsTheTemplates(t *testing.T) {
 		}
 	}
 }
+
+// TestResourceGraph checks each resource's dependencies: direct references (repeated
+// or not), references through local values, depends_on, and none.
+func TestResourceGraph(t *testing.T) {
+	ev := evalSource(t, `
+facility "f" {
+  it_power_kw = 100
+  design_pue  = 1.2
+}
+facility "g" {
+  it_power_kw = 100
+  design_pue  = 1.2
+}
+locals {
+  home  = facility.g
+  homes = [local.home, facility.f]
+}
+hardware "direct" {
+  facility    = facility.f
+  device_type = "cpu-server"
+  rack        = facility.f.name
+}
+hardware "via_local" {
+  facility    = local.homes[0]
+  device_type = "cpu-server"
+}
+hardware "after" {
+  facility    = facility.g
+  device_type = "cpu-server"
+  depends_on  = [hardware.direct]
+}
+fabric "net" {
+  facility     = facility.f
+  kind         = "storage"
+  transport    = "ethernet"
+  topology     = "leaf_spine"
+  switch_radix = 64
+  endpoints    = [hardware.via_local, hardware.direct, hardware.after]
+}
+`)
+	want := map[string][]string{
+		"facility.f":         nil,
+		"facility.g":         nil,
+		"hardware.direct":    {"facility.f"},
+		"hardware.via_local": {"facility.f", "facility.g"},
+		"hardware.after":     {"facility.g", "hardware.direct"},
+		"fabric.net":         {"facility.f", "hardware.after", "hardware.direct", "hardware.via_local"},
+	}
+	if d := cmp.Diff(want, ev.ResourceGraph()); d != "" {
+		t.Errorf("dependencies (-want +got):\n%s", d)
+	}
+}

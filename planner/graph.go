@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/fabrica-iac/fabrica/internal/hclsyntax"
 	"github.com/fabrica-iac/fabrica/planner/dag"
 	"github.com/fabrica-iac/fabrica/schema"
 	"github.com/fabrica-iac/fabrica/schema/addrs"
@@ -47,11 +48,8 @@ type exprRefs struct {
 func (r *refs) finish() {
 	slices.Sort(r.locals)
 	r.locals = slices.Compact(r.locals)
-	byName := func(a, b addrs.Resource) int {
-		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name))
-	}
-	if !slices.IsSortedFunc(r.resources, byName) { // a list of racks usually is
-		slices.SortFunc(r.resources, byName)
+	if !slices.IsSortedFunc(r.resources, byKindName) { // a list of racks usually is
+		slices.SortFunc(r.resources, byKindName)
 	}
 	r.resources = slices.Compact(r.resources)
 }
@@ -141,6 +139,7 @@ func collectResourceRefs(cfg *schema.Config, res *schema.Resource) (*refs, diag.
 	var diags diag.Diagnostics
 	scope := refScope{count: res.Count != nil, each: res.ForEach != nil}
 	all := &refs{}
+	var runs [][]addrs.Resource
 	for _, e := range append(res.Body.Expressions(), res.Count, res.ForEach) {
 		if e == nil {
 			continue
@@ -150,7 +149,7 @@ func collectResourceRefs(cfg *schema.Config, res *schema.Resource) (*refs, diag.
 			all.exprs = append(all.exprs, x)
 			continue // most arguments: nothing to walk
 		}
-		vars := e.Variables()
+		vars := variables(e)
 		x.refs = &refs{resources: make([]addrs.Resource, 0, len(vars))}
 		x.hasVars = len(vars) > 0
 		for _, t := range vars {
@@ -160,13 +159,44 @@ func collectResourceRefs(cfg *schema.Config, res *schema.Resource) (*refs, diag.
 			}
 			diags = diags.Append(x.refs.add(cfg, t, scope))
 		}
-		all.locals = append(all.locals, x.refs.locals...)
-		all.resources = append(all.resources, x.refs.resources...)
 		x.refs.finish()
+		all.locals = append(all.locals, x.refs.locals...)
+		if len(x.refs.resources) > 0 {
+			runs = append(runs, x.refs.resources)
+		}
 		all.exprs = append(all.exprs, x)
 	}
+	all.resources = concatSorted(runs)
 	all.finish()
 	return all, diags
+}
+
+// variables is expr.Variables(), without walking the commonest expression.
+func variables(expr hcl.Expression) []hcl.Traversal {
+	if t, ok := expr.(*hclsyntax.ScopeTraversalExpr); ok {
+		return []hcl.Traversal{t.Traversal}
+	}
+	return expr.Variables()
+}
+
+// concatSorted joins sorted lists of resources, in order when they do not overlap (a
+// block's facility, its 4,096 endpoints, its storage), so that finish need not sort
+// the whole again.
+func concatSorted(runs [][]addrs.Resource) []addrs.Resource {
+	slices.SortFunc(runs, func(a, b []addrs.Resource) int { return byKindName(a[0], b[0]) })
+	n := 0
+	for _, r := range runs {
+		n += len(r)
+	}
+	out := make([]addrs.Resource, 0, n)
+	for _, r := range runs {
+		out = append(out, r...)
+	}
+	return out
+}
+
+func byKindName(a, b addrs.Resource) int {
+	return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name))
 }
 
 // collectRefs finds what the expressions refer to, checking each reference.
@@ -334,14 +364,32 @@ func resourceDependencies(g *dag.Graph[node]) map[addrs.Resource][]string {
 			}
 		})
 	}
-	out := map[addrs.Resource][]string{}
+	out := make(map[addrs.Resource][]string, g.Len())
 	for _, n := range g.Vertices() {
 		if n.kind == "local" || n.kind == "output" {
 			continue
 		}
-		seen := map[string]bool{}
-		collect(n, seen)
-		out[addrs.Resource{Kind: n.kind, Name: n.name}] = sortedKeys(seen)
+		// Most blocks name resources only: their list is their edges, without a set.
+		var direct []string
+		viaLocals := false
+		g.EachDependency(n, func(d node) {
+			switch d.kind {
+			case "local":
+				viaLocals = true
+			case "output":
+			default:
+				direct = append(direct, addr[d])
+			}
+		})
+		if viaLocals {
+			seen := map[string]bool{}
+			collect(n, seen)
+			direct = sortedKeys(seen)
+		} else {
+			slices.Sort(direct)
+			direct = slices.Compact(direct)
+		}
+		out[addrs.Resource{Kind: n.kind, Name: n.name}] = direct
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package schema
 import (
 	"fmt"
 
+	"github.com/fabrica-iac/fabrica/internal/hclsyntax"
 	"github.com/fabrica-iac/fabrica/schema/addrs"
 	"github.com/fabrica-iac/fabrica/schema/diag"
 	"github.com/hashicorp/hcl/v2"
@@ -355,7 +356,7 @@ func (r *Resource) decodeLifecycle(b *hcl.Block) diag.Diagnostics {
 // decodeBody decodes a body against spec, recursing into nested blocks. The returned
 // hcl.BodyContent also holds the meta-arguments for the caller.
 func decodeBody(body hcl.Body, spec *BlockSpec) (*BodyContent, *hcl.BodyContent, diag.Diagnostics) {
-	content, hd := body.Content(spec.hcl)
+	content, hd := bodyContent(body, spec.hcl)
 	diags := diag.Diagnostics{}.Append(hd)
 	out := &BodyContent{Spec: spec, Attrs: content.Attributes, Blocks: map[string]*NestedBlock{}, MissingItemRange: body.MissingItemRange()}
 	for _, b := range content.Blocks {
@@ -388,4 +389,12 @@ func ignoreChangesHint(spec *KindSpec, kind string, e hcl.Expression, name strin
 		return fmt.Sprintf("A %s has no argument named %q. Did you mean %s?", kind, name, s)
 	}
 	return fmt.Sprintf("A %s has no argument named %q; ignore_changes takes names of its arguments, such as [%s].", kind, name, spec.Attrs[0].Name)
+}
+
+// bodyContent is body.Content, by the quicker way for a native syntax body.
+func bodyContent(body hcl.Body, schema *hcl.BodySchema) (*hcl.BodyContent, hcl.Diagnostics) {
+	if b, ok := body.(*hclsyntax.Body); ok {
+		return b.QuickContent(schema)
+	}
+	return body.Content(schema)
 }

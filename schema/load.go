@@ -268,7 +268,7 @@ var fileSchema = func() *hcl.BodySchema {
 }()
 
 func (c *Config) addFile(f *hcl.File) diag.Diagnostics {
-	content, hd := f.Body.Content(fileSchema)
+	content, hd := bodyContent(f.Body, fileSchema)
 	diags := diag.Diagnostics{}.Append(hd)
 	for _, b := range content.Blocks {
 		if len(b.Labels) > 0 && !hclIdentifier(b.Labels[0]) {
