@@ -91,12 +91,12 @@ func buildGraph(cfg *schema.Config) (*dag.Graph[node], map[node]*refs, diag.Diag
 	all := make(map[node]*refs, g.Len())
 	add := func(n node, r *refs, d diag.Diagnostics) {
 		diags = diags.Append(d)
-		g.Add(n)
+		from := g.Index(n)
 		for _, l := range r.locals {
-			g.Connect(n, node{"local", l})
+			g.ConnectIndex(from, g.Index(node{"local", l}))
 		}
 		for _, res := range r.resources {
-			g.Connect(n, node{res.Kind, res.Name})
+			g.ConnectIndex(from, g.Index(node{res.Kind, res.Name}))
 		}
 		all[n] = r
 	}

@@ -19,14 +19,23 @@ func New[V comparable](n int) *Graph[V] {
 }
 
 // Add adds a vertex (a no-op when present).
-func (g *Graph[V]) Add(v V) {
-	if _, ok := g.index[v]; ok {
-		return
+func (g *Graph[V]) Add(v V) { g.Index(v) }
+
+// Index returns a vertex's position in insertion order, adding it when missing: with
+// ConnectIndex, a vertex of thousands of edges is looked up once, not once per edge.
+func (g *Graph[V]) Index(v V) int {
+	if i, ok := g.index[v]; ok {
+		return i
 	}
-	g.index[v] = len(g.vertices)
+	i := len(g.vertices)
+	g.index[v] = i
 	g.vertices = append(g.vertices, v)
 	g.deps = append(g.deps, nil)
+	return i
 }
+
+// ConnectIndex is Connect for vertices given by Index.
+func (g *Graph[V]) ConnectIndex(from, to int) { g.deps[from] = append(g.deps[from], to) }
 
 // Has reports whether v is a vertex.
 func (g *Graph[V]) Has(v V) bool { _, ok := g.index[v]; return ok }
@@ -38,10 +47,8 @@ func (g *Graph[V]) Len() int { return len(g.vertices) }
 // pair twice is harmless (the order and the walk count it consistently), so callers
 // with thousands of edges per vertex need not pay for a duplicate check.
 func (g *Graph[V]) Connect(from, to V) {
-	g.Add(from)
-	g.Add(to)
-	f, t := g.index[from], g.index[to]
-	g.deps[f] = append(g.deps[f], t)
+	f, t := g.Index(from), g.Index(to)
+	g.ConnectIndex(f, t)
 }
 
 // EachDependency calls fn with each direct dependency of v, as many times as the edge

@@ -62,3 +62,21 @@ func TestEachDependency(t *testing.T) {
 		t.Errorf("DependenciesOf(a) = %v, want [b c]", got)
 	}
 }
+
+func TestIndexAndConnectIndex(t *testing.T) {
+	g := New[string](3)
+	a := g.Index("a")
+	if again := g.Index("a"); again != a || g.Len() != 1 {
+		t.Fatalf("Index(a) twice gave %d and %d, %d vertices", a, again, g.Len())
+	}
+	b, c := g.Index("b"), g.Index("c")
+	g.ConnectIndex(c, b)
+	g.ConnectIndex(b, a)
+	order, cyc := g.Order()
+	if cyc != nil || !slices.Equal(order, []string{"a", "b", "c"}) {
+		t.Errorf("order %v, cycle %v; want [a b c]", order, cyc)
+	}
+	if got := g.DependenciesOf("c"); !slices.Equal(got, []string{"b"}) {
+		t.Errorf("DependenciesOf(c) = %v, want [b]", got)
+	}
+}
