@@ -44,3 +44,5 @@ echo "== fuzz (the forked lexer against upstream's, 10s)"
 $GO test -run='^$' -fuzz=FuzzLexMatchesUpstream -fuzztime=10s -fuzzminimizetime=1x ./internal/hclsyntax/
 echo "== fuzz (the forked parser against upstream's, 10s)"
 $GO test -run='^$' -fuzz=FuzzParseMatchesUpstream -fuzztime=10s -fuzzminimizetime=1x ./internal/hclsyntax/
+echo "== fuzz (the quick parser against upstream's, 10s)"
+$GO test -run='^$' -fuzz=FuzzQuickParseMatchesUpstream -fuzztime=10s -fuzzminimizetime=1x ./internal/hclsyntax/
