@@ -8,9 +8,10 @@ import (
 	"github.com/zclconf/go-cty/cty"
 )
 
-// referenceListShortcut is off only in the test that compares the shortcut with the
-// general evaluation.
-var referenceListShortcut = true
+// evalShortcuts is off only in the test that compares the shortcuts (referenceList,
+// and blocks of one instance evaluated without the per-block caches) with the general
+// evaluation.
+var evalShortcuts = true
 
 // referenceList evaluates the commonest reference arguments straight from the
 // evaluated instances' addresses:
@@ -27,7 +28,7 @@ var referenceListShortcut = true
 // failed, any other expression) reports false and goes the general way. The instances
 // a list names are returned too, in the same order, for schema.Instance.References.
 func (e *Evaluated) referenceList(a *schema.Attr, expr hcl.Expression) (cty.Value, []string, []*schema.Instance, bool) {
-	if !referenceListShortcut || a.Ref == "" {
+	if !evalShortcuts || a.Ref == "" {
 		return cty.NilVal, nil, nil, false
 	}
 	if a.Type == cty.String {

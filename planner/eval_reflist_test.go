@@ -209,8 +209,8 @@ func TestReferenceListShortcut(t *testing.T) {
 
 func evaluateWithShortcut(t *testing.T, files map[string][]byte, on bool) (*Evaluated, string) {
 	t.Helper()
-	defer func(was bool) { referenceListShortcut = was }(referenceListShortcut)
-	referenceListShortcut = on
+	defer func(was bool) { evalShortcuts = was }(evalShortcuts)
+	evalShortcuts = on
 	cfg, diags := schema.LoadSources(files)
 	if diags.HasErrors() {
 		return nil, fmt.Sprint(diags)
@@ -253,8 +253,8 @@ func TestReferenceListShortcutIsTaken(t *testing.T) {
 			t.Fatal(diags)
 		}
 		allocs := func(on bool) float64 {
-			defer func(was bool) { referenceListShortcut = was }(referenceListShortcut)
-			referenceListShortcut = on
+			defer func(was bool) { evalShortcuts = was }(evalShortcuts)
+			evalShortcuts = on
 			return testing.AllocsPerRun(3, func() {
 				if _, d := Evaluate(cfg, InputVars{}); d.HasErrors() {
 					t.Fatal(d)

@@ -37,7 +37,7 @@ func (e *Evaluated) evalResource(res *schema.Resource, r *refs) resourceResult {
 	if diags.HasErrors() {
 		return resourceResult{res: res, diags: diags}
 	}
-	sc.single = len(exps) == 1
+	sc.single = evalShortcuts && len(exps) == 1
 	insts := make([]*schema.Instance, len(exps))
 	instDiags := make([]diag.Diagnostics, len(exps))
 	uniform := true

@@ -181,7 +181,7 @@ func variables(expr hcl.Expression) []hcl.Traversal {
 
 // concatSorted joins sorted lists of resources, in order when they do not overlap (a
 // block's facility, its 4,096 endpoints, its storage), so that finish need not sort
-// the whole again.
+// the whole again; lists that overlap are sorted again by finish.
 func concatSorted(runs [][]addrs.Resource) []addrs.Resource {
 	slices.SortFunc(runs, func(a, b []addrs.Resource) int { return byKindName(a[0], b[0]) })
 	n := 0

@@ -26,8 +26,9 @@ import (
 //
 // Everything else (operators, namespaced functions, expanded arguments, indexes, splats, templates, heredocs,
 // objects, single-line blocks, `/* */` comments, syntax errors) ends the attempt, so
-// that the full parser gives the tree and every diagnostic. An attempt costs a tenth
-// of the full parse and gives up at the first byte it does not know.
+// that the full parser gives the tree and every diagnostic. An attempt gives up at the
+// first byte it does not know, having allocated in proportion to the source
+// (slabFor).
 //
 // Lexing and parsing build about twenty times the source in tokens and nodes; this
 // makes no tokens, takes the nodes from slabs and shares the strings and values that
@@ -37,6 +38,7 @@ func quickParseConfig(src []byte, filename string) (*Body, bool) {
 		src:      src,
 		filename: filename,
 		line:     1,
+		slab:     slabFor(src),
 		names:    map[string]string{},
 		strs:     map[string]cty.Value{},
 		nums:     map[string]cty.Value{},
@@ -50,6 +52,7 @@ type quickParser struct {
 	i        int // the next byte
 	line     int
 	lineAt   int // where the current line starts
+	slab     int // see slabFor
 
 	names map[string]string    // identifiers
 	strs  map[string]cty.Value // string literals' values, by content
@@ -74,10 +77,12 @@ type quickParser struct {
 	ranges []hcl.Range
 }
 
-// slab is how many nodes of a kind are allocated at once.
-const slab = 256
+// slabFor is how many nodes of a kind are allocated at once for a source: up to 256,
+// fewer for a small source, so that an attempt on a small file that ends outside the
+// subset costs little, and a node kept alive keeps few others.
+func slabFor(src []byte) int { return min(256, max(1, len(src)/256)) }
 
-func take[T any](s *[]T) *T {
+func take[T any](s *[]T, slab int) *T {
 	if len(*s) == 0 {
 		*s = make([]T, slab)
 	}
@@ -87,7 +92,7 @@ func take[T any](s *[]T) *T {
 }
 
 // takeN returns n elements whose slice cannot grow into its neighbours'.
-func takeN[T any](s *[]T, n int) []T {
+func takeN[T any](s *[]T, n, slab int) []T {
 	if n > slab/8 {
 		return make([]T, n)
 	}
@@ -285,7 +290,7 @@ func (q *quickParser) body(open *hcl.Range) (*Body, bool) {
 	}
 	clear(q.items[mark:])
 	q.items = q.items[:mark]
-	b := take(&q.bodies)
+	b := take(&q.bodies, q.slab)
 	*b = Body{
 		Attributes: attrs,
 		Blocks:     blocks,
@@ -311,7 +316,7 @@ func (q *quickParser) item(blocks *Blocks) bool {
 		if !ok {
 			return false
 		}
-		a := take(&q.attrs)
+		a := take(&q.attrs, q.slab)
 		*a = Attribute{
 			Name:        name,
 			Expr:        expr,
@@ -364,7 +369,7 @@ func (q *quickParser) block(typ string, typeRange hcl.Range) (*Block, bool) {
 		at := q.pos()
 		q.i++
 		close := q.rangeFrom(at)
-		body = take(&q.bodies)
+		body = take(&q.bodies, q.slab)
 		*body = Body{
 			Attributes: Attributes{},
 			Blocks:     Blocks{},
@@ -379,13 +384,14 @@ func (q *quickParser) block(typ string, typeRange hcl.Range) (*Block, bool) {
 			return nil, false
 		}
 	}
+	// The closing brace, one byte, ends where the body's end range sits.
 	closeRange := hcl.Range{Filename: q.filename, Start: body.EndRange.Start, End: body.EndRange.End}
 	closeRange.Start.Column--
 	closeRange.Start.Byte--
 	if !q.endOfLine() {
 		return nil, false
 	}
-	b := take(&q.blocks)
+	b := take(&q.blocks, q.slab)
 	*b = Block{
 		Type:            typ,
 		Body:            body,
@@ -394,9 +400,9 @@ func (q *quickParser) block(typ string, typeRange hcl.Range) (*Block, bool) {
 		CloseBraceRange: closeRange,
 	}
 	if n > 0 {
-		b.Labels = takeN(&q.labels, n)
+		b.Labels = takeN(&q.labels, n, q.slab)
 		copy(b.Labels, labels[:n])
-		b.LabelRanges = takeN(&q.ranges, n)
+		b.LabelRanges = takeN(&q.ranges, n, q.slab)
 		copy(b.LabelRanges, labelRanges[:n])
 	}
 	return b, true
@@ -475,7 +481,7 @@ func (q *quickParser) number() (Expression, bool) {
 		}
 		q.nums[string(text)] = v
 	}
-	lit := take(&q.lits)
+	lit := take(&q.lits, q.slab)
 	*lit = LiteralValueExpr{Val: v, SrcRange: q.rangeFrom(start)}
 	return lit, true
 }
@@ -492,7 +498,7 @@ func (q *quickParser) template() (Expression, bool) {
 	if !ok {
 		return nil, false
 	}
-	t := take(&q.tmpls)
+	t := take(&q.tmpls, q.slab)
 	*t = TemplateExpr{SrcRange: q.rangeFrom(start)}
 	if s == "" {
 		// The template parser's part for no characters sits after the closing quote.
@@ -503,9 +509,9 @@ func (q *quickParser) template() (Expression, bool) {
 		v = cty.StringVal(s)
 		q.strs[s] = v
 	}
-	lit := take(&q.lits)
+	lit := take(&q.lits, q.slab)
 	*lit = LiteralValueExpr{Val: v, SrcRange: inside}
-	t.Parts = takeN(&q.exprs, 1)
+	t.Parts = takeN(&q.exprs, 1, q.slab)
 	t.Parts[0] = lit
 	return t, true
 }
@@ -518,7 +524,7 @@ func (q *quickParser) tuple() (Expression, bool) {
 	if !ok {
 		return nil, false
 	}
-	t := take(&q.tuples)
+	t := take(&q.tuples, q.slab)
 	*t = TupleConsExpr{
 		Exprs:     elems,
 		SrcRange:  hcl.RangeBetween(open, close),
@@ -536,7 +542,7 @@ func (q *quickParser) call(name string, nameRange hcl.Range) (Expression, bool) 
 	if !ok {
 		return nil, false
 	}
-	f := take(&q.calls)
+	f := take(&q.calls, q.slab)
 	*f = FunctionCallExpr{
 		Name:            name,
 		Args:            args,
@@ -583,7 +589,7 @@ func (q *quickParser) list(closer byte) ([]Expression, hcl.Range, bool) {
 	close := q.rangeFrom(closeAt)
 	var items []Expression
 	if n := len(q.elems) - mark; n > 0 {
-		items = takeN(&q.exprs, n)
+		items = takeN(&q.exprs, n, q.slab)
 		copy(items, q.elems[mark:])
 		clear(q.elems[mark:])
 		q.elems = q.elems[:mark]
@@ -610,7 +616,7 @@ func (q *quickParser) traversal() (Expression, bool) {
 		keyword = cty.NullVal(cty.DynamicPseudoType)
 	}
 	if keyword != cty.NilVal {
-		lit := take(&q.lits)
+		lit := take(&q.lits, q.slab)
 		*lit = LiteralValueExpr{Val: keyword, SrcRange: rootRange}
 		return lit, true
 	}
@@ -622,7 +628,7 @@ func (q *quickParser) traversal() (Expression, bool) {
 		for j += 2; j < len(q.src) && isIdentByte(q.src[j]); j++ {
 		}
 	}
-	steps := takeN(&q.steps, n)
+	steps := takeN(&q.steps, n, q.slab)
 	steps[0] = hcl.TraverseRoot{Name: name, SrcRange: rootRange}
 	end := rootRange.End
 	for k := 1; k < n; k++ {
@@ -632,7 +638,7 @@ func (q *quickParser) traversal() (Expression, bool) {
 		steps[k] = hcl.TraverseAttr{Name: attr, SrcRange: hcl.Range{Filename: q.filename, Start: dot, End: attrRange.End}}
 		end = attrRange.End
 	}
-	t := take(&q.travs)
+	t := take(&q.travs, q.slab)
 	*t = ScopeTraversalExpr{
 		Traversal: steps,
 		SrcRange:  hcl.Range{Filename: q.filename, Start: rootRange.Start, End: end},

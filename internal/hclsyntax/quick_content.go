@@ -6,8 +6,9 @@ package hclsyntax
 
 import "github.com/hashicorp/hcl/v2"
 
-// QuickContent returns what Content returns for a body fresh from the parser that
-// holds every required argument, no argument or block the schema does not name, and
+// QuickContent returns what Content returns for a body fresh from the parser (one
+// with no arguments or blocks hidden by PartialContent) that holds every required
+// argument, no argument or block the schema does not name, and
 // blocks with the labels the schema gives them; any other body goes to Content, for
 // its diagnostics. A configuration with a block per node decodes 100,000 bodies: the
 // four maps, the remaining body and one allocation per argument that Content makes
@@ -19,6 +20,14 @@ func (b *Body) QuickContent(schema *hcl.BodySchema) (*hcl.BodyContent, hcl.Diagn
 	attrs := make(hcl.Attributes, len(b.Attributes))
 	slab := make([]hcl.Attribute, len(b.Attributes))
 	for _, attrS := range schema.Attributes {
+		if _, again := attrs[attrS.Name]; again {
+			// Content hides an argument once taken, so a name the schema repeats is
+			// missing the second time: an error when required.
+			if attrS.Required {
+				return b.Content(schema)
+			}
+			continue
+		}
 		attr, ok := b.Attributes[attrS.Name]
 		if !ok {
 			if attrS.Required {

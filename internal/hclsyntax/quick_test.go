@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -204,6 +205,37 @@ func (g *subsetWriter) expr(depth int) {
 		for range g.r.IntN(3) {
 			g.b.WriteString("." + g.ident())
 		}
+	}
+}
+
+// TestQuickParseDeclinesCheaply checks that a failed attempt adds little to the full
+// parse of a configuration outside the subset: the repository's examples are.
+func TestQuickParseDeclinesCheaply(t *testing.T) {
+	inputs := map[string][]byte{}
+	addConfigurations(t, inputs)
+	bytesOf := func(f func()) uint64 {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for range 10 {
+			f()
+		}
+		runtime.ReadMemStats(&after)
+		return after.TotalAlloc - before.TotalAlloc
+	}
+	declined := 0
+	for name, src := range inputs {
+		if _, ok := quickParseConfig(src, name); ok {
+			continue
+		}
+		declined++
+		full := bytesOf(func() { ParseConfig(src, name, hcl.Pos{Line: 2, Column: 1}) })
+		both := bytesOf(func() { ParseConfig(src, name, hcl.InitialPos) })
+		if both > full*3/2 {
+			t.Errorf("%s: an attempt and the full parse allocate %d bytes, the full parse alone %d", name, both, full)
+		}
+	}
+	if declined < 5 {
+		t.Fatalf("only %d configurations are outside the subset", declined)
 	}
 }
 
