@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -314,5 +315,42 @@ fabric "net" {
 	}
 	if d := cmp.Diff(want, ev.ResourceGraph()); d != "" {
 		t.Errorf("dependencies (-want +got):\n%s", d)
+	}
+}
+
+// TestVariablesIsTheWalks checks the shortcut of variables against the walk of
+// Expression.Variables, on every argument of the examples and fixtures and on lists
+// the shortcut takes or leaves.
+func TestVariablesIsTheWalks(t *testing.T) {
+	var exprs []hcl.Expression
+	for _, src := range []string{"a = [x.y, z]", "a = [x.y, z[0]]", "a = []", "a = [x, [y]]", "a = [for v in w : v]", "a = x.y"} {
+		e, d := hclsyntax.ParseExpression([]byte(src[4:]), "e", hcl.InitialPos)
+		if d.HasErrors() {
+			t.Fatal(d)
+		}
+		exprs = append(exprs, e)
+	}
+	paths, _ := filepath.Glob("../examples/*/*.fab.hcl")
+	fixtures, _ := filepath.Glob("testdata/invalid/*.fab.hcl")
+	for _, p := range append(paths, fixtures...) {
+		src, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, _ := hclsyntax.ParseConfig(src, p, hcl.InitialPos)
+		hclsyntax.VisitAll(f.Body.(*hclsyntax.Body), func(n hclsyntax.Node) hcl.Diagnostics {
+			if a, ok := n.(*hclsyntax.Attribute); ok {
+				exprs = append(exprs, a.Expr)
+			}
+			return nil
+		})
+	}
+	if len(exprs) < 100 {
+		t.Fatalf("only %d expressions", len(exprs))
+	}
+	for _, e := range exprs {
+		if want, got := e.Variables(), variables(e); !reflect.DeepEqual(want, got) {
+			t.Errorf("%s: variables gives %#v, Variables %#v", e.Range(), got, want)
+		}
 	}
 }

@@ -171,10 +171,24 @@ func collectResourceRefs(cfg *schema.Config, res *schema.Resource) (*refs, diag.
 	return all, diags
 }
 
-// variables is expr.Variables(), without walking the commonest expression.
+// variables is expr.Variables(), without walking the commonest expressions: a
+// reference, and a list of references (a fabric's endpoints).
 func variables(expr hcl.Expression) []hcl.Traversal {
-	if t, ok := expr.(*hclsyntax.ScopeTraversalExpr); ok {
-		return []hcl.Traversal{t.Traversal}
+	switch x := expr.(type) {
+	case *hclsyntax.ScopeTraversalExpr:
+		return []hcl.Traversal{x.Traversal}
+	case *hclsyntax.TupleConsExpr:
+		out := make([]hcl.Traversal, len(x.Exprs))
+		for i, el := range x.Exprs {
+			t, ok := el.(*hclsyntax.ScopeTraversalExpr)
+			if !ok {
+				return expr.Variables()
+			}
+			out[i] = t.Traversal
+		}
+		if len(out) > 0 {
+			return out
+		}
 	}
 	return expr.Variables()
 }
