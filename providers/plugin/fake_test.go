@@ -128,6 +128,7 @@ func (f *fakeProvider) Apply(ctx context.Context, changes <-chan providers.Chang
 			return errors.New("backend unreachable")
 		case "crash":
 			go func() { panic("fake provider crashed") }()
+			select {} // never finish the apply first: the process dies with the panic
 		}
 		wg.Add(1)
 		go func() {
