@@ -112,6 +112,14 @@ func (q *quickParser) rangeFrom(start hcl.Pos) hcl.Range {
 	return hcl.Range{Filename: q.filename, Start: start, End: q.pos()}
 }
 
+// symbol eats the one-byte token here (an equals sign, a bracket or a brace) and
+// returns its range.
+func (q *quickParser) symbol() hcl.Range {
+	start := q.pos()
+	q.i++
+	return q.rangeFrom(start)
+}
+
 func (q *quickParser) at(c byte) bool { return q.i < len(q.src) && q.src[q.i] == c }
 
 func (q *quickParser) atEOF() bool { return q.i >= len(q.src) }
@@ -260,9 +268,7 @@ func (q *quickParser) body(open *hcl.Range) (*Body, bool) {
 			if open == nil {
 				return nil, false
 			}
-			at := q.pos()
-			q.i++
-			end = q.rangeFrom(at)
+			end = q.symbol()
 		case q.atComment():
 			if !q.comment() {
 				return nil, false
@@ -308,9 +314,7 @@ func (q *quickParser) item(blocks *Blocks) bool {
 		if q.i+1 < len(q.src) && (q.src[q.i+1] == '=' || q.src[q.i+1] == '>') {
 			return false
 		}
-		eq := q.pos()
-		q.i++
-		eqRange := q.rangeFrom(eq)
+		eqRange := q.symbol()
 		q.spaces()
 		expr, ok := q.expr()
 		if !ok {
@@ -359,16 +363,12 @@ func (q *quickParser) block(typ string, typeRange hcl.Range) (*Block, bool) {
 		n++
 		q.spaces()
 	}
-	openAt := q.pos()
-	q.i++
-	open := q.rangeFrom(openAt)
+	open := q.symbol()
 	q.spaces()
 	var body *Body
 	var ok bool
 	if q.at('}') {
-		at := q.pos()
-		q.i++
-		close := q.rangeFrom(at)
+		close := q.symbol()
 		body = take(&q.bodies, q.slab)
 		*body = Body{
 			Attributes: Attributes{},
@@ -517,9 +517,7 @@ func (q *quickParser) template() (Expression, bool) {
 }
 
 func (q *quickParser) tuple() (Expression, bool) {
-	openAt := q.pos()
-	q.i++
-	open := q.rangeFrom(openAt)
+	open := q.symbol()
 	elems, close, ok := q.list(']')
 	if !ok {
 		return nil, false
@@ -535,9 +533,7 @@ func (q *quickParser) tuple() (Expression, bool) {
 
 // call parses a function call's parentheses and arguments, after its name.
 func (q *quickParser) call(name string, nameRange hcl.Range) (Expression, bool) {
-	openAt := q.pos()
-	q.i++
-	open := q.rangeFrom(openAt)
+	open := q.symbol()
 	args, close, ok := q.list(')')
 	if !ok {
 		return nil, false
@@ -584,9 +580,7 @@ func (q *quickParser) list(closer byte) ([]Expression, hcl.Range, bool) {
 		}
 		q.i++
 	}
-	closeAt := q.pos()
-	q.i++
-	close := q.rangeFrom(closeAt)
+	close := q.symbol()
 	var items []Expression
 	if n := len(q.elems) - mark; n > 0 {
 		items = takeN(&q.exprs, n, q.slab)
