@@ -106,12 +106,13 @@ func runApply(ctx context.Context, streams *views.Streams, g *globals, f *applyF
 		}
 	} else {
 		var d = diags
+		policy := loadPolicies(ctx, p)
 		pl, d = planner.Plan(ctx, p.ev, base, p.provs, f.options())
 		diags = diags.Append(d)
 		if diags.HasErrors() {
 			return reportDiags(streams, p, diags, false)
 		}
-		rep, d := checkPlan(ctx, p, pl, nil)
+		rep, d := checkPlan(ctx, policy, pl, nil)
 		diags = diags.Append(d)
 		if diags.HasErrors() {
 			return reportDiags(streams, p, diags, false)

@@ -131,6 +131,7 @@ func runPlan(ctx context.Context, streams *views.Streams, g *globals, f *planFla
 		return reportDiags(streams, p, diags.Append(stateError(err)), f.format == "json")
 	}
 	p.phase("load state")
+	policy := loadPolicies(ctx, p)
 	pl, d := planner.Plan(ctx, p.ev, prior, p.provs, f.options())
 	diags = diags.Append(d)
 	p.phase("plan")
@@ -162,7 +163,7 @@ func runPlan(ctx context.Context, streams *views.Streams, g *globals, f *planFla
 			text <- &b
 		}()
 	}
-	rep, d := checkPlan(ctx, p, pl, startFile)
+	rep, d := checkPlan(ctx, policy, pl, startFile)
 	diags = diags.Append(d)
 	pl.Diagnostics = planDiagnostics(diags)
 	p.phase("policy check")

@@ -105,16 +105,39 @@ func decodeSetting(ev *planner.Evaluated, expr hcl.Expression, into any, hint st
 	return nil
 }
 
+// policyLoader is the policy engine being loaded beside other work. policies.Load
+// needs only the settings, not the plan, and takes 40 ms alone but 0.1–0.14 s in a
+// plan of 100,000 instances, beside the collections of a large heap: started before
+// the plan is made, it is ready when the plan is.
+type policyLoader struct {
+	done   chan struct{}
+	engine *policies.Engine
+	diags  diag.Diagnostics
+}
+
+// loadPolicies starts loading the policies of p's settings (which must be evaluated).
+func loadPolicies(ctx context.Context, p *project) *policyLoader {
+	l := &policyLoader{done: make(chan struct{})}
+	opts, diags := policyOptions(p)
+	if diags.HasErrors() {
+		l.diags = diags
+		close(l.done)
+		return l
+	}
+	go func() {
+		defer close(l.done)
+		engine, d := policies.Load(ctx, opts)
+		l.engine, l.diags = engine, diags.Append(d)
+	}()
+	return l
+}
+
 // checkPlan runs the policies over a plan and records the findings in it. started,
 // when not nil, is called once the policies are loaded, before they run: plan starts
 // writing its plan file there.
-func checkPlan(ctx context.Context, p *project, pl *plans.Plan, started func()) (*policies.Report, diag.Diagnostics) {
-	opts, diags := policyOptions(p)
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	engine, d := policies.Load(ctx, opts)
-	diags = diags.Append(d)
+func checkPlan(ctx context.Context, policy *policyLoader, pl *plans.Plan, started func()) (*policies.Report, diag.Diagnostics) {
+	<-policy.done
+	engine, diags := policy.engine, policy.diags
 	if diags.HasErrors() {
 		return nil, diags
 	}

@@ -71,6 +71,7 @@ func runPolicyCheck(ctx context.Context, streams *views.Streams, g *globals, o *
 	if diags.HasErrors() {
 		return reportDiags(streams, p, diags, false)
 	}
+	policy := loadPolicies(ctx, p) // beside the plan, if one is made
 	pl := saved
 	if pl == nil {
 		prior, err := p.backend.Load(ctx)
@@ -84,7 +85,7 @@ func runPolicyCheck(ctx context.Context, streams *views.Streams, g *globals, o *
 			return reportDiags(streams, p, diags, false)
 		}
 	}
-	rep, d := checkPlan(ctx, p, pl, nil)
+	rep, d := checkPlan(ctx, policy, pl, nil)
 	diags = diags.Append(d)
 	views.Diagnostics(streams.Err, diags, p.sources(), streams.Color)
 	if diags.HasErrors() {
