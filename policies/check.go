@@ -235,8 +235,7 @@ func (e *Engine) isolate(ctx context.Context, input ast.Value, at rego.EvalOptio
 		return ctx.Err()
 	}
 	for _, r := range e.rules {
-		pq, err := rego.New(rego.Compiler(e.compiler), rego.Store(e.store), rego.StrictBuiltinErrors(true),
-			rego.Query(e.refs[r.ID].String())).PrepareForEval(ctx)
+		pq, err := rego.New(e.regoOptions(rego.Query(e.refs[r.ID].String()))...).PrepareForEval(ctx)
 		if err == nil {
 			_, err = pq.Eval(ctx, rego.EvalParsedInput(input), at)
 		}

@@ -59,6 +59,13 @@ type Engine struct {
 	waivers  []Waiver
 	now      func() time.Time
 	baseDir  string
+	// functions implement the intrinsics the compiled modules call (useIntrinsics).
+	functions []func(*rego.Rego)
+}
+
+// regoOptions are the options of a query of the compiled policies.
+func (e *Engine) regoOptions(query func(*rego.Rego)) []func(*rego.Rego) {
+	return append([]func(*rego.Rego){rego.Compiler(e.compiler), rego.Store(e.store), rego.StrictBuiltinErrors(true), query}, e.functions...)
 }
 
 // enginePackage is the generated module that gathers every rule's result in one
@@ -194,6 +201,10 @@ func (e *Engine) compile(ctx context.Context, modules map[string]*ast.Module) di
 	all := maps.Clone(modules)
 	all["engine.rego"] = gm
 	e.compiler = ast.NewCompiler().WithUnsafeBuiltins(unsafeBuiltins)
+	if useIntrinsics(all) {
+		e.compiler.WithBuiltins(map[string]*ast.Builtin{notKindBuiltin.Name: {Name: notKindBuiltin.Name, Decl: notKindBuiltin.Decl}})
+		e.functions = append(e.functions, rego.Function2(notKindBuiltin, notKind))
+	}
 	if e.compiler.Compile(all); e.compiler.Failed() {
 		return diags.Append(regoDiags(e.compiler.Errors))
 	}
@@ -222,8 +233,7 @@ func (e *Engine) compile(ctx context.Context, modules map[string]*ast.Module) di
 	}
 	data, _ := json.Marshal(map[string]any{"params": e.params})
 	e.store = inmem.NewFromReaderWithOpts(bytes.NewReader(data), inmem.OptRoundTripOnWrite(false))
-	pq, err := rego.New(rego.Compiler(e.compiler), rego.Store(e.store), rego.StrictBuiltinErrors(true),
-		rego.Query("data."+enginePackage+".results")).PrepareForEval(ctx)
+	pq, err := rego.New(e.regoOptions(rego.Query("data." + enginePackage + ".results"))...).PrepareForEval(ctx)
 	if err != nil {
 		return diags.Append(fmt.Errorf("preparing the policy query: %w", err))
 	}
