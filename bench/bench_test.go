@@ -79,7 +79,7 @@ func benchValidate(b *testing.B, o Options) {
 		t1 := time.Now()
 		if !diags.HasErrors() {
 			var ev *planner.Evaluated
-			ev, diags = planner.Evaluate(cfg, planner.InputVars{})
+			ev, diags = planner.EvaluateForValidation(cfg, planner.InputVars{}) // as validate does
 			if ev != nil {
 				instances = len(ev.Instances)
 			}

@@ -35,12 +35,13 @@ var facilityAggregates = map[string]bool{
 // DesiredInstances encodes every evaluated instance, in the evaluation's order.
 func (e *Evaluated) DesiredInstances() []*Desired {
 	out := make([]*Desired, len(e.Instances))
+	deps := e.dependencyLists()
 	parallelChunks(len(e.Instances), func(lo, hi int) {
 		var prev *Desired
 		for i := lo; i < hi; i++ {
 			inst := e.Instances[i]
 			d := &Desired{Instance: inst, Address: inst.Address(), Provider: e.ProviderFor(inst),
-				Dependencies: e.resourceDeps[inst.Addr.Resource]}
+				Dependencies: deps[inst.Addr.Resource]}
 			// The instances of a counted block usually have the same attributes: they
 			// then share one copy and its hash, encoded once when the block is uniform.
 			sameBlock := prev != nil && prev.Instance.Resource == inst.Resource

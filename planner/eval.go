@@ -40,8 +40,9 @@ type Evaluated struct {
 	scopeMu      sync.Mutex
 	scopes       map[string]*hcl.EvalContext
 	declRanges   map[*schema.Resource]*plans.Range
-	// resourceDeps lists, per resource, the resources it depends on.
-	resourceDeps map[addrs.Resource][]string
+	// dependencies lists, per resource, the resources it depends on: worked out beside
+	// the evaluation for plans (Evaluate), on first use otherwise (EvaluateForValidation).
+	dependencies func() map[addrs.Resource][]string
 	varObject    cty.Value
 	resAddrs     map[addrs.Resource]cty.Value
 	countAddrs   map[addrs.Resource][]cty.Value // resAddrs' elements, for resources with count
@@ -67,14 +68,21 @@ func (e *Evaluated) DeviceTypeNames() []string { return sortedKeys(e.DeviceTypes
 // local, resource instance and output in dependency order, then validation rules and
 // derived figures. Diagnostics are sorted and de-duplicated.
 func Evaluate(cfg *schema.Config, in InputVars) (*Evaluated, diag.Diagnostics) {
-	return evaluate(cfg, in, maxInstances)
+	return evaluate(cfg, in, maxInstances, true)
+}
+
+// EvaluateForValidation is Evaluate for validate, which does not read the resources'
+// dependency lists that plans need: they are worked out only if asked for (for a
+// configuration of 100,000 blocks, 0.3 s of CPU).
+func EvaluateForValidation(cfg *schema.Config, in InputVars) (*Evaluated, diag.Diagnostics) {
+	return evaluate(cfg, in, maxInstances, false)
 }
 
 // maxInstances bounds the instances of one configuration, so a typo such as
 // count = 40000000 gives an error instead of exhausting memory.
 const maxInstances = 10_000_000
 
-func evaluate(cfg *schema.Config, in InputVars, limit int) (*Evaluated, diag.Diagnostics) {
+func evaluate(cfg *schema.Config, in InputVars, limit int, dependencies bool) (*Evaluated, diag.Diagnostics) {
 	e := &Evaluated{
 		limit:      limit,
 		Config:     cfg,
@@ -107,11 +115,18 @@ func evaluate(cfg *schema.Config, in InputVars, limit int) (*Evaluated, diag.Dia
 	if cycle != nil {
 		return e, finish(diags.Append(cycleDiagnostic(cfg, cycle)))
 	}
-	// Only plans need the dependency lists; they are worked out beside the evaluation,
-	// on a core that the evaluation's serial steps leave idle.
-	deps := make(chan map[addrs.Resource][]string, 1)
-	go func() { deps <- resourceDependencies(g) }()
-	defer func() { e.resourceDeps = <-deps }()
+	// Only plans need the dependency lists; for them they are worked out beside the
+	// evaluation, on a core that the evaluation's serial steps leave idle.
+	if dependencies {
+		deps := make(chan map[addrs.Resource][]string, 1)
+		go func() { deps <- resourceDependencies(g) }()
+		defer func() {
+			d := <-deps
+			e.dependencies = func() map[addrs.Resource][]string { return d }
+		}()
+	} else {
+		e.dependencies = sync.OnceValue(func() map[addrs.Resource][]string { return resourceDependencies(g) })
+	}
 	var outputs []node
 	for _, wave := range waves(g, order) {
 		var blocks []node

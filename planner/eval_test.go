@@ -269,7 +269,7 @@ func TestLiteralValueIsTheTemplates(t *testing.T) {
 // TestResourceGraph checks each resource's dependencies: direct references (repeated
 // or not), references through local values, depends_on, and none.
 func TestResourceGraph(t *testing.T) {
-	ev := evalSource(t, `
+	src := `
 facility "f" {
   it_power_kw = 100
   design_pue  = 1.2
@@ -304,7 +304,8 @@ fabric "net" {
   switch_radix = 64
   endpoints    = [hardware.via_local, hardware.direct, hardware.after]
 }
-`)
+`
+	ev := evalSource(t, src)
 	want := map[string][]string{
 		"facility.f":         nil,
 		"facility.g":         nil,
@@ -315,6 +316,18 @@ fabric "net" {
 	}
 	if d := cmp.Diff(want, ev.ResourceGraph()); d != "" {
 		t.Errorf("dependencies (-want +got):\n%s", d)
+	}
+	// validate's evaluation works them out when asked, to the same lists
+	cfg, diags := schema.LoadSources(map[string][]byte{"main.fab.hcl": []byte(src)})
+	if diags.HasErrors() {
+		t.Fatal(diags.Err())
+	}
+	lazy, diags := EvaluateForValidation(cfg, InputVars{})
+	if diags.HasErrors() {
+		t.Fatal(diags.Err())
+	}
+	if d := cmp.Diff(want, lazy.ResourceGraph()); d != "" {
+		t.Errorf("dependencies worked out on first use (-want +got):\n%s", d)
 	}
 }
 

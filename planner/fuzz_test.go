@@ -30,6 +30,6 @@ func FuzzLoad(f *testing.F) {
 		if diags.HasErrors() {
 			return
 		}
-		evaluate(cfg, InputVars{}, 2000) // a low limit keeps each run fast
+		evaluate(cfg, InputVars{}, 2000, len(src)%2 == 0) // a low limit keeps each run fast; dependency lists eager or lazy
 	})
 }

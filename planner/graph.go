@@ -408,11 +408,21 @@ func resourceDependencies(g *dag.Graph[node]) map[addrs.Resource][]string {
 	return out
 }
 
+// dependencyLists returns each resource's dependencies (none when the evaluation
+// stopped before the graph was built).
+func (e *Evaluated) dependencyLists() map[addrs.Resource][]string {
+	if e.dependencies == nil {
+		return nil
+	}
+	return e.dependencies()
+}
+
 // ResourceGraph returns each resource's dependencies on other resources (through local
 // values too), as addresses.
 func (e *Evaluated) ResourceGraph() map[string][]string {
-	out := make(map[string][]string, len(e.resourceDeps))
-	for r, deps := range e.resourceDeps {
+	deps := e.dependencyLists()
+	out := make(map[string][]string, len(deps))
+	for r, deps := range deps {
 		out[r.String()] = deps
 	}
 	return out

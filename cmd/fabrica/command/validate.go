@@ -50,7 +50,7 @@ func runValidate(streams *views.Streams, g *globals, opts *validateOptions) int 
 	var ev *planner.Evaluated
 	if !diags.HasErrors() {
 		var d = diags
-		ev, d = planner.Evaluate(cfg, opts.inputs(streams))
+		ev, d = planner.EvaluateForValidation(cfg, opts.inputs(streams))
 		diags = diags.Append(d)
 	}
 	var sources map[string][]byte
