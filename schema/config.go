@@ -155,7 +155,7 @@ type Resource struct {
 type BodyContent struct {
 	Spec   *BlockSpec
 	Attrs  map[string]*hcl.Attribute
-	Blocks map[string]*NestedBlock
+	Blocks map[string]*NestedBlock // nil when the body has none
 	// MissingItemRange is where a missing argument would go (the block's braces).
 	MissingItemRange hcl.Range
 }

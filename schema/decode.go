@@ -358,7 +358,7 @@ func (r *Resource) decodeLifecycle(b *hcl.Block) diag.Diagnostics {
 func decodeBody(body hcl.Body, spec *BlockSpec) (*BodyContent, *hcl.BodyContent, diag.Diagnostics) {
 	content, hd := bodyContent(body, spec.hcl)
 	diags := diag.Diagnostics{}.Append(hd)
-	out := &BodyContent{Spec: spec, Attrs: content.Attributes, Blocks: map[string]*NestedBlock{}, MissingItemRange: body.MissingItemRange()}
+	out := &BodyContent{Spec: spec, Attrs: content.Attributes, MissingItemRange: body.MissingItemRange()}
 	for _, b := range content.Blocks {
 		a := spec.Attr(b.Type)
 		if a == nil || a.Nested == nil {
@@ -371,6 +371,9 @@ func decodeBody(body hcl.Body, spec *BlockSpec) (*BodyContent, *hcl.BodyContent,
 		}
 		nb, _, d := decodeBody(b.Body, a.Nested)
 		diags = diags.Append(d)
+		if out.Blocks == nil { // most bodies have no nested block: no map for 100,000 of them
+			out.Blocks = map[string]*NestedBlock{}
+		}
 		out.Blocks[b.Type] = &NestedBlock{Body: nb, DeclRange: b.DefRange}
 	}
 	return out, content, diags
