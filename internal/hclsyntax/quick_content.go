@@ -17,30 +17,26 @@ func (b *Body) QuickContent(schema *hcl.BodySchema) (*hcl.BodyContent, hcl.Diagn
 	if b.hiddenAttrs != nil || b.hiddenBlocks != nil {
 		return b.Content(schema)
 	}
+	// Content hides an argument once taken, so a name the schema repeats is missing the
+	// second time: an error when required there.
+	for i, attrS := range schema.Attributes {
+		if attrS.Required {
+			if _, ok := b.Attributes[attrS.Name]; !ok || names(schema.Attributes[:i], attrS.Name) {
+				return b.Content(schema)
+			}
+		}
+	}
+	// The body's few arguments are looked up in the schema (a resource's has twenty
+	// names), not the schema's names in the body.
 	attrs := make(hcl.Attributes, len(b.Attributes))
 	slab := make([]hcl.Attribute, len(b.Attributes))
-	for _, attrS := range schema.Attributes {
-		if _, again := attrs[attrS.Name]; again {
-			// Content hides an argument once taken, so a name the schema repeats is
-			// missing the second time: an error when required.
-			if attrS.Required {
-				return b.Content(schema)
-			}
-			continue
-		}
-		attr, ok := b.Attributes[attrS.Name]
-		if !ok {
-			if attrS.Required {
-				return b.Content(schema)
-			}
-			continue
+	for name, attr := range b.Attributes {
+		if !names(schema.Attributes, name) {
+			return b.Content(schema) // an argument the schema does not name
 		}
 		a := &slab[len(attrs)]
 		*a = hcl.Attribute{Name: attr.Name, Expr: attr.Expr, Range: attr.SrcRange, NameRange: attr.NameRange}
-		attrs[attrS.Name] = a
-	}
-	if len(attrs) != len(b.Attributes) {
-		return b.Content(schema) // an argument the schema does not name
+		attrs[name] = a
 	}
 	var blocks hcl.Blocks
 	for _, block := range b.Blocks {
@@ -56,4 +52,14 @@ func (b *Body) QuickContent(schema *hcl.BodySchema) (*hcl.BodyContent, hcl.Diagn
 		blocks = append(blocks, block.AsHCLBlock())
 	}
 	return &hcl.BodyContent{Attributes: attrs, Blocks: blocks, MissingItemRange: b.MissingItemRange()}, nil
+}
+
+// names reports whether schema names an argument name.
+func names(schema []hcl.AttributeSchema, name string) bool {
+	for _, s := range schema {
+		if s.Name == name {
+			return true
+		}
+	}
+	return false
 }
