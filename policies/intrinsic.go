@@ -16,9 +16,11 @@ import (
 // `fabrica policy test` (and plain OPA) run the Rego; TestIntrinsicMatchesRego compares
 // the two on adversarial inputs.
 
-// notKindBuiltin is the declaration of notKind.
+// notKindBuiltin is the declaration of notKind. Its name is one segment that no policy
+// has a reason to write: a module that mentions it anyway (a rule, an import alias, a
+// call) keeps the Rego, so that the name means there what it means without fabrica.
 var notKindBuiltin = &rego.Function{
-	Name: "fabrica.not_kind",
+	Name: "internal_fabrica_not_kind",
 	Decl: types.NewFunction(types.Args(types.A, types.A), types.NewArray(nil, types.A)),
 }
 
@@ -27,7 +29,7 @@ const (
 	notKindRule    = `not_hardware := [rc | rc := input.resource_changes[_]; rc.kind != "hardware"]`
 	intrinsicRules = `package fabrica.lib
 
-not_hardware := fabrica.not_kind(input.resource_changes, "hardware") if is_array(input.resource_changes)
+not_hardware := internal_fabrica_not_kind(input.resource_changes, "hardware") if is_array(input.resource_changes)
 else := [rc | rc := input.resource_changes[_]; rc.kind != "hardware"]
 `
 )
@@ -67,6 +69,11 @@ func useIntrinsics(modules map[string]*ast.Module) bool {
 		panic("policies: the intrinsic's rule does not parse: " + err.Error())
 	}
 	want := wm.Rules[0]
+	for _, m := range modules {
+		if mentions(m, notKindBuiltin.Name) {
+			return false
+		}
+	}
 	replaced := false
 	for _, m := range modules {
 		if !m.Package.Path.Equal(libPath) {
@@ -94,6 +101,17 @@ func useIntrinsics(modules map[string]*ast.Module) bool {
 		}
 	}
 	return replaced
+}
+
+// mentions reports whether a module uses name anywhere: as a rule, an import's alias,
+// a variable or a function it calls.
+func mentions(m *ast.Module, name string) bool {
+	found := false
+	ast.WalkVars(m, func(v ast.Var) bool {
+		found = found || string(v) == name
+		return found
+	})
+	return found
 }
 
 // libPath is the package of the bundled helpers.

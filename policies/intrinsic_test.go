@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -140,11 +143,51 @@ func TestIntrinsicOnlyForTheBundledRule(t *testing.T) {
 			t.Errorf("replaced the rule of\n%s", src)
 		}
 	}
-	m, err := ast.ParseModuleWithOpts("x.rego", "package fabrica.lib\n\n"+notKindRule+"\n", parserOptions)
+	lib := "package fabrica.lib\n\n" + notKindRule + "\n"
+	// A module that says the builtin's name keeps the Rego everywhere: the name means
+	// there what it means without fabrica (a rule, an alias, or an undefined function).
+	for _, other := range []string{
+		"package fabrica.lib\n\ninternal_fabrica_not_kind := 1\n",
+		"package fabrica.mine\n\nimport data.fabrica.lib as internal_fabrica_not_kind\n\nx := 1\n",
+		"package fabrica.mine\n\nx := internal_fabrica_not_kind(input.resource_changes, \"fabric\")\n",
+	} {
+		m, err := ast.ParseModuleWithOpts("x.rego", lib, parserOptions)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := ast.ParseModuleWithOpts("y.rego", other, parserOptions)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if useIntrinsics(map[string]*ast.Module{"x.rego": m, "y.rego": o}) {
+			t.Errorf("replaced the rule beside\n%s", other)
+		}
+	}
+	m, err := ast.ParseModuleWithOpts("x.rego", lib, parserOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !useIntrinsics(map[string]*ast.Module{"x.rego": m}) {
 		t.Error("did not replace the bundled definition")
+	}
+}
+
+// TestIntrinsicLeavesUserNamesAlone loads the bundled policies beside a bundle whose
+// names could have shadowed the intrinsic's, or that calls it: the first loads as it
+// would without the intrinsic, the second is refused as calling an undefined function.
+func TestIntrinsicLeavesUserNamesAlone(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "ext.rego"), []byte("package fabrica.lib\n\nfabrica := {\"version\": 1}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, diags := Load(context.Background(), Options{Bundles: []string{BuiltinBundle, dir}}); diags.HasErrors() {
+		t.Errorf("a lib helper named fabrica: %v", diags.Err())
+	}
+	if err := os.WriteFile(filepath.Join(dir, "ext.rego"), []byte("package fabrica.mine\n\ndeny contains x if {\n\tsome x in internal_fabrica_not_kind(input.resource_changes, \"fabric\")\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, diags := Load(context.Background(), Options{Bundles: []string{BuiltinBundle, dir}})
+	if !diags.HasErrors() || !strings.Contains(diags.Err().Error(), "undefined function") {
+		t.Errorf("a policy calling the intrinsic loaded: %v", diags.Err())
 	}
 }

@@ -85,7 +85,7 @@ func randomPlan(seed uint64, n int) *plans.Plan {
 	}
 	lists := [][]string{nil, {"id"}, {"gpus", "rack"}, {"facility.f"}, {word(), word()}}
 	ranges := []*plans.Range{nil, {Filename: "a.fab.hcl", Start: plans.Pos{Line: 1, Column: 1}}, {Filename: `b"c.fab.hcl`},
-		{Filename: "d\xff.fab.hcl", Start: plans.Pos{Line: 70000, Column: 600, Byte: 1 << 40}, End: plans.Pos{Line: 70001, Column: 1, Byte: 1<<40 + 9}}}
+		{Filename: "d\xff.fab.hcl", Start: plans.Pos{Line: 70000, Column: 600, Byte: 1 << 30}, End: plans.Pos{Line: 70001, Column: 1, Byte: 1<<30 + 9}}}
 	actions := []plans.Action{plans.Create, plans.NoOp, plans.Update, plans.Replace, plans.Delete, plans.Read}
 	p := &plans.Plan{FormatVersion: plans.FormatVersion, Mode: plans.ModeNormal, AttributeRanges: map[string]map[string]*plans.Range{}}
 	var last json.RawMessage
