@@ -39,6 +39,7 @@ func helperMain(mode string) {
 		os.Exit(1)
 	}
 	cfg := Config{ConnString: os.Getenv("FABRICA_PG_CONN"), Schema: os.Getenv("FABRICA_PG_SCHEMA")}
+	cfg.ApplicationName = helperApp(cfg.Schema)
 	if key := os.Getenv("FABRICA_PG_KEY"); key != "" {
 		k, err := crypt.NewKeyring(crypt.KeySource{Key: key})
 		if err != nil {
@@ -119,13 +120,28 @@ func startHelper(t *testing.T, schema, mode string, env ...string) (*exec.Cmd, *
 	return cmd, r, id
 }
 
-func kill(t *testing.T, cmd *exec.Cmd) {
+// kill kills a helper with SIGKILL and waits until PostgreSQL has ended its sessions:
+// a transaction whose COMMIT was on its way commits even after the client is gone, so
+// until then what a test reads could change between two queries.
+func kill(t *testing.T, cmd *exec.Cmd, schema string) {
 	t.Helper()
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	cmd.Wait()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		n := count(t, "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", helperApp(schema))
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("PostgreSQL still has %d sessions of the killed helper after 10 s", n)
+		}
+	}
 }
+
+// helperApp is the application name of a helper's sessions on schema.
+func helperApp(schema string) string { return "fabrica-helper-" + schema }
 
 func TestLock_otherProcess(t *testing.T) {
 	schema := newSchema(t)
@@ -139,8 +155,11 @@ func TestLock_otherProcess(t *testing.T) {
 	if le.Info.ID != id || le.Info.Who != "child@test" || le.Info.PID != cmd.Process.Pid {
 		t.Errorf("LockedError.Info = %+v, want the child's lock %s", le.Info, id)
 	}
+	if n := count(t, "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", helperApp(schema)); n == 0 {
+		t.Fatalf("no session of the helper is named %s: kill would not wait for them", helperApp(schema))
+	}
 	// SIGKILL: PostgreSQL ends the session and frees the lock; the row stays, stale.
-	kill(t, cmd)
+	kill(t, cmd, schema)
 	wait, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	id2, err := b.Lock(wait, states.NewLockInfo("apply"))
@@ -155,7 +174,7 @@ func TestLock_otherProcess(t *testing.T) {
 func TestForceUnlock_killedHolder(t *testing.T) {
 	schema := newSchema(t)
 	cmd, _, id := startHelper(t, schema, "lock")
-	kill(t, cmd)
+	kill(t, cmd, schema)
 	b := open(t, schema, "default")
 	if err := b.ForceUnlock(ctx, "not-"+id); err == nil || !strings.Contains(err.Error(), "the current lock id is "+id) {
 		t.Errorf("ForceUnlock with a wrong id = %v", err)
@@ -196,7 +215,7 @@ func testKilledAt(t *testing.T, delay time.Duration, env []string, k *crypt.Keyr
 		t.Fatalf("helper said %q, %v", line, err)
 	}
 	time.Sleep(delay)
-	kill(t, cmd)
+	kill(t, cmd, schema)
 	b := open(t, schema, "default", func(c *Config) { c.Crypt = k })
 	s, err := b.Load(ctx)
 	if err != nil {
