@@ -59,15 +59,20 @@ var sensitive = map[string][]string{"hardware": {"bmc_password"}}
 // kindNames returns the implemented kinds, sorted.
 func kindNames() []string { return sortedKeys(kinds) }
 
-// planParallelMin is the batch size from which Plan spreads items over the CPUs.
-const planParallelMin = 2048
+// Plan spreads a batch over the CPUs from planParallelMin items or planParallelBytes
+// of attributes.
+const (
+	planParallelMin   = 2048
+	planParallelBytes = 1 << 20
+)
 
 // Plan proposes each instance's attributes after apply: the desired attributes plus the
 // computed ones (kept from the prior attributes on update, unknown or fixed on create).
 // It needs no world: a plan is a function of prior and desired attributes.
 func (p *provider) Plan(ctx context.Context, req providers.PlanRequest) providers.PlanResponse {
 	changes := make([]providers.PlannedChange, len(req.Items))
-	forChunks(len(req.Items), planParallelMin, func(lo, hi int) {
+	itemSize := func(i int) int { return len(req.Items[i].Desired) + len(req.Items[i].Prior) + 64 }
+	forSizedChunks(len(req.Items), planParallelMin, planParallelBytes, itemSize, func(lo, hi int) {
 		// The instances of a counted block come one after another, most often with the
 		// same desired attributes: a create is then planned once for all of them.
 		var last *providers.PlanItem
@@ -105,6 +110,46 @@ func forChunks(n, minN int, fn func(lo, hi int)) {
 			defer wg.Done()
 			fn(lo, hi)
 		}()
+	}
+	wg.Wait()
+}
+
+// forSizedChunks is forChunks with chunks of about the same total size, item i's being
+// size(i): the few large items of a batch (fabrics that list thousands of endpoints,
+// each 100 KB of attributes to check) are shared between the CPUs instead of all
+// falling to the last. It splits from minN items or minBytes in all.
+func forSizedChunks(n, minN, minBytes int, size func(i int) int, fn func(lo, hi int)) {
+	workers := runtime.GOMAXPROCS(0)
+	total := 0
+	for i := range n {
+		total += size(i)
+	}
+	if workers < 2 || n < 2 || (n < minN && total < minBytes) {
+		fn(0, n)
+		return
+	}
+	bounds := []int{0}
+	acc := 0
+	for i := range n {
+		before := acc
+		acc += size(i)
+		if k := len(bounds); k < workers && acc*workers >= total*k {
+			// Cut after item i, or before it when that is nearer the share.
+			cut := i + 1
+			if target := total * k; acc*workers-target > target-before*workers && i > bounds[k-1] {
+				cut = i
+			}
+			bounds = append(bounds, cut)
+		}
+	}
+	if bounds[len(bounds)-1] != n {
+		bounds = append(bounds, n)
+	}
+	var wg sync.WaitGroup
+	for k := 1; k < len(bounds); k++ {
+		if lo, hi := bounds[k-1], bounds[k]; lo < hi {
+			wg.Go(func() { fn(lo, hi) })
+		}
 	}
 	wg.Wait()
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -185,5 +188,59 @@ func TestInfo(t *testing.T) {
 	want := []string{"dr_site", "fabric", "facility", "hardware", "storage", "training_cluster"}
 	if info.Name != Name || !cmp.Equal(info.Kinds, want) {
 		t.Errorf("Info = %+v", info)
+	}
+}
+
+// forSizedChunks covers every item once, in contiguous chunks whose total sizes differ
+// by at most the largest item, or runs them all at once below its thresholds.
+func TestForSizedChunks(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("needs two CPUs to split")
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 200 {
+		n := r.IntN(300)
+		sizes := make([]int, n)
+		largest := 0
+		for i := range sizes {
+			sizes[i] = 1 + r.IntN(100)
+			if r.IntN(50) == 0 {
+				sizes[i] = 100_000 // a fabric among servers
+			}
+			largest = max(largest, sizes[i])
+		}
+		var mu sync.Mutex
+		seen := make([]int, n)
+		var chunks [][2]int
+		forSizedChunks(n, 10, 1<<30, func(i int) int { return sizes[i] }, func(lo, hi int) {
+			mu.Lock()
+			defer mu.Unlock()
+			chunks = append(chunks, [2]int{lo, hi})
+			for i := lo; i < hi; i++ {
+				seen[i]++
+			}
+		})
+		for i, c := range seen {
+			if c != 1 {
+				t.Fatalf("n %d: item %d planned %d times", n, i, c)
+			}
+		}
+		if n < 10 {
+			if len(chunks) > 1 {
+				t.Fatalf("n %d: split below the threshold: %v", n, chunks)
+			}
+			continue
+		}
+		var totals []int
+		for _, c := range chunks {
+			sum := 0
+			for i := c[0]; i < c[1]; i++ {
+				sum += sizes[i]
+			}
+			totals = append(totals, sum)
+		}
+		if len(totals) == 2 && max(totals[0]-totals[1], totals[1]-totals[0]) > largest {
+			t.Fatalf("n %d: chunks %v of sizes %v, largest item %d", n, chunks, totals, largest)
+		}
 	}
 }
