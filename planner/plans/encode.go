@@ -218,6 +218,15 @@ type encoder struct {
 	// Instances of one resource share their ranges (the same pointers), so each is
 	// encoded once.
 	ranges map[*Range][]byte
+	// lists holds the last list written under each name, encoded: consecutive changes
+	// are mostly instances of one resource, with the same derived names, dependencies
+	// and unknown attributes.
+	lists map[string]*encodedList
+}
+
+type encodedList struct {
+	vs  []string
+	enc []byte
 }
 
 // writer is a *bufio.Writer or a *bytes.Buffer.
@@ -435,7 +444,9 @@ func (e *encoder) quoted(v string) {
 }
 
 func (e *encoder) rawField(name string, v json.RawMessage) {
-	e.raw(`,"` + name + `":`)
+	e.raw(`,"`)
+	e.raw(name)
+	e.raw(`":`)
 	if v == nil {
 		e.raw("null")
 		return
@@ -454,14 +465,26 @@ func (e *encoder) list(name string, vs []string) {
 	if len(vs) == 0 {
 		return
 	}
-	e.raw(`,"` + name + `":[`)
-	for i, v := range vs {
-		if i > 0 {
-			e.raw(",")
+	l := e.lists[name]
+	if l == nil {
+		if e.lists == nil {
+			e.lists = map[string]*encodedList{}
 		}
-		e.quoted(v)
+		l = &encodedList{}
+		e.lists[name] = l
 	}
-	e.raw("]")
+	if l.enc == nil || !slices.Equal(l.vs, vs) {
+		b := append(l.enc[:0], `,"`...)
+		b = append(append(b, name...), `":[`...)
+		for i, v := range vs {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendQuoted(b, v)
+		}
+		l.vs, l.enc = vs, append(b, ']')
+	}
+	e.bytes(l.enc)
 }
 
 func jsonName(tag string) (string, bool) {

@@ -25,6 +25,12 @@ func TestEncode_matchesEncodingJSON(t *testing.T) {
 				Dependencies: []string{"facility.f"}, CreateBeforeDestroy: true, PreventDestroy: true, RecordOnly: true},
 			{Address: "facility.f", Kind: "facility", Name: "f", Provider: "sim", Action: Delete, Before: json.RawMessage(`{}`)},
 			{Address: "hardware.n[2]", Kind: "hardware", Name: "n", Index: 2, Provider: "sim", Action: Create, After: json.RawMessage(`{}`)},
+			// The encoder keeps the last list of each name: equal lists in other slices,
+			// lists of the same length with other names, none, and one again.
+			{Address: "hardware.n[3]", Kind: "hardware", Name: "n", Index: 3, Action: Create, Derived: []string{"gpus"}, Dependencies: []string{"facility.f"}},
+			{Address: "hardware.n[4]", Kind: "hardware", Name: "n", Index: 4, Action: Create, Derived: []string{"gpus"}, Dependencies: []string{"facility.g"}},
+			{Address: "hardware.n[5]", Kind: "hardware", Name: "n", Index: 5, Action: Create},
+			{Address: "hardware.n[6]", Kind: "hardware", Name: "n", Index: 6, Action: Create, Derived: []string{"rails"}, Dependencies: []string{"facility.g", "x<y"}},
 		},
 		AttributeRanges: map[string]map[string]*Range{
 			`hardware.x`: {"a": {Filename: "m.fab.hcl"}, "b.c<d": {Filename: "é.fab.hcl", Start: Pos{Line: 2, Column: 3, Byte: 9}}},
