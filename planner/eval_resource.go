@@ -25,6 +25,8 @@ type resourceResult struct {
 	// addrs holds the instances' addresses as values, for a resource with count: what
 	// references to the whole resource as a list of addresses read.
 	addrs []cty.Value
+	// single is set for a resource of one instance evaluated without errors.
+	single single
 }
 
 // parallelInstances is the pool size above which a block's instances are evaluated on
@@ -78,6 +80,9 @@ func (e *Evaluated) evalResource(res *schema.Resource, r *refs) resourceResult {
 		}
 	}
 	out := resourceResult{res: res, insts: insts, diags: diags}
+	if res.Count == nil && res.ForEach == nil && len(insts) == 1 && !diags.HasErrors() {
+		out.single = single{addr: cty.StringVal(insts[0].Address()), inst: insts[0]} // here, on every core
+	}
 	if res.Count != nil && !diags.HasErrors() {
 		out.addrs = make([]cty.Value, len(insts))
 		for i, inst := range insts {
@@ -87,18 +92,22 @@ func (e *Evaluated) evalResource(res *schema.Resource, r *refs) resourceResult {
 	return out
 }
 
-// addResource records a block's instances; it runs on one goroutine between waves.
-func (e *Evaluated) addResource(r resourceResult) {
+// addInstances and addResource record a block's instances, between waves: each
+// writes its own fields, so a large wave's two run at once (see evalWave).
+func (e *Evaluated) addInstances(r resourceResult) {
 	for _, inst := range r.insts {
 		e.byAddr[inst.Address()] = inst
 	}
 	e.Instances = append(e.Instances, r.insts...)
+}
+
+func (e *Evaluated) addResource(r resourceResult) {
 	e.byRes[r.res.Addr] = r.insts
 	if r.addrs != nil {
 		e.countAddrs[r.res.Addr] = r.addrs
 	}
-	if r.res.Count == nil && r.res.ForEach == nil && len(r.insts) == 1 && !r.diags.HasErrors() {
-		e.singles[r.res.Addr] = single{addr: cty.StringVal(r.insts[0].Address()), inst: r.insts[0]}
+	if r.single.inst != nil {
+		e.singles[r.res.Addr] = r.single
 	}
 	if r.diags.HasErrors() {
 		e.resValues[r.res.Addr] = cty.DynamicVal
