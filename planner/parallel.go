@@ -13,20 +13,7 @@ import (
 
 // waves splits a dependency order into waves: every block of a wave depends only on
 // blocks of earlier waves, so a wave's blocks can be evaluated at once.
-func waves(g *dag.Graph[node], order []node) [][]node {
-	level := make(map[node]int, len(order))
-	var out [][]node
-	for _, n := range order {
-		l := 0
-		g.EachDependency(n, func(d node) { l = max(l, level[d]+1) })
-		level[n] = l
-		if l == len(out) {
-			out = append(out, nil)
-		}
-		out[l] = append(out[l], n)
-	}
-	return out
-}
+func waves(g *dag.Graph[node], order []node) [][]node { return g.Levels(order) }
 
 // evalWave evaluates the locals and resources of one wave on every core, then records
 // the results in order, so the outcome does not depend on scheduling.

@@ -1,6 +1,7 @@
 package dag
 
 import (
+	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -78,5 +79,58 @@ func TestIndexAndConnectIndex(t *testing.T) {
 	}
 	if got := g.DependenciesOf("c"); !slices.Equal(got, []string{"b"}) {
 		t.Errorf("DependenciesOf(c) = %v, want [b]", got)
+	}
+}
+
+// Levels puts each vertex one level after its deepest dependency, in order within a
+// level: checked against the definition on random graphs.
+func TestLevels(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 100 {
+		n := 1 + r.IntN(60)
+		g := New[int](n)
+		for v := range n {
+			g.Add(v)
+			for range r.IntN(4) {
+				if v > 0 {
+					g.Connect(v, r.IntN(v)) // only on earlier vertices: no cycle
+				}
+			}
+		}
+		order, cycle := g.Order()
+		if cycle != nil {
+			t.Fatal(cycle)
+		}
+		levels := g.Levels(order)
+		at := map[int]int{}
+		pos := map[int]int{}
+		for i, v := range order {
+			pos[v] = i
+		}
+		seen := 0
+		for l, vs := range levels {
+			if len(vs) == 0 {
+				t.Fatalf("level %d is empty", l)
+			}
+			for i, v := range vs {
+				at[v] = l
+				if i > 0 && pos[vs[i-1]] > pos[v] {
+					t.Fatalf("level %d is not in order: %v", l, vs)
+				}
+			}
+			seen += len(vs)
+		}
+		if seen != n {
+			t.Fatalf("%d vertices in levels, want %d", seen, n)
+		}
+		for v := range n {
+			want := 0
+			for _, d := range g.DependenciesOf(v) {
+				want = max(want, at[d]+1)
+			}
+			if at[v] != want {
+				t.Fatalf("vertex %d at level %d, want %d", v, at[v], want)
+			}
+		}
 	}
 }
