@@ -3,6 +3,7 @@ package planner
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/fabrica-iac/fabrica/planner/dag"
 	"github.com/fabrica-iac/fabrica/providers"
@@ -70,13 +71,35 @@ func (e *Evaluated) evalWave(wave []node, refsOf map[node]*refs) diag.Diagnostic
 // on two goroutines.
 const splitRecording = 4096
 
-// parallelFor calls fn(0..n-1) on GOMAXPROCS goroutines, in contiguous chunks.
+// parallelFor calls fn(0..n-1) on GOMAXPROCS goroutines, each taking the next run of
+// items as it finishes one: the items of a list are seldom alike (the fabrics that
+// name thousands of servers come after the servers, so one of two halves held most of
+// the work).
 func parallelFor(n int, fn func(i int)) {
-	parallelChunks(n, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 {
+		for i := range n {
 			fn(i)
 		}
-	})
+		return
+	}
+	run := max(1, min(64, n/(16*workers)))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				lo := int(next.Add(int64(run))) - run
+				if lo >= n {
+					return
+				}
+				for i := lo; i < min(lo+run, n); i++ {
+					fn(i)
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // parallelChunks splits 0..n-1 into one contiguous chunk per GOMAXPROCS goroutine and
