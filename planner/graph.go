@@ -87,8 +87,9 @@ func (r *refs) buildKey() string {
 // reference against the configuration on the way.
 func buildGraph(cfg *schema.Config) (*dag.Graph[node], map[node]*refs, diag.Diagnostics) {
 	var diags diag.Diagnostics
-	g := dag.New[node](len(cfg.Resources) + len(cfg.Locals) + len(cfg.Outputs))
-	all := make(map[node]*refs, g.Len())
+	size := len(cfg.Resources) + len(cfg.Locals) + len(cfg.Outputs)
+	g := dag.New[node](size)
+	all := make(map[node]*refs, size) // (sized by g.Len(), 0 here, it grew seventeen times)
 	add := func(n node, r *refs, d diag.Diagnostics) {
 		diags = diags.Append(d)
 		from := g.Index(n)

@@ -127,6 +127,14 @@ func LoadSources(files map[string][]byte) (*Config, diag.Diagnostics) {
 	}
 	sort.Strings(names)
 	parsed := parseFiles(names, files)
+	blocks := 0
+	for _, p := range parsed {
+		if p.part != nil {
+			blocks += len(p.part.Resources)
+		}
+	}
+	// Sized once: merging 100,000 blocks one file at a time grew the index seventeen times.
+	cfg.Resources, cfg.resourceIndex = make([]*Resource, 0, blocks), make(map[addrs.Resource]*Resource, blocks)
 	for i := range names {
 		diags = diags.Append(parsed[i].diags)
 		if parsed[i].part == nil {
