@@ -68,8 +68,8 @@ func (e *Evaluated) evalWave(wave []node, refsOf map[node]*refs) diag.Diagnostic
 }
 
 // splitRecording is the wave size from which evalWave records instances and resources
-// on two goroutines.
-const splitRecording = 4096
+// on two goroutines (a test lowers it, to compare with recording in one pass).
+var splitRecording = 4096
 
 // parallelFor calls fn(0..n-1) on GOMAXPROCS goroutines, each taking the next run of
 // items as it finishes one: the items of a list are seldom alike (the fabrics that
