@@ -86,19 +86,19 @@ func evaluate(cfg *schema.Config, in InputVars, limit int, dependencies bool) (*
 	// The maps of instances are sized for a block of one instance each at least: filled
 	// one block at a time between waves, 100,000 blocks made them grow (and rehash)
 	// seventeen times, on one core while the other waited.
-	blocks := len(cfg.Resources)
+	size := len(cfg.Resources)
 	e := &Evaluated{
 		limit:      limit,
 		Config:     cfg,
 		Locals:     map[string]cty.Value{},
 		Outputs:    map[string]cty.Value{},
-		Instances:  make([]*schema.Instance, 0, blocks),
-		byAddr:     make(map[string]*schema.Instance, blocks),
-		byRes:      make(map[addrs.Resource][]*schema.Instance, blocks),
+		Instances:  make([]*schema.Instance, 0, size),
+		byAddr:     make(map[string]*schema.Instance, size),
+		byRes:      make(map[addrs.Resource][]*schema.Instance, size),
 		resValues:  map[addrs.Resource]cty.Value{},
 		resAddrs:   map[addrs.Resource]cty.Value{},
 		countAddrs: map[addrs.Resource][]cty.Value{},
-		singles:    make(map[addrs.Resource]single, blocks),
+		singles:    make(map[addrs.Resource]single, size),
 		scopes:     map[string]*hcl.EvalContext{},
 	}
 	vars, diags := ResolveVariables(cfg, in)
