@@ -133,7 +133,9 @@ func evaluate(cfg *schema.Config, in InputVars, limit int, dependencies bool) (*
 		e.dependencies = sync.OnceValue(func() map[addrs.Resource][]string { return resourceDependencies(g) })
 	}
 	var outputs []node
-	for _, wave := range waves(g, order) {
+	// Waves: every block of a wave depends only on blocks of earlier waves, so a wave's
+	// blocks are evaluated at once.
+	for _, wave := range g.Levels(order) {
 		var blocks []node
 		for _, n := range wave {
 			if n.kind == "output" {

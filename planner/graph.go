@@ -89,7 +89,7 @@ func buildGraph(cfg *schema.Config) (*dag.Graph[node], map[node]*refs, diag.Diag
 	var diags diag.Diagnostics
 	size := len(cfg.Resources) + len(cfg.Locals) + len(cfg.Outputs)
 	g := dag.New[node](size)
-	all := make(map[node]*refs, size) // (sized by g.Len(), 0 here, it grew seventeen times)
+	all := make(map[node]*refs, size)
 	add := func(n node, r *refs, d diag.Diagnostics) {
 		diags = diags.Append(d)
 		from := g.Index(n)

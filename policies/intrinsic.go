@@ -24,14 +24,15 @@ var notKindBuiltin = &rego.Function{
 	Decl: types.NewFunction(types.Args(types.A, types.A), types.NewArray(nil, types.A)),
 }
 
-// notKindRule is the rule that an intrinsic replaces, and intrinsicRule what replaces it.
+// notHardware is the bundled definition of lib.not_hardware; notKindRule is the rule an
+// intrinsic replaces, and intrinsicRules what replaces it (the definition stays as the
+// else, for anything but an array).
 const (
-	notKindRule    = `not_hardware := [rc | rc := input.resource_changes[_]; rc.kind != "hardware"]`
-	intrinsicRules = `package fabrica.lib
-
-not_hardware := internal_fabrica_not_kind(input.resource_changes, "hardware") if is_array(input.resource_changes)
-else := [rc | rc := input.resource_changes[_]; rc.kind != "hardware"]
-`
+	notHardware    = `[rc | rc := input.resource_changes[_]; rc.kind != "hardware"]`
+	notKindRule    = "not_hardware := " + notHardware
+	intrinsicRules = "package fabrica.lib\n\n" +
+		`not_hardware := internal_fabrica_not_kind(input.resource_changes, "hardware") if is_array(input.resource_changes)` +
+		"\nelse := " + notHardware + "\n"
 )
 
 // notKind returns, in order, the elements of list whose kind (what rc.kind is in Rego)

@@ -3,6 +3,7 @@ package sim
 import (
 	"bytes"
 	"context"
+	"math"
 	"runtime"
 	"slices"
 	"sort"
@@ -96,26 +97,11 @@ func (p *provider) Plan(ctx context.Context, req providers.PlanRequest) provider
 // forChunks calls fn over [0,n) in contiguous chunks, one per CPU when n is at least
 // minN.
 func forChunks(n, minN int, fn func(lo, hi int)) {
-	workers := runtime.GOMAXPROCS(0)
-	if n < minN || workers < 2 {
-		fn(0, n)
-		return
-	}
-	size := (n + workers - 1) / workers
-	var wg sync.WaitGroup
-	for lo := 0; lo < n; lo += size {
-		hi := min(lo+size, n)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fn(lo, hi)
-		}()
-	}
-	wg.Wait()
+	forSizedChunks(n, minN, math.MaxInt, func(int) int { return 1 }, fn)
 }
 
-// forSizedChunks is forChunks with chunks of about the same total size, item i's being
-// size(i): the few large items of a batch (fabrics that list thousands of endpoints,
+// forSizedChunks calls fn over [0,n) in contiguous chunks, one per CPU, of about the
+// same total size, item i's being size(i): the few large items of a batch (fabrics that list thousands of endpoints,
 // each 100 KB of attributes to check) are shared between the CPUs instead of all
 // falling to the last. It splits from minN items or minBytes in all.
 func forSizedChunks(n, minN, minBytes int, size func(i int) int, fn func(lo, hi int)) {
