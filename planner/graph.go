@@ -48,10 +48,49 @@ type exprRefs struct {
 func (r *refs) finish() {
 	slices.Sort(r.locals)
 	r.locals = slices.Compact(r.locals)
-	if !slices.IsSortedFunc(r.resources, byKindName) { // a list of racks usually is
-		slices.SortFunc(r.resources, byKindName)
-	}
+	sortResources(r.resources)
 	r.resources = slices.Compact(r.resources)
+}
+
+// sortResources sorts a list of resources by kind and name. A list written in a
+// configuration is usually sorted already (a fabric's racks) or a few sorted runs (a
+// fabric's 4,096 servers, then its 16 storage servers): those runs are merged, which
+// for 50 such fabrics took 0.3 s of sorting.
+func sortResources(rs []addrs.Resource) {
+	var starts []int // where each run after the first starts
+	for i := 1; i < len(rs); i++ {
+		if byKindName(rs[i-1], rs[i]) > 0 {
+			if starts = append(starts, i); len(starts) > maxMergedRuns {
+				slices.SortFunc(rs, byKindName)
+				return
+			}
+		}
+	}
+	if len(starts) == 0 {
+		return
+	}
+	merged := make([]addrs.Resource, 0, len(rs))
+	lo := 0
+	for _, hi := range append(starts, len(rs)) {
+		merged = mergeSorted(merged[:0], rs[:lo], rs[lo:hi])
+		copy(rs, merged)
+		lo = hi
+	}
+}
+
+// maxMergedRuns is how many sorted runs sortResources merges rather than sorting.
+const maxMergedRuns = 8
+
+// mergeSorted appends to out the merge of two sorted lists, a's first among equals.
+func mergeSorted(out, a, b []addrs.Resource) []addrs.Resource {
+	for len(a) > 0 && len(b) > 0 {
+		if byKindName(b[0], a[0]) < 0 {
+			out, b = append(out, b[0]), b[1:]
+		} else {
+			out, a = append(out, a[0]), a[1:]
+		}
+	}
+	return append(append(out, a...), b...)
 }
 
 // key identifies the set of roots, so blocks that refer to the same things share one

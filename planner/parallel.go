@@ -62,19 +62,28 @@ func (e *Evaluated) evalWave(wave []node, refsOf map[node]*refs) diag.Diagnostic
 // on two goroutines (a test lowers it, to compare with recording in one pass).
 var splitRecording = 4096
 
-// parallelFor calls fn(0..n-1) on GOMAXPROCS goroutines, each taking the next run of
-// items as it finishes one: the items of a list are seldom alike (the fabrics that
-// name thousands of servers come after the servers, so one of two halves held most of
-// the work).
+// parallelFor calls fn(0..n-1) on GOMAXPROCS goroutines (see parallelChunks).
 func parallelFor(n int, fn func(i int)) {
+	parallelChunks(n, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			fn(i)
+		}
+	})
+}
+
+// parallelChunks calls fn(lo, hi) for short contiguous runs covering 0..n-1, on
+// GOMAXPROCS goroutines, each taking the next run as it finishes one: the items of a
+// list are seldom alike (the fabrics and clusters that name thousands of servers come
+// after the servers, so with one half each, one goroutine held most of the work).
+func parallelChunks(n int, fn func(lo, hi int)) {
 	workers := min(runtime.GOMAXPROCS(0), n)
 	if workers <= 1 {
-		for i := range n {
-			fn(i)
+		if n > 0 {
+			fn(0, n)
 		}
 		return
 	}
-	run := max(1, min(64, n/(16*workers)))
+	run := max(1, min(maxRun, n/(16*workers)))
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range workers {
@@ -84,34 +93,16 @@ func parallelFor(n int, fn func(i int)) {
 				if lo >= n {
 					return
 				}
-				for i := lo; i < min(lo+run, n); i++ {
-					fn(i)
-				}
+				fn(lo, min(lo+run, n))
 			}
 		})
 	}
 	wg.Wait()
 }
 
-// parallelChunks splits 0..n-1 into one contiguous chunk per GOMAXPROCS goroutine and
-// calls fn(lo, hi) for each.
-func parallelChunks(n int, fn func(lo, hi int)) {
-	workers := min(runtime.GOMAXPROCS(0), n)
-	if workers <= 1 {
-		fn(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	chunk := (n + workers - 1) / workers
-	for w := range workers {
-		lo, hi := w*chunk, min((w+1)*chunk, n)
-		if lo >= hi {
-			continue
-		}
-		wg.Go(func() { fn(lo, hi) })
-	}
-	wg.Wait()
-}
+// maxRun is the longest run parallelChunks hands out: short enough that the last runs,
+// which hold the largest items, spread over the cores.
+const maxRun = 16
 
 // Provider calls carry at most providerBatch items, providerBatchesInFlight at a time.
 // A call crosses a process boundary: fabrica encodes the items, the plugin decodes

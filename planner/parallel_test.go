@@ -3,6 +3,7 @@ package planner
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -18,6 +19,27 @@ func TestParallelForEveryIndexOnce(t *testing.T) {
 		for i := range calls {
 			if c := calls[i].Load(); c != 1 {
 				t.Fatalf("n %d: fn(%d) called %d times", n, i, c)
+			}
+		}
+	}
+}
+
+// parallelChunks hands out runs that cover every index once, none empty, none longer
+// than maxRun.
+func TestParallelChunksCoverOnce(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 3, 31, 32, 33, 100, 1000, 4097, 100_000} {
+		calls := make([]atomic.Int32, n)
+		parallelChunks(n, func(lo, hi int) {
+			if lo >= hi || hi-lo > maxRun && runtime.GOMAXPROCS(0) > 1 {
+				t.Errorf("n %d: run [%d, %d)", n, lo, hi)
+			}
+			for i := lo; i < hi; i++ {
+				calls[i].Add(1)
+			}
+		})
+		for i := range calls {
+			if c := calls[i].Load(); c != 1 {
+				t.Fatalf("n %d: index %d covered %d times", n, i, c)
 			}
 		}
 	}

@@ -117,7 +117,7 @@ func (e *Engine) check(ctx context.Context, plan *planInput) (*Report, error) {
 		return nil, err
 	}
 	now := e.now()
-	rs, err := e.query.Eval(ctx, rego.EvalParsedInput(input), rego.EvalTime(now))
+	rs, err := e.query.Eval(withChangeKinds(ctx, plan.kinds), rego.EvalParsedInput(input), rego.EvalTime(now))
 	if err := plan.valid(); err != nil {
 		return nil, &PlanError{Msg: "the document is not valid JSON", Err: err}
 	}

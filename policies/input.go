@@ -142,6 +142,8 @@ type planInput struct {
 	// resourceRanges, when set, returns the attribute ranges of the resources wanted
 	// (by resource address) in place of table (see planInputOf).
 	resourceRanges func(wanted map[string][]string) map[string]*ast.Term
+	// kinds, when set, holds the kind of each resource change (see changeKinds).
+	kinds *changeKinds
 }
 
 // decodePlanInput decodes a plan document for the policies (see planInput). The

@@ -1,6 +1,8 @@
 package policies
 
 import (
+	"context"
+
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/types"
@@ -38,12 +40,22 @@ const (
 // notKind returns, in order, the elements of list whose kind (what rc.kind is in Rego)
 // is defined and differs from kind: [rc | rc := list[_]; rc.kind != kind] for an
 // array. Any other list is undefined (the rule's else evaluates it).
-func notKind(_ rego.BuiltinContext, list, kind *ast.Term) (*ast.Term, error) {
+func notKind(bctx rego.BuiltinContext, list, kind *ast.Term) (*ast.Term, error) {
 	arr, ok := list.Value.(*ast.Array)
 	if !ok {
 		return nil, nil
 	}
 	out := make([]*ast.Term, 0, 64)
+	if ck := changeKindsOf(bctx.Context); ck != nil && ck.changes == arr {
+		if want, ok := kind.Value.(ast.String); ok {
+			for i, k := range ck.kinds {
+				if k != string(want) {
+					out = append(out, arr.Elem(i))
+				}
+			}
+			return ast.ArrayTerm(out...), nil
+		}
+	}
 	for i := range arr.Len() {
 		rc := arr.Elem(i)
 		var k *ast.Term
@@ -60,6 +72,33 @@ func notKind(_ rego.BuiltinContext, list, kind *ast.Term) (*ast.Term, error) {
 		}
 	}
 	return ast.ArrayTerm(out...), nil
+}
+
+// changeKinds is the kind of each resource change of a plan converted in this process
+// (planInputOf): the same strings as each change's "kind" member, read without
+// visiting 100,000 objects scattered through the heap (a cache miss or more each,
+// 60 ms of a check's 120 on one core). notKind reads them for that array only.
+type changeKinds struct {
+	changes *ast.Array
+	kinds   []string
+}
+
+type changeKindsKey struct{}
+
+// withChangeKinds returns ctx carrying ck (nil: nothing) for the builtins of a check.
+func withChangeKinds(ctx context.Context, ck *changeKinds) context.Context {
+	if ck == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, changeKindsKey{}, ck)
+}
+
+func changeKindsOf(ctx context.Context) *changeKinds {
+	if ctx == nil {
+		return nil
+	}
+	ck, _ := ctx.Value(changeKindsKey{}).(*changeKinds)
+	return ck
 }
 
 // useIntrinsics replaces, in modules, each rule an intrinsic evaluates (see above).

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -124,6 +125,45 @@ func TestIntrinsicMatchesRego(t *testing.T) {
 				t.Fatalf("%s on %v:\nintrinsic %s\nRego      %s", q, input, got[0], got[1])
 			}
 		}
+	}
+}
+
+// A check's evaluation hands notKind the kinds of the changes it converted, and
+// notKind reads them for that array only. The kinds given here are false on purpose,
+// so that the result shows which were read.
+func TestNotKindReadsTheChangeKinds(t *testing.T) {
+	c, fns := builtinModules(t, true)
+	pq, err := rego.New(append([]func(*rego.Rego){rego.Compiler(c), rego.Query("data.fabrica.lib.not_hardware")}, fns...)...).PrepareForEval(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	change := func(addr, kind string) *ast.Term {
+		return ast.ObjectTerm([2]*ast.Term{ast.StringTerm("address"), ast.StringTerm(addr)}, [2]*ast.Term{keyKind, ast.StringTerm(kind)})
+	}
+	arr := ast.NewArray(change("hardware.a", "hardware"), change("fabric.b", "fabric"), change("hardware.c", "hardware"))
+	input := ast.NewObject([2]*ast.Term{keyResourceChanges, ast.NewTerm(arr)})
+	notHardware := func(ctx context.Context) []string {
+		rs, err := pq.Eval(ctx, rego.EvalParsedInput(input))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, rc := range rs[0].Expressions[0].Value.([]any) {
+			out = append(out, rc.(map[string]any)["address"].(string))
+		}
+		return out
+	}
+	ctx := context.Background()
+	if got := notHardware(ctx); !slices.Equal(got, []string{"fabric.b"}) {
+		t.Fatalf("without kinds: %v", got)
+	}
+	lying := &changeKinds{changes: arr, kinds: []string{"storage", "hardware", "hardware"}}
+	if got := notHardware(withChangeKinds(ctx, lying)); !slices.Equal(got, []string{"hardware.a"}) {
+		t.Fatalf("with the array's kinds: %v, want them read", got)
+	}
+	other := &changeKinds{changes: ast.NewArray(), kinds: lying.kinds}
+	if got := notHardware(withChangeKinds(ctx, other)); !slices.Equal(got, []string{"fabric.b"}) {
+		t.Fatalf("with another array's kinds: %v, want them ignored", got)
 	}
 }
 

@@ -43,7 +43,7 @@ func planInputOf(p *plans.Plan) (*planInput, error) {
 	if !ok {
 		return nil, &PlanError{Msg: "the plan is not a JSON object"}
 	}
-	changes, err := changesTerm(p.ResourceChanges, d.seed)
+	changes, kinds, err := changesTerm(p.ResourceChanges, d.seed)
 	if err != nil {
 		return nil, &PlanError{Msg: "a resource change is not valid JSON", Err: err}
 	}
@@ -58,6 +58,7 @@ func planInputOf(p *plans.Plan) (*planInput, error) {
 	return &planInput{
 		value: ast.NewObject(pairs...),
 		valid: func() error { return nil },
+		kinds: kinds,
 		resourceRanges: func(wanted map[string][]string) map[string]*ast.Term {
 			out := map[string]*ast.Term{}
 			for res := range wanted {
@@ -88,9 +89,11 @@ func rangesByJSONKey(m map[string]map[string]*plans.Range) map[string]map[string
 }
 
 // changesTerm converts the resource changes on every core, each goroutine with its own
-// decoder (and so its own caches), as decodePlanInput decodes their JSON.
-func changesTerm(rcs []*plans.ResourceChange, seed maphash.Seed) (*ast.Term, error) {
+// decoder (and so its own caches), as decodePlanInput decodes their JSON. It returns
+// their kinds beside.
+func changesTerm(rcs []*plans.ResourceChange, seed maphash.Seed) (*ast.Term, *changeKinds, error) {
 	terms := make([]*ast.Term, len(rcs))
+	kinds := make([]string, len(rcs))
 	workers := min(runtime.GOMAXPROCS(0), max(1, len(rcs)/1024))
 	per := (len(rcs) + workers - 1) / workers
 	errs := make([]error, workers)
@@ -109,14 +112,16 @@ func changesTerm(rcs []*plans.ResourceChange, seed maphash.Seed) (*ast.Term, err
 					return
 				}
 				terms[i] = t
+				kinds[i] = validUTF8(rcs[i].Kind) // as change writes it
 			}
 		})
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return ast.NewTerm(ast.NewArray(terms...)), nil
+	arr := ast.NewArray(terms...)
+	return ast.NewTerm(arr), &changeKinds{changes: arr, kinds: kinds}, nil
 }
 
 // The lists of a change.

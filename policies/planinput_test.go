@@ -14,6 +14,7 @@ import (
 
 	"github.com/fabrica-iac/fabrica/planner/plans"
 	"github.com/google/go-cmp/cmp"
+	"github.com/open-policy-agent/opa/v1/ast"
 )
 
 // handPlan has a change of every shape the encoder knows: every action, indexes of
@@ -169,6 +170,15 @@ func TestPlanInputOf_sameAsDecodedJSON(t *testing.T) {
 		}
 		if want.value.Compare(got.value) != 0 {
 			t.Fatalf("%s: the inputs differ:\n%s", name, cmp.Diff(want.value.String(), got.value.String()))
+		}
+		rcs, _ := got.value.(ast.Object).Get(keyResourceChanges).Value.(*ast.Array)
+		if got.kinds == nil || got.kinds.changes != rcs || len(got.kinds.kinds) != rcs.Len() {
+			t.Fatalf("%s: the change kinds are not those of the input's resource_changes", name)
+		}
+		for i, k := range got.kinds.kinds {
+			if member := rcs.Elem(i).Get(keyKind); member == nil || member.Value.Compare(ast.String(k)) != 0 {
+				t.Fatalf("%s: change %d: kind %q, its kind member %v", name, i, k, member)
+			}
 		}
 		wanted := map[string][]string{"not.declared": {"not.declared[0]"}}
 		for res := range maps.Keys(p.AttributeRanges) {
