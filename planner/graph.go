@@ -178,9 +178,19 @@ func buildGraph(cfg *schema.Config) (*dag.Graph[node], map[node]*refs, diag.Diag
 func collectResourceRefs(cfg *schema.Config, res *schema.Resource) (*refs, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	scope := refScope{count: res.Count != nil, each: res.ForEach != nil}
-	all := &refs{}
+	body := res.Body.Expressions()
+	all := &refs{exprs: make([]exprRefs, 0, len(body)+2)}
 	var runs [][]addrs.Resource
-	for _, e := range append(res.Body.Expressions(), res.Count, res.ForEach) {
+	for i := range len(body) + 2 {
+		var e hcl.Expression
+		switch i - len(body) {
+		case 0:
+			e = res.Count
+		case 1:
+			e = res.ForEach
+		default:
+			e = body[i]
+		}
 		if e == nil {
 			continue
 		}
@@ -237,6 +247,12 @@ func variables(expr hcl.Expression) []hcl.Traversal {
 // block's facility, its 4,096 endpoints, its storage), so that finish need not sort
 // the whole again; lists that overlap are sorted again by finish.
 func concatSorted(runs [][]addrs.Resource) []addrs.Resource {
+	switch len(runs) {
+	case 0:
+		return nil
+	case 1: // most blocks: one reference, to their facility
+		return slices.Clip(runs[0])
+	}
 	slices.SortFunc(runs, func(a, b []addrs.Resource) int { return byKindName(a[0], b[0]) })
 	n := 0
 	for _, r := range runs {

@@ -177,7 +177,7 @@ type Lifecycle struct {
 // Expressions returns every expression in the body, nested blocks included, for reference
 // analysis.
 func (b *BodyContent) Expressions() []hcl.Expression {
-	var out []hcl.Expression
+	out := make([]hcl.Expression, 0, len(b.Attrs))
 	for _, a := range b.Spec.Attrs {
 		if a.IsBlock() {
 			if nb := b.Blocks[a.Name]; nb != nil {
