@@ -28,6 +28,38 @@ type PlanOptions struct {
 	Excludes []string
 	// Replace forces the replacement of these instances.
 	Replace []string
+	// Refreshed is a refresh of the same state started before the plan (StartRefresh),
+	// which the plan uses instead of starting its own.
+	Refreshed *Refresh
+}
+
+// Refresh is a refresh of a state's instances running in the background.
+type Refresh struct {
+	prior  *states.State
+	done   chan struct{}
+	result *refreshResult
+	diags  diag.Diagnostics
+}
+
+// StartRefresh starts reading every instance of prior from its provider and returns at
+// once. The reads need the providers' configurations but not the rest of the
+// configuration, so a command whose provider blocks are known before evaluating
+// (StaticProviderConfigs) starts them beside the evaluation, and hands the refresh to
+// Plan in PlanOptions.Refreshed: the provider's start (the sim provider loads its
+// world) and its answers no longer wait for the evaluation.
+func StartRefresh(ctx context.Context, prior *states.State, provs *Providers) *Refresh {
+	r := &Refresh{prior: prior, done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		r.result, r.diags = refresh(ctx, prior, readItems(prior), provs)
+	}()
+	return r
+}
+
+// wait returns the refresh's outcome once it is done.
+func (r *Refresh) wait() (*refreshResult, diag.Diagnostics) {
+	<-r.done
+	return r.result, r.diags
 }
 
 // Plan compares the evaluated configuration with the state (refreshed from providers
@@ -47,25 +79,22 @@ func Plan(ctx context.Context, ev *Evaluated, prior *states.State, provs *Provid
 		return p, diags
 	}
 	// Refresh (which starts and configures the providers that read state, then waits
-	// for their answers) runs while the desired instances are encoded.
-	type result struct {
-		*refreshResult
-		diags diag.Diagnostics
-	}
-	done := make(chan result, 1)
+	// for their answers) runs while the desired instances are encoded, if it is not
+	// running already.
+	var running *Refresh
 	if opts.Refresh {
-		go func() {
-			r, d := refresh(ctx, prior, readItems(prior), provs)
-			done <- result{r, d}
-		}()
-	} else {
-		done <- result{refreshResult: &refreshResult{state: prior}}
+		if running = opts.Refreshed; running == nil || running.prior != prior {
+			running = StartRefresh(ctx, prior, provs)
+		}
 	}
 	desired := ev.DesiredInstances()
-	r := <-done
-	refreshed := r.refreshResult
-	if diags = diags.Append(r.diags); diags.HasErrors() {
-		return p, diags
+	refreshed := &refreshResult{state: prior}
+	if running != nil {
+		var d diag.Diagnostics
+		refreshed, d = running.wait()
+		if diags = diags.Append(d); diags.HasErrors() {
+			return p, diags
+		}
 	}
 	d := &differ{ev: ev, prior: refreshed.state, drift: refreshed.drifted, gone: refreshed.gone, provs: provs, opts: opts}
 	switch opts.Mode {

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/fabrica-iac/fabrica/providers"
+	"github.com/fabrica-iac/fabrica/schema"
 	"github.com/fabrica-iac/fabrica/schema/diag"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -97,10 +98,37 @@ func (p *Providers) start(ctx context.Context, name string) (providers.Provider,
 // ProviderConfigs evaluates every provider block's arguments (with variables and locals
 // in scope) as JSON objects keyed by provider name.
 func (e *Evaluated) ProviderConfigs() (map[string]json.RawMessage, diag.Diagnostics) {
+	ctx := &hcl.EvalContext{Variables: map[string]cty.Value{"var": e.varObject, "local": cty.ObjectVal(e.Locals)}, Functions: functions}
+	return providerConfigs(e.Config, ctx)
+}
+
+// StaticProviderConfigs returns the provider blocks' configurations, as ProviderConfigs
+// does, when they are known before evaluating: when no provider block refers to
+// anything (a variable, a local value). ok is false otherwise, or when a block has an
+// error (evaluating reports it).
+func StaticProviderConfigs(cfg *schema.Config) (configs map[string]json.RawMessage, ok bool) {
+	for _, p := range cfg.Providers {
+		attrs, hd := p.Config.JustAttributes()
+		if hd.HasErrors() {
+			return nil, false
+		}
+		for _, a := range attrs {
+			if len(a.Expr.Variables()) > 0 {
+				return nil, false
+			}
+		}
+	}
+	configs, diags := providerConfigs(cfg, &hcl.EvalContext{Functions: functions})
+	if diags.HasErrors() {
+		return nil, false
+	}
+	return configs, true
+}
+
+func providerConfigs(cfg *schema.Config, ctx *hcl.EvalContext) (map[string]json.RawMessage, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	out := map[string]json.RawMessage{}
-	ctx := &hcl.EvalContext{Variables: map[string]cty.Value{"var": e.varObject, "local": cty.ObjectVal(e.Locals)}, Functions: functions}
-	for _, p := range e.Config.Providers {
+	for _, p := range cfg.Providers {
 		attrs, hd := p.Config.JustAttributes()
 		diags = diags.Append(hd)
 		m := map[string]cty.Value{}

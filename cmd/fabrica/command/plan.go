@@ -111,15 +111,23 @@ func runPlan(ctx context.Context, streams *views.Streams, g *globals, f *planFla
 	if diags.HasErrors() {
 		return reportDiags(streams, p, diags, f.format == "json")
 	}
-	// The state is read while the configuration is evaluated: neither needs the other.
+	// The state is read, and refreshed when the providers' configurations are known,
+	// while the configuration is evaluated: neither needs the other.
+	opts := f.options()
+	early := opts.Refresh && p.startProvidersEarly()
 	type loaded struct {
-		st  *states.State
-		err error
+		st      *states.State
+		err     error
+		refresh *planner.Refresh
 	}
 	state := make(chan loaded, 1)
 	go func() {
 		st, err := p.backend.Load(ctx)
-		state <- loaded{st, err}
+		ld := loaded{st: st, err: err}
+		if err == nil && early {
+			ld.refresh = planner.StartRefresh(ctx, st, p.provs)
+		}
+		state <- ld
 	}()
 	diags = diags.Append(p.evaluate(f.inputs(streams)))
 	ld := <-state // before p.close, which closes the backend
@@ -132,7 +140,8 @@ func runPlan(ctx context.Context, streams *views.Streams, g *globals, f *planFla
 	}
 	p.phase("load state")
 	policy := loadPolicies(ctx, p)
-	pl, d := planner.Plan(ctx, p.ev, prior, p.provs, f.options())
+	opts.Refreshed = ld.refresh
+	pl, d := planner.Plan(ctx, p.ev, prior, p.provs, opts)
 	diags = diags.Append(d)
 	p.phase("plan")
 	if diags.HasErrors() {

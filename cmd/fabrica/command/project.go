@@ -90,7 +90,18 @@ func (p *project) evaluate(vars planner.InputVars) diag.Diagnostics {
 	}
 	configs, d := ev.ProviderConfigs()
 	diags = diags.Append(d)
+	if p.provs != nil { // prepared before evaluating, with these configurations
+		return diags
+	}
 	return diags.Append(p.startProviders(configs))
+}
+
+// startProvidersEarly prepares the providers before evaluating when their blocks'
+// configurations are known without it (planner.StaticProviderConfigs), so that their
+// reads can start beside the evaluation. It reports whether it did.
+func (p *project) startProvidersEarly() bool {
+	configs, ok := planner.StaticProviderConfigs(p.cfg)
+	return ok && p.startProviders(configs) == nil
 }
 
 // startProviders prepares the providers with their blocks' configurations.

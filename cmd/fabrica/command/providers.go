@@ -2,6 +2,7 @@ package command
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -78,6 +79,7 @@ type pluginSource struct {
 
 	mu      sync.Mutex
 	clients []*plugin.Client
+	closed  bool // a provider started after Close is ended at once
 }
 
 func newPluginSource(workDir string, env []string) (*pluginSource, error) {
@@ -109,14 +111,29 @@ func (s *pluginSource) Start(ctx context.Context, name string) (providers.Provid
 	}
 	cmd.Env = os.Environ()
 	dieWithParent(cmd)
+	if s.isClosed() {
+		return nil, errSourceClosed
+	}
 	c, err := plugin.Launch(ctx, name, cmd, s.logger)
 	if err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed { // a refresh started beside an evaluation that failed
+		c.Kill()
+		return nil, errSourceClosed
+	}
 	s.clients = append(s.clients, c)
-	s.mu.Unlock()
 	return c.Provider(), nil
+}
+
+var errSourceClosed = errors.New("the command is ending: no provider is started any more")
+
+func (s *pluginSource) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
 }
 
 // Close ends every provider: Stop, a grace period, then kill.
@@ -129,7 +146,7 @@ func (s *pluginSource) Close() {
 		go func() { defer wg.Done(); c.Shutdown(shutdownGrace) }()
 	}
 	wg.Wait()
-	s.clients = nil
+	s.clients, s.closed = nil, true
 }
 
 // Kill ends every provider at once (a second Ctrl-C).
@@ -139,7 +156,7 @@ func (s *pluginSource) Kill() {
 	for _, c := range s.clients {
 		c.Kill()
 	}
-	s.clients = nil
+	s.clients, s.closed = nil, true
 }
 
 // newLogger is fabrica's log: off unless FABRICA_LOG names a level (trace, debug, info,
