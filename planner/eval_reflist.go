@@ -9,8 +9,9 @@ import (
 )
 
 // evalShortcuts is off only in the test that compares the shortcuts (referenceList,
-// and blocks of one instance evaluated without the per-block caches) with the general
-// evaluation.
+// blocks of one instance evaluated without the per-block caches, and the instances of
+// a block that reads neither count nor each copying the first's values) with the
+// general evaluation.
 var evalShortcuts = true
 
 // referenceList evaluates the commonest reference arguments straight from the

@@ -107,9 +107,9 @@ training_cluster "c" {
 }
 `
 
-// TestReferenceListShortcut requires the shortcut to give what the general evaluation
-// gives, values and diagnostics, on the cases above, every example and every invalid
-// fixture.
+// TestReferenceListShortcut requires the shortcuts (see evalShortcuts) to give what
+// the general evaluation gives, values and diagnostics, on the cases above, every
+// example and every invalid fixture.
 func TestReferenceListShortcut(t *testing.T) {
 	inputs := map[string]map[string][]byte{}
 	for name, endpoints := range refListCases {

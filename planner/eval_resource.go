@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/fabrica-iac/fabrica/internal/hclsyntax"
@@ -46,6 +47,7 @@ func (e *Evaluated) evalResource(res *schema.Resource, r *refs) resourceResult {
 	for _, x := range r.exprs {
 		uniform = uniform && !x.perInstance
 	}
+	var first *instanceScope
 	one := func(i int) {
 		x := exps[i]
 		inst := schema.NewInstance(res, x.key, x.each)
@@ -60,11 +62,35 @@ func (e *Evaluated) evalResource(res *schema.Resource, r *refs) resourceResult {
 			d = d.Append(schema.Derive(inst, e))
 		}
 		insts[i], instDiags[i] = inst, d
+		if i == 0 {
+			first = is
+		}
 	}
-	if len(exps) >= parallelInstances {
-		parallelFor(len(exps), one)
+	from := 0
+	if evalShortcuts && uniform && len(exps) > 1 {
+		// The instances of a block that reads neither count nor each have the same
+		// arguments (a rack of four servers): the first is evaluated, the others take
+		// a copy of its values, unless it had anything to say (its diagnostics name
+		// each instance). Each works out its own derived figures.
+		if one(0); len(instDiags[0]) == 0 {
+			src := insts[0]
+			one = func(i int) {
+				x := exps[i]
+				inst := schema.NewInstance(res, x.key, x.each)
+				inst.Uniform = true
+				inst.Values, inst.Sensitive = slices.Clone(src.Values), slices.Clone(src.Sensitive)
+				for name, r := range first.refs {
+					inst.KeepStrings(name, r.strs, r.insts)
+				}
+				insts[i], instDiags[i] = inst, schema.Derive(inst, e)
+			}
+		}
+		from = 1
+	}
+	if rest := len(exps) - from; rest >= parallelInstances {
+		parallelFor(rest, func(i int) { one(from + i) })
 	} else {
-		for i := range exps {
+		for i := from; i < len(exps); i++ {
 			one(i)
 		}
 	}

@@ -24,7 +24,10 @@ type Lookup interface {
 // arguments and the instances it refers to (DESIGN.md §3 "Validation"). Instances it
 // refers to must already be derived, which evaluation order guarantees.
 func Derive(inst *Instance, l Lookup) diag.Diagnostics {
-	inst.Derived, inst.derivedNums = map[string]cty.Value{}, nil
+	inst.Derived, inst.derivedNums = nil, nil
+	if inst.Kind() != KindHardware { // a server's figures are its device type's, shared
+		inst.Derived = map[string]cty.Value{}
+	}
 	var diags diag.Diagnostics
 	switch inst.Kind() {
 	case KindHardware:
