@@ -24,8 +24,12 @@ const (
 	Large   = 1600 << 20
 )
 
-// MaxPercent bounds the GOGC Percent gives while the live heap is small.
-const MaxPercent = 800
+// MaxPercent bounds the GOGC Percent gives while the live heap is small. At 1600 a
+// command's first collection after start-up comes when the heap is 17 times what was
+// live then: validate of 100,000 blocks, whose heap is all live until it reaches the
+// budget, no longer collects at 350 MB only to find 430 MB live (0.2 s of CPU, and its
+// write barriers); plan then collects once. At 800 a heap could grow 9 times.
+const MaxPercent = 1600
 
 // Percent is the GOGC that lets a heap of live bytes grow to budget before the next
 // collection: between 100 (Go's default) and MaxPercent.
