@@ -13,18 +13,20 @@ func TestPercent(t *testing.T) {
 		live, budget uint64
 		want         int
 	}{
-		{0, 768 * mib, 1600},         // nothing live yet
-		{10 * mib, 768 * mib, 1600},  // small heaps: at most 1600
-		{64 * mib, 768 * mib, 1100},  // 768/64 - 1 = 11
-		{200 * mib, 1600 * mib, 700}, // 1600/200 - 1 = 7
-		{192 * mib, 768 * mib, 300},  // grow to the budget: 768/192 - 1 = 3
-		{256 * mib, 768 * mib, 200},  //
-		{300 * mib, 768 * mib, 156},  // 1.56
-		{384 * mib, 768 * mib, 100},  // the budget is twice the live heap: Go's default
-		{600 * mib, 768 * mib, 100},  // never below Go's default
-		{4096 * mib, 768 * mib, 100}, //
-		{1 * mib, 1<<63 - 1, 1600},   // no overflow
-		{1<<63 - 1, 768 * mib, 100},  //
+		{0, 768 * mib, 800},           // nothing live yet
+		{10 * mib, 768 * mib, 800},    // small heaps: at most 800
+		{0, 1600 * mib, 1600},         // twice the budget, twice the bound
+		{40 * mib, 1600 * mib, 1600},  //
+		{100 * mib, 1600 * mib, 1500}, // 1600/100 - 1 = 15
+		{200 * mib, 1600 * mib, 700},  // 1600/200 - 1 = 7
+		{192 * mib, 768 * mib, 300},   // grow to the budget: 768/192 - 1 = 3
+		{256 * mib, 768 * mib, 200},   //
+		{300 * mib, 768 * mib, 156},   // 1.56
+		{384 * mib, 768 * mib, 100},   // the budget is twice the live heap: Go's default
+		{600 * mib, 768 * mib, 100},   // never below Go's default
+		{4096 * mib, 768 * mib, 100},  //
+		{1 * mib, 1<<63 - 1, 3200},    // no overflow; the bound at most four times
+		{1<<63 - 1, 768 * mib, 100},   //
 	} {
 		if got := Percent(c.live, c.budget); got != c.want {
 			t.Errorf("Percent(%d, %d) = %d, want %d", c.live, c.budget, got, c.want)
