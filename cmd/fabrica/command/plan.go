@@ -111,36 +111,13 @@ func runPlan(ctx context.Context, streams *views.Streams, g *globals, f *planFla
 	if diags.HasErrors() {
 		return reportDiags(streams, p, diags, f.format == "json")
 	}
-	// The state is read, and refreshed when the providers' configurations are known,
-	// while the configuration is evaluated: neither needs the other.
 	opts := f.options()
-	early := opts.Refresh && p.startProvidersEarly()
-	type loaded struct {
-		st      *states.State
-		err     error
-		refresh *planner.Refresh
-	}
-	state := make(chan loaded, 1)
-	go func() {
-		st, err := p.backend.Load(ctx)
-		ld := loaded{st: st, err: err}
-		if err == nil && early {
-			ld.refresh = planner.StartRefresh(ctx, st, p.provs)
-		}
-		state <- ld
-	}()
-	diags = diags.Append(p.evaluate(f.inputs(streams)))
-	ld := <-state // before p.close, which closes the backend
-	if diags.HasErrors() {
+	prior, refreshed, d := p.evaluateWithState(ctx, f.inputs(streams), opts.Refresh)
+	if diags = diags.Append(d); diags.HasErrors() {
 		return reportDiags(streams, p, diags, f.format == "json")
 	}
-	prior, err := ld.st, ld.err
-	if err != nil {
-		return reportDiags(streams, p, diags.Append(stateError(err)), f.format == "json")
-	}
-	p.phase("load state")
 	policy := loadPolicies(ctx, p)
-	opts.Refreshed = ld.refresh
+	opts.Refreshed = refreshed
 	pl, d := planner.Plan(ctx, p.ev, prior, p.provs, opts)
 	diags = diags.Append(d)
 	p.phase("plan")

@@ -8,8 +8,10 @@ import (
 	"github.com/fabrica-iac/fabrica/cmd/fabrica/command/views"
 	"github.com/fabrica-iac/fabrica/planner"
 	"github.com/fabrica-iac/fabrica/planner/plans"
+	"github.com/fabrica-iac/fabrica/planner/states"
 	"github.com/fabrica-iac/fabrica/policies"
 	"github.com/fabrica-iac/fabrica/policies/report"
+	"github.com/fabrica-iac/fabrica/schema/diag"
 	"github.com/spf13/cobra"
 )
 
@@ -65,7 +67,15 @@ func runPolicyCheck(ctx context.Context, streams *views.Streams, g *globals, o *
 	}
 	p, diags := openProject(streams, &gl)
 	defer p.close()
-	if !diags.HasErrors() {
+	var prior *states.State
+	var refreshed *planner.Refresh
+	switch {
+	case diags.HasErrors():
+	case saved == nil: // a plan is made, as plan makes it
+		var d diag.Diagnostics
+		prior, refreshed, d = p.evaluateWithState(ctx, o.inputs(streams), true)
+		diags = diags.Append(d)
+	default:
 		diags = diags.Append(p.evaluate(o.inputs(streams)))
 	}
 	if diags.HasErrors() {
@@ -74,12 +84,8 @@ func runPolicyCheck(ctx context.Context, streams *views.Streams, g *globals, o *
 	policy := loadPolicies(ctx, p) // beside the plan, if one is made
 	pl := saved
 	if pl == nil {
-		prior, err := p.backend.Load(ctx)
-		if err != nil {
-			return reportDiags(streams, p, diags.Append(stateError(err)), false)
-		}
-		var d = diags
-		pl, d = planner.Plan(ctx, p.ev, prior, p.provs, planner.PlanOptions{Refresh: true})
+		var d diag.Diagnostics
+		pl, d = planner.Plan(ctx, p.ev, prior, p.provs, planner.PlanOptions{Refresh: true, Refreshed: refreshed})
 		diags = diags.Append(d)
 		if diags.HasErrors() {
 			return reportDiags(streams, p, diags, false)

@@ -96,6 +96,38 @@ func (p *project) evaluate(vars planner.InputVars) diag.Diagnostics {
 	return diags.Append(p.startProviders(configs))
 }
 
+// evaluateWithState evaluates the configuration while the state is read and, with
+// refresh, refreshed when the providers' configurations are known without evaluating
+// (startProvidersEarly): neither needs the other. The refresh, when started, is for
+// planner.PlanOptions.Refreshed.
+func (p *project) evaluateWithState(ctx context.Context, vars planner.InputVars, refresh bool) (*states.State, *planner.Refresh, diag.Diagnostics) {
+	early := refresh && p.startProvidersEarly()
+	type loaded struct {
+		st      *states.State
+		err     error
+		refresh *planner.Refresh
+	}
+	state := make(chan loaded, 1)
+	go func() {
+		st, err := p.backend.Load(ctx)
+		ld := loaded{st: st, err: err}
+		if err == nil && early {
+			ld.refresh = planner.StartRefresh(ctx, st, p.provs)
+		}
+		state <- ld
+	}()
+	diags := p.evaluate(vars)
+	ld := <-state // before p.close, which closes the backend
+	if diags.HasErrors() {
+		return nil, nil, diags
+	}
+	if ld.err != nil {
+		return nil, nil, diags.Append(stateError(ld.err))
+	}
+	p.phase("load state")
+	return ld.st, ld.refresh, diags
+}
+
 // startProvidersEarly prepares the providers before evaluating when their blocks'
 // configurations are known without it (planner.StaticProviderConfigs), so that their
 // reads can start beside the evaluation. It reports whether it did.
