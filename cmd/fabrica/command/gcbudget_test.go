@@ -16,6 +16,8 @@ func TestGCBudget(t *testing.T) {
 		{[]string{"plan"}, gcpace.Large},
 		{[]string{"-C", "dir", "plan", "--out", "p.plan"}, gcpace.Large},
 		{[]string{"--no-color", "apply", "--auto-approve"}, gcpace.Large},
+		{[]string{"policy", "check", "-C", "dir"}, gcpace.Large},
+		{[]string{"policy", "test"}, gcpace.Default},
 		{[]string{"validate"}, gcpace.Default},
 		{[]string{"-C", "plan", "validate"}, gcpace.Default},
 		{[]string{"show", "--json"}, gcpace.Default},

@@ -83,9 +83,15 @@ func Main(args []string, streams *views.Streams) int {
 	}
 }
 
-// gcBudget is the heap budget of the command args name: plan and apply hold the most.
+// gcBudget is the heap budget of the command args name: plan, apply and policy check
+// (which makes a plan unless given one) hold the most.
 func gcBudget(root *cobra.Command, args []string) uint64 {
-	if cmd, _, err := root.Find(args); err == nil && (cmd.Name() == "plan" || cmd.Name() == "apply") {
+	cmd, _, err := root.Find(args)
+	if err != nil {
+		return gcpace.Default
+	}
+	switch cmd.CommandPath() {
+	case "fabrica plan", "fabrica apply", "fabrica policy check":
 		return gcpace.Large
 	}
 	return gcpace.Default
