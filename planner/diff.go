@@ -148,7 +148,7 @@ func (df *differ) newChange(d *Desired, prior *states.Instance, decl *plans.Rang
 func (df *differ) planBatch(ctx context.Context, name string, items []*pending) diag.Diagnostics {
 	prov, err := df.provs.Get(ctx, name)
 	if err != nil {
-		return diag.Diagnostics{providerError(name, "plan", err)}
+		return diag.Diagnostics{df.provs.startError(name, "plan", err)}
 	}
 	reqItems := make([]providers.PlanItem, len(items))
 	for i, p := range items {

@@ -47,45 +47,41 @@ func (e *Evaluated) evalResource(res *schema.Resource, r *refs) resourceResult {
 	for _, x := range r.exprs {
 		uniform = uniform && !x.perInstance
 	}
-	var first *instanceScope
-	one := func(i int) {
+	// eval evaluates instance i, and returns its scope.
+	eval := func(i int) *instanceScope {
 		x := exps[i]
 		inst := schema.NewInstance(res, x.key, x.each)
 		inst.Uniform = uniform
 		is := &instanceScope{block: sc, x: x}
 		vals, d := evalBody(res.Body, is)
 		inst.Values, inst.Sensitive = vals, is.sensitive
-		for name, r := range is.refs {
-			inst.KeepStrings(name, r.strs, r.insts)
-		}
+		keepReferenceStrings(inst, is.refs)
 		if !d.HasErrors() {
 			d = d.Append(schema.Derive(inst, e))
 		}
 		insts[i], instDiags[i] = inst, d
-		if i == 0 {
-			first = is
-		}
+		return is
 	}
+	one := func(i int) { eval(i) }
 	from := 0
 	if evalShortcuts && uniform && len(exps) > 1 {
 		// The instances of a block that reads neither count nor each have the same
 		// arguments (a rack of four servers): the first is evaluated, the others take
 		// a copy of its values, unless it had anything to say (its diagnostics name
 		// each instance). Each works out its own derived figures.
-		if one(0); len(instDiags[0]) == 0 {
+		first := eval(0)
+		from = 1
+		if len(instDiags[0]) == 0 {
 			src := insts[0]
 			one = func(i int) {
 				x := exps[i]
 				inst := schema.NewInstance(res, x.key, x.each)
 				inst.Uniform = true
 				inst.Values, inst.Sensitive = slices.Clone(src.Values), slices.Clone(src.Sensitive)
-				for name, r := range first.refs {
-					inst.KeepStrings(name, r.strs, r.insts)
-				}
+				keepReferenceStrings(inst, first.refs)
 				insts[i], instDiags[i] = inst, schema.Derive(inst, e)
 			}
 		}
-		from = 1
 	}
 	if rest := len(exps) - from; rest >= parallelInstances {
 		parallelFor(rest, func(i int) { one(from + i) })
@@ -116,6 +112,14 @@ func (e *Evaluated) evalResource(res *schema.Resource, r *refs) resourceResult {
 		}
 	}
 	return out
+}
+
+// keepReferenceStrings records on inst the strings of the reference arguments its
+// evaluation read (see instanceScope.keepStrings).
+func keepReferenceStrings(inst *schema.Instance, refs map[string]argValue) {
+	for name, r := range refs {
+		inst.KeepStrings(name, r.strs, r.insts)
+	}
 }
 
 // addInstances and addResource record a block's instances, between waves: each

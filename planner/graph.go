@@ -178,19 +178,13 @@ func buildGraph(cfg *schema.Config) (*dag.Graph[node], map[node]*refs, diag.Diag
 func collectResourceRefs(cfg *schema.Config, res *schema.Resource) (*refs, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	scope := refScope{count: res.Count != nil, each: res.ForEach != nil}
-	body := res.Body.Expressions()
-	all := &refs{exprs: make([]exprRefs, 0, len(body)+2)}
+	exprs := res.Body.Expressions()
+	if res.Count != nil || res.ForEach != nil {
+		exprs = append(exprs, res.Count, res.ForEach)
+	}
+	all := &refs{exprs: make([]exprRefs, 0, len(exprs))}
 	var runs [][]addrs.Resource
-	for i := range len(body) + 2 {
-		var e hcl.Expression
-		switch i - len(body) {
-		case 0:
-			e = res.Count
-		case 1:
-			e = res.ForEach
-		default:
-			e = body[i]
-		}
+	for _, e := range exprs {
 		if e == nil {
 			continue
 		}

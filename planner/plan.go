@@ -186,7 +186,7 @@ func refresh(ctx context.Context, prior *states.State, byProvider map[string][]p
 	for _, name := range sortedKeys(byProvider) {
 		prov, err := provs.Get(ctx, name)
 		if err != nil {
-			diags = diags.Append(providerError(name, "refresh", err))
+			diags = diags.Append(provs.startError(name, "refresh", err))
 			continue
 		}
 		items := byProvider[name]

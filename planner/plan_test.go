@@ -12,7 +12,6 @@ import (
 	"github.com/fabrica-iac/fabrica/planner/states"
 	"github.com/fabrica-iac/fabrica/planner/states/local"
 	"github.com/fabrica-iac/fabrica/providers/providertest"
-	"github.com/fabrica-iac/fabrica/schema"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -62,14 +61,7 @@ func (h *harness) planDiags(opts PlanOptions) (*plans.Plan, []string) {
 
 func (h *harness) planWithState(opts PlanOptions) (*plans.Plan, *states.State, []string) {
 	h.t.Helper()
-	cfg, diags := schema.LoadSources(map[string][]byte{"main.fab.hcl": []byte(h.src)})
-	if diags.HasErrors() {
-		h.t.Fatal(diags.Err())
-	}
-	ev, diags := Evaluate(cfg, InputVars{})
-	if diags.HasErrors() {
-		h.t.Fatal(diags.Err())
-	}
+	ev := evalSource(h.t, h.src)
 	st, err := h.backend.Load(context.Background())
 	if err != nil {
 		h.t.Fatal(err)
@@ -90,9 +82,9 @@ func (h *harness) planWithState(opts PlanOptions) (*plans.Plan, *states.State, [
 
 func (h *harness) providers() *Providers {
 	if h.source != nil {
-		return NewProviders(h.source, nil, h.t.TempDir())
+		return NewProviders(h.source, nil, nil, h.t.TempDir())
 	}
-	return NewProviders(providertest.Source{"sim": h.fake}, nil, h.t.TempDir())
+	return NewProviders(providertest.Source{"sim": h.fake}, nil, nil, h.t.TempDir())
 }
 
 func (h *harness) apply(p *plans.Plan) (*states.State, ApplySummary, string) {
@@ -373,14 +365,7 @@ hardware "s" {
 `
 	h := newHarness(t, src)
 	p, _ := h.plan(PlanOptions{})
-	cfg, diags := schema.LoadSources(map[string][]byte{"main.fab.hcl": []byte(src)})
-	if diags.HasErrors() {
-		t.Fatal(diags.Err())
-	}
-	ev, diags := Evaluate(cfg, InputVars{})
-	if diags.HasErrors() {
-		t.Fatal(diags.Err())
-	}
+	ev := evalSource(t, src)
 	if n := len(beforeBySubtraction(ev, p).Summaries()); n != 0 {
 		t.Fatalf("subtracting every create leaves %d facilities", n)
 	}

@@ -46,11 +46,7 @@ provider "sim" { latency = local.latency }`, false},
 			if !ok {
 				return
 			}
-			ev, diags := Evaluate(cfg, InputVars{})
-			if diags.HasErrors() {
-				t.Fatal(diags.Err())
-			}
-			want, diags := ev.ProviderConfigs()
+			want, diags := evalSource(t, c.src).ProviderConfigs()
 			if diags.HasErrors() {
 				t.Fatal(diags.Err())
 			}
@@ -79,14 +75,7 @@ func TestPlan_refreshStartedBefore(t *testing.T) {
 		t.Fatal(msg)
 	}
 	h.fake.Set("hardware.n[1]", "rack", "moved")
-	cfg, diags := schema.LoadSources(map[string][]byte{"main.fab.hcl": []byte(h.src)})
-	if diags.HasErrors() {
-		t.Fatal(diags.Err())
-	}
-	ev, diags := Evaluate(cfg, InputVars{})
-	if diags.HasErrors() {
-		t.Fatal(diags.Err())
-	}
+	ev := evalSource(t, h.src)
 	ctx := context.Background()
 	prior, err := h.backend.Load(ctx)
 	if err != nil {

@@ -3,7 +3,9 @@ package planner
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/fabrica-iac/fabrica/providers"
@@ -24,6 +26,7 @@ type ProviderSource interface {
 type Providers struct {
 	source  ProviderSource
 	configs map[string]json.RawMessage
+	blocks  []*schema.Provider
 	workDir string
 
 	mu      sync.Mutex
@@ -34,9 +37,10 @@ type Providers struct {
 }
 
 // NewProviders prepares providers for a configuration. configs holds each provider
-// block's evaluated arguments (see Evaluated.ProviderConfigs).
-func NewProviders(source ProviderSource, configs map[string]json.RawMessage, workDir string) *Providers {
-	return &Providers{source: source, configs: configs, workDir: workDir,
+// block's evaluated arguments (see Evaluated.ProviderConfigs); blocks are those blocks,
+// on which a configuration a provider rejects is reported.
+func NewProviders(source ProviderSource, configs map[string]json.RawMessage, blocks []*schema.Provider, workDir string) *Providers {
+	return &Providers{source: source, configs: configs, blocks: blocks, workDir: workDir,
 		started: map[string]providers.Provider{}, failed: map[string]error{}, sensitive: map[string]map[string][]string{}}
 }
 
@@ -88,11 +92,59 @@ func (p *Providers) start(ctx context.Context, name string) (providers.Provider,
 		cfg = json.RawMessage("{}")
 	}
 	resp := prov.Configure(ctx, providers.ConfigureRequest{Config: cfg, WorkDir: p.workDir})
-	if providers.HasErrors(resp.Diagnostics) {
-		d := resp.Diagnostics[0]
-		return nil, nil, fmt.Errorf("provider %q rejected its configuration: %s: %s", name, d.Summary, d.Detail)
+	for _, d := range resp.Diagnostics {
+		if d.Severity == providers.SeverityError {
+			return nil, nil, &ConfigError{Provider: name, Diagnostic: d}
+		}
 	}
 	return prov, info.Sensitive, nil
+}
+
+// ConfigError is a provider's refusal of its configuration.
+type ConfigError struct {
+	Provider   string
+	Diagnostic providers.Diagnostic
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("provider %q rejected its configuration: %s: %s", e.Provider, e.Diagnostic.Summary, strings.TrimSuffix(e.Diagnostic.Detail, "."))
+}
+
+// startError is the diagnostic of a provider that could not be started for op. A
+// configuration it rejected is placed on the argument at fault in its provider block
+// (or on the block); without a block, the detail says where to configure it.
+func (p *Providers) startError(name, op string, err error) diag.Diagnostic {
+	var ce *ConfigError
+	if !errors.As(err, &ce) {
+		return providerError(name, op, err)
+	}
+	d := diag.Diagnostic{Severity: diag.Error, Summary: ce.Diagnostic.Summary,
+		Detail: fmt.Sprintf("The %q provider rejected its configuration: %s", name, ce.Diagnostic.Detail)}
+	b := p.block(name)
+	if b == nil {
+		d.Detail += fmt.Sprintf(" Configure it in a provider %q block.", name)
+		return d
+	}
+	rng := b.DeclRange
+	if attrs, _ := b.Config.JustAttributes(); attrs[ce.Diagnostic.Attribute] != nil {
+		rng = attrs[ce.Diagnostic.Attribute].Expr.Range()
+	}
+	d.Subject = &rng
+	return d
+}
+
+// block returns the provider block configuring name ("sim", or "sim.ALIAS"), if any.
+func (p *Providers) block(name string) *schema.Provider {
+	for _, b := range p.blocks {
+		key := b.Name
+		if b.Alias != "" {
+			key += "." + b.Alias
+		}
+		if key == name {
+			return b
+		}
+	}
+	return nil
 }
 
 // ProviderConfigs evaluates every provider block's arguments (with variables and locals

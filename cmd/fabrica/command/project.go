@@ -144,7 +144,7 @@ func (p *project) startProviders(configs map[string]json.RawMessage) error {
 	}
 	p.source = src
 	abs, _ := filepath.Abs(p.dir)
-	p.provs = planner.NewProviders(src, configs, abs)
+	p.provs = planner.NewProviders(src, configs, p.cfg.Providers, abs)
 	return nil
 }
 

@@ -96,6 +96,9 @@ func newPluginSource(workDir string, env []string) (*pluginSource, error) {
 
 // Start launches the named provider.
 func (s *pluginSource) Start(ctx context.Context, name string) (providers.Provider, error) {
+	if s.isClosed() {
+		return nil, errSourceClosed
+	}
 	var cmd *exec.Cmd
 	if path, ok := s.external[name]; ok {
 		cmd = exec.Command(path)
@@ -111,9 +114,6 @@ func (s *pluginSource) Start(ctx context.Context, name string) (providers.Provid
 	}
 	cmd.Env = os.Environ()
 	dieWithParent(cmd)
-	if s.isClosed() {
-		return nil, errSourceClosed
-	}
 	c, err := plugin.Launch(ctx, name, cmd, s.logger)
 	if err != nil {
 		return nil, err
