@@ -252,16 +252,7 @@ func TestReferenceListShortcutIsTaken(t *testing.T) {
 		if diags.HasErrors() {
 			t.Fatal(diags)
 		}
-		allocs := func(on bool) float64 {
-			defer func(was bool) { evalShortcuts = was }(evalShortcuts)
-			evalShortcuts = on
-			return testing.AllocsPerRun(3, func() {
-				if _, d := Evaluate(cfg, InputVars{}); d.HasErrors() {
-					t.Fatal(d)
-				}
-			})
-		}
-		fast, slow := allocs(true), allocs(false)
+		fast, slow := evaluationAllocs(t, cfg, true), evaluationAllocs(t, cfg, false)
 		if fast > slow-2000 {
 			t.Errorf("per node %v: evaluating with the shortcut allocates %.0f times, without it %.0f: is it taken?", perNode, fast, slow)
 		}
@@ -279,16 +270,20 @@ func TestUniformInstancesShortcutIsTaken(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	allocs := func(on bool) float64 {
-		defer func(was bool) { evalShortcuts = was }(evalShortcuts)
-		evalShortcuts = on
-		return testing.AllocsPerRun(3, func() {
-			if _, d := Evaluate(cfg, InputVars{}); d.HasErrors() {
-				t.Fatal(d)
-			}
-		})
-	}
-	if fast, slow := allocs(true), allocs(false); fast > slow-n/2 {
+	if fast, slow := evaluationAllocs(t, cfg, true), evaluationAllocs(t, cfg, false); fast > slow-n/2 {
 		t.Errorf("evaluating %d alike servers with the shortcut allocates %.0f times, without it %.0f: is it taken?", n, fast, slow)
 	}
+}
+
+// evaluationAllocs is how many allocations evaluating cfg makes, with the shortcuts on
+// or off.
+func evaluationAllocs(t *testing.T, cfg *schema.Config, shortcuts bool) float64 {
+	t.Helper()
+	defer func(was bool) { evalShortcuts = was }(evalShortcuts)
+	evalShortcuts = shortcuts
+	return testing.AllocsPerRun(3, func() {
+		if _, d := Evaluate(cfg, InputVars{}); d.HasErrors() {
+			t.Fatal(d)
+		}
+	})
 }
