@@ -205,7 +205,11 @@ func newJournal(b *Backend, f *os.File, interval time.Duration) *journal {
 }
 
 // start keeps the first keep bytes of the file, appends an open record and starts
-// the syncer.
+// the syncer, which syncs that record in the background: a record written after it is
+// durable only through a sync of the same file, which makes the open record durable
+// too, and before that sync a crash leaves what the journal held before this session.
+// The first sync of a new journal also commits its creation and allocation (20 ms
+// here), which would otherwise hold up the first change of every apply.
 func (j *journal) start(keep int64, lineage string, serial uint64) error {
 	var out sink
 	err := errors.ErrUnsupported
@@ -216,10 +220,12 @@ func (j *journal) start(keep int64, lineage string, serial uint64) error {
 		out = newFileSink(j.f) // no mmap here: write(2) for each group of records
 	}
 	j.out = out
-	if err := j.reset(keep, lineage, serial); err != nil {
+	if err := j.open(keep, lineage, serial); err != nil {
 		out.finish()
 		return err
 	}
+	j.dirty.Store(true)
+	j.kick <- struct{}{}
 	j.wg.Add(1)
 	go j.syncer()
 	return nil
@@ -227,6 +233,17 @@ func (j *journal) start(keep int64, lineage string, serial uint64) error {
 
 // reset truncates the file to keep bytes and appends an open record, durably.
 func (j *journal) reset(keep int64, lineage string, serial uint64) error {
+	if err := j.open(keep, lineage, serial); err != nil {
+		return err
+	}
+	if err := j.f.Sync(); err != nil {
+		return j.fail(fmt.Errorf("writing the journal: %w", err))
+	}
+	return nil
+}
+
+// open truncates the file to keep bytes and appends an open record.
+func (j *journal) open(keep int64, lineage string, serial uint64) error {
 	line, err := statefile.AppendJournalRecord(nil, &statefile.JournalRecord{
 		Op: statefile.JournalOpen, Lineage: lineage, BaseSerial: serial})
 	if err == nil {
@@ -237,9 +254,6 @@ func (j *journal) reset(keep int64, lineage string, serial uint64) error {
 	}
 	if err == nil {
 		err = j.out.append(line)
-	}
-	if err == nil {
-		err = j.f.Sync()
 	}
 	if err != nil {
 		return j.fail(fmt.Errorf("writing the journal: %w", err))
