@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/fabrica-iac/fabrica/planner"
@@ -11,15 +12,21 @@ import (
 )
 
 // Progress prints apply progress, one line per event, buffered (100,000 changes print
-// 200,000 lines) and flushed at least every second and at the end.
+// 200,000 lines) and flushed a quarter of a second after the first line it holds, at
+// once for a failure or a "still running" line, and at the end: a pipeline's log
+// shows a change start even when nothing follows it for minutes.
 type Progress struct {
-	w         *bufio.Writer
-	lastFlush time.Time
+	mu      sync.Mutex
+	w       *bufio.Writer
+	pending *time.Timer // flushes what is buffered; nil when nothing is
 }
+
+// progressFlushDelay is how long a progress line may wait in the buffer.
+const progressFlushDelay = 250 * time.Millisecond
 
 // NewProgress returns a progress printer writing to w.
 func NewProgress(w io.Writer) *Progress {
-	return &Progress{w: bufio.NewWriterSize(w, 64<<10), lastFlush: time.Now()}
+	return &Progress{w: bufio.NewWriterSize(w, 64<<10)}
 }
 
 var verbs = map[providers.Action][3]string{
@@ -30,6 +37,8 @@ var verbs = map[providers.Action][3]string{
 
 // Event prints one progress event.
 func (p *Progress) Event(ev planner.ProgressEvent) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	v := verbs[ev.Action]
 	secs := fmt.Sprintf("%.1fs", ev.Elapsed.Seconds())
 	switch ev.Type {
@@ -48,15 +57,27 @@ func (p *Progress) Event(ev planner.ProgressEvent) {
 	case planner.ProgressSkipped:
 		fmt.Fprintf(p.w, "%s: Skipped: %s\n", ev.Address, ev.Message)
 	}
-	if time.Since(p.lastFlush) > time.Second || ev.Type == planner.ProgressFailed || ev.Type == planner.ProgressStill {
-		p.Flush()
+	switch {
+	case ev.Type == planner.ProgressFailed || ev.Type == planner.ProgressStill:
+		p.flushLocked()
+	case p.pending == nil:
+		p.pending = time.AfterFunc(progressFlushDelay, p.Flush)
 	}
 }
 
 // Flush writes out buffered lines.
 func (p *Progress) Flush() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.flushLocked()
+}
+
+func (p *Progress) flushLocked() {
+	if p.pending != nil {
+		p.pending.Stop()
+		p.pending = nil
+	}
 	p.w.Flush()
-	p.lastFlush = time.Now()
 }
 
 // ApplySummary prints the closing line of an apply.
