@@ -101,7 +101,11 @@ func (e *Engine) Check(ctx context.Context, planJSON []byte) (*Report, error) {
 // (plans.Redact), as the plan JSON is. The error is a *PlanError for a plan whose
 // attributes, outputs or variables are not valid JSON, else as Check's.
 func (e *Engine) CheckPlan(ctx context.Context, p *plans.Plan) (*Report, error) {
-	plan, err := planInputOf(p)
+	drop := hardwareKind
+	if e.readsHardware {
+		drop = ""
+	}
+	plan, err := planInputOf(p, drop)
 	if err != nil {
 		return nil, err
 	}
@@ -264,19 +268,18 @@ func (e *Engine) locate(plan *planInput, findings []Finding) {
 	}
 	type ranges struct{ decl, attrs *ast.Term }
 	found := map[string]ranges{}
-	resources := map[string][]string{} // resource address → instance addresses found
-	arr, _ := plan.value.(ast.Object).Get(keyResourceChanges).Value.(*ast.Array)
-	for i := 0; arr != nil && i < arr.Len() && len(found) < len(want); i++ {
-		obj, ok := arr.Elem(i).Value.(ast.Object)
+	resources := map[string][]string{}  // resource address → instance addresses found
+	visit := func(i int, t *ast.Term) { // i: the change's index in the plan document's list, or -1
+		obj, ok := t.Value.(ast.Object)
 		if !ok {
-			continue
+			return
 		}
 		addr, ok := termString(obj.Get(keyAddress))
 		if !ok || !want[addr] {
-			continue
+			return
 		}
 		rg := ranges{decl: obj.Get(keyDeclRange)}
-		if i < len(plan.ranges) && plan.ranges[i] != nil {
+		if i >= 0 && i < len(plan.ranges) && plan.ranges[i] != nil {
 			// plan format 1.0: the change's own; checked to be valid JSON when decoded
 			if v, err := decodeInput(plan.ranges[i]); err == nil {
 				rg.attrs = ast.NewTerm(v)
@@ -288,6 +291,21 @@ func (e *Engine) locate(plan *planInput, findings []Finding) {
 			resources[res] = append(resources[res], addr)
 		}
 		found[addr] = rg
+	}
+	arr, _ := plan.value.(ast.Object).Get(keyResourceChanges).Value.(*ast.Array)
+	for i := 0; arr != nil && i < arr.Len() && len(found) < len(want); i++ {
+		visit(i, arr.Elem(i))
+	}
+	if len(found) < len(want) && plan.dropped != nil {
+		missing := map[string]bool{}
+		for addr := range want {
+			if _, ok := found[addr]; !ok {
+				missing[addr] = true
+			}
+		}
+		for _, t := range plan.dropped(missing) {
+			visit(-1, t)
+		}
 	}
 	lookup := plan.resourceRanges
 	if lookup == nil {

@@ -61,6 +61,9 @@ type Engine struct {
 	baseDir  string
 	// functions implement the intrinsics the compiled modules call (useIntrinsics).
 	functions []func(*rego.Rego)
+	// readsHardware is set when a rule may read hardware changes, which CheckPlan
+	// otherwise leaves out of the input (see readsHardwareChanges).
+	readsHardware bool
 }
 
 // regoOptions are the options of a query of the compiled policies.
@@ -233,7 +236,9 @@ func (e *Engine) compile(ctx context.Context, modules map[string]*ast.Module) di
 	}
 	data, _ := json.Marshal(map[string]any{"params": e.params})
 	e.store = inmem.NewFromReaderWithOpts(bytes.NewReader(data), inmem.OptRoundTripOnWrite(false))
-	pq, err := rego.New(e.regoOptions(rego.Query("data." + enginePackage + ".results"))...).PrepareForEval(ctx)
+	query := ast.MustParseRef("data." + enginePackage + ".results")
+	e.readsHardware = readsHardwareChanges(e.compiler, query)
+	pq, err := rego.New(e.regoOptions(rego.Query(query.String()))...).PrepareForEval(ctx)
 	if err != nil {
 		return diags.Append(fmt.Errorf("preparing the policy query: %w", err))
 	}

@@ -144,6 +144,9 @@ type planInput struct {
 	resourceRanges func(wanted map[string][]string) map[string]*ast.Term
 	// kinds, when set, holds the kind of each resource change (see changeKinds).
 	kinds *changeKinds
+	// dropped, when set, converts the changes left out of value (see planInputOf)
+	// whose addresses are wanted, for findings about them.
+	dropped func(want map[string]bool) []*ast.Term
 }
 
 // decodePlanInput decodes a plan document for the policies (see planInput). The

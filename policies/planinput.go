@@ -27,10 +27,12 @@ import (
 // inputs on every plan it makes.
 
 // planInputOf builds the policy input of p, which must be redacted as the plan JSON
-// is (plans.Redact): the value decodePlanInput returns for p's JSON.
+// is (plans.Redact): the value decodePlanInput returns for p's JSON, without the
+// changes of kind drop when drop is not empty (see readsHardwareChanges); their
+// attributes are still checked to be JSON.
 // The error is a *PlanError: the plan's summary (outputs, variables, aggregates) or a
 // resource change is not valid JSON.
-func planInputOf(p *plans.Plan) (*planInput, error) {
+func planInputOf(p *plans.Plan, drop string) (*planInput, error) {
 	var summary bytes.Buffer
 	if err := plans.EncodeSummary(&summary, p); err != nil {
 		return nil, &PlanError{Msg: "the plan cannot be encoded", Err: err}
@@ -43,7 +45,7 @@ func planInputOf(p *plans.Plan) (*planInput, error) {
 	if !ok {
 		return nil, &PlanError{Msg: "the plan is not a JSON object"}
 	}
-	changes, kinds, err := changesTerm(p.ResourceChanges, d.seed)
+	changes, kinds, err := changesTerm(p.ResourceChanges, d.seed, drop)
 	if err != nil {
 		return nil, &PlanError{Msg: "a resource change is not valid JSON", Err: err}
 	}
@@ -55,10 +57,26 @@ func planInputOf(p *plans.Plan) (*planInput, error) {
 		pairs = append(pairs, [2]*ast.Term{k, v})
 	})
 	ranges := rangesByJSONKey(p.AttributeRanges)
+	var dropped func(map[string]bool) []*ast.Term
+	if drop != "" {
+		dropped = func(want map[string]bool) []*ast.Term {
+			c := newChangeConverter(d.seed)
+			var out []*ast.Term
+			for _, rc := range p.ResourceChanges {
+				if rc.Kind == drop && want[validUTF8(rc.Address)] {
+					if t, err := c.change(rc); err == nil { // checked when the input was built
+						out = append(out, t)
+					}
+				}
+			}
+			return out
+		}
+	}
 	return &planInput{
-		value: ast.NewObject(pairs...),
-		valid: func() error { return nil },
-		kinds: kinds,
+		value:   ast.NewObject(pairs...),
+		valid:   func() error { return nil },
+		kinds:   kinds,
+		dropped: dropped,
 		resourceRanges: func(wanted map[string][]string) map[string]*ast.Term {
 			out := map[string]*ast.Term{}
 			for res := range wanted {
@@ -90,10 +108,10 @@ func rangesByJSONKey(m map[string]map[string]*plans.Range) map[string]map[string
 
 // changesTerm converts the resource changes on every core, each goroutine with its own
 // decoder (and so its own caches), as decodePlanInput decodes their JSON. It returns
-// their kinds beside.
-func changesTerm(rcs []*plans.ResourceChange, seed maphash.Seed) (*ast.Term, *changeKinds, error) {
+// their kinds beside. Changes of kind drop (when not empty) are left out; their
+// attributes are only checked to be JSON.
+func changesTerm(rcs []*plans.ResourceChange, seed maphash.Seed, drop string) (*ast.Term, *changeKinds, error) {
 	terms := make([]*ast.Term, len(rcs))
-	kinds := make([]string, len(rcs))
 	workers := min(runtime.GOMAXPROCS(0), max(1, len(rcs)/1024))
 	per := (len(rcs) + workers - 1) / workers
 	errs := make([]error, workers)
@@ -106,13 +124,16 @@ func changesTerm(rcs []*plans.ResourceChange, seed maphash.Seed) (*ast.Term, *ch
 		wg.Go(func() {
 			c := newChangeConverter(seed)
 			for i := lo; i < hi; i++ {
-				t, err := c.change(rcs[i])
+				var err error
+				if drop != "" && rcs[i].Kind == drop {
+					err = validAttrs(rcs[i])
+				} else {
+					terms[i], err = c.change(rcs[i])
+				}
 				if err != nil {
 					errs[w] = fmt.Errorf("%s: %w", rcs[i].Address, err)
 					return
 				}
-				terms[i] = t
-				kinds[i] = validUTF8(rcs[i].Kind) // as change writes it
 			}
 		})
 	}
@@ -120,8 +141,28 @@ func changesTerm(rcs []*plans.ResourceChange, seed maphash.Seed) (*ast.Term, *ch
 	if err := errors.Join(errs...); err != nil {
 		return nil, nil, err
 	}
-	arr := ast.NewArray(terms...)
+	kinds := make([]string, 0, len(rcs))
+	kept := terms[:0]
+	for i, t := range terms {
+		if t != nil {
+			kept = append(kept, t)
+			kinds = append(kinds, validUTF8(rcs[i].Kind)) // as change writes it
+		}
+	}
+	arr := ast.NewArray(kept...)
 	return ast.NewTerm(arr), &changeKinds{changes: arr, kinds: kinds}, nil
+}
+
+// validAttrs checks that a change left out of the input has JSON attributes, as
+// converting it would.
+func validAttrs(rc *plans.ResourceChange) error {
+	if rc.Before != nil && !json.Valid(rc.Before) {
+		return errors.New("before: not valid JSON")
+	}
+	if rc.After != nil && !sameBytes(rc.After, rc.Before) && !json.Valid(rc.After) {
+		return errors.New("after: not valid JSON")
+	}
+	return nil
 }
 
 // The lists of a change.

@@ -164,7 +164,7 @@ func TestPlanInputOf_sameAsDecodedJSON(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		got, err := planInputOf(p)
+		got, err := planInputOf(p, "")
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
