@@ -71,3 +71,27 @@ func SyncDir(dir string) error {
 	}
 	return nil
 }
+
+// FlushingWriter writes to a file and asks the kernel to start writing it to disk
+// every few megabytes, so that the final sync has little left to wait for (a 100 MB
+// plan file's took 0.2 s).
+type FlushingWriter struct {
+	f       *os.File
+	off     int64 // bytes written
+	flushed int64 // bytes whose writeback was started
+}
+
+// NewFlushingWriter returns a FlushingWriter that writes to f, which is empty.
+func NewFlushingWriter(f *os.File) *FlushingWriter { return &FlushingWriter{f: f} }
+
+const flushEvery = 8 << 20
+
+func (w *FlushingWriter) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	w.off += int64(n)
+	if w.off-w.flushed >= flushEvery {
+		startWriteback(w.f, w.flushed, w.off-w.flushed)
+		w.flushed = w.off
+	}
+	return n, err
+}

@@ -123,7 +123,7 @@ func (pf *PendingFile) fill(f *os.File) error {
 	if pf.abandoned() {
 		return errPlanAbandoned
 	}
-	bw := bufio.NewWriterSize(f, 1<<20)
+	bw := bufio.NewWriterSize(atomicfile.NewFlushingWriter(f), 1<<20)
 	e := &encoder{w: bw}
 	e.raw(planMagic)
 	if err := e.head(pf.plan); err != nil {

@@ -319,7 +319,7 @@ func writeFile(path, backup string, fill func(io.Writer) error, hadOld bool) err
 			return nil
 		}
 	}
-	return atomicfile.WriteKeeping(path, mode, func(f *os.File) error { return fill(&flushingWriter{f: f}) }, keep)
+	return atomicfile.WriteKeeping(path, mode, func(f *os.File) error { return fill(atomicfile.NewFlushingWriter(f)) }, keep)
 }
 
 // keepBackup makes backup a copy of path: a hard link when the file system allows,
@@ -334,26 +334,6 @@ func keepBackup(path, backup string) error {
 		}
 	}
 	return os.Rename(tmp, backup)
-}
-
-// flushingWriter writes to f and asks the kernel to start writing every few megabytes
-// to disk, so the final fsync has little left to wait for.
-type flushingWriter struct {
-	f       *os.File
-	off     int64 // bytes written
-	flushed int64 // bytes whose writeback was started
-}
-
-const flushEvery = 8 << 20
-
-func (w *flushingWriter) Write(p []byte) (int, error) {
-	n, err := w.f.Write(p)
-	w.off += int64(n)
-	if w.off-w.flushed >= flushEvery {
-		startWriteback(w.f, w.flushed, w.off-w.flushed)
-		w.flushed = w.off
-	}
-	return n, err
 }
 
 // bufWriter collects what is written in b.
