@@ -75,6 +75,9 @@ func (e *Engine) regoOptions(query func(*rego.Rego)) []func(*rego.Rego) {
 // evaluation, so helpers such as data.fabrica.lib.changes are computed once per check.
 const enginePackage = "fabrica_engine_internal"
 
+// enginePath is the path of enginePackage, which no policy may declare.
+var enginePath = ast.MustParseRef("data." + enginePackage)
+
 // unsafeBuiltins are refused in policies: a plan check must not reach the network.
 var unsafeBuiltins = map[string]struct{}{"http.send": {}, "net.lookup_ip_addr": {}, "opa.runtime": {}}
 
@@ -168,6 +171,12 @@ func (e *Engine) compile(ctx context.Context, modules map[string]*ast.Module) di
 	warned := map[string]bool{}
 	for _, file := range slices.Sorted(maps.Keys(modules)) {
 		m := modules[file]
+		if m.Package.Path.HasPrefix(enginePath) {
+			diags = diags.Append(diag.Diagnostic{Severity: diag.Error, Summary: "Reserved policy package",
+				Detail:  fmt.Sprintf("%s declares package %s, which fabrica keeps for the query that gathers the rules' results. Rename the package, e.g. package fabrica.custom.<name>.", file, strings.TrimPrefix(m.Package.Path.String(), "data.")),
+				Subject: locRange(m.Package.Location)})
+			continue
+		}
 		pkg, inFabrica := packageID(m.Package.Path)
 		for _, r := range m.Rules {
 			name := r.Head.Ref()[0].Value.String()
@@ -191,6 +200,9 @@ func (e *Engine) compile(ctx context.Context, modules map[string]*ast.Module) di
 				e.refs[id] = m.Package.Path.Append(ast.StringTerm(name))
 			}
 		}
+	}
+	if diags.HasErrors() {
+		return diags
 	}
 	var gather strings.Builder
 	fmt.Fprintf(&gather, "package %s\n\n", enginePackage)

@@ -264,6 +264,8 @@ func TestLoad_badInput(t *testing.T) {
 			"testdata/bad-syntax/broken.rego:4", "testdata/bad-syntax/broken.rego:4"},
 		"type error": {Options{Bundles: []string{"testdata/bad-type"}}, "Rego type error",
 			"testdata/bad-type/typed.rego:4", "testdata/bad-type/typed.rego:4"},
+		"reserved package": {Options{Bundles: []string{"builtin", "testdata/reserved"}}, "Reserved policy package",
+			"declares package fabrica_engine_internal, which fabrica keeps", "testdata/reserved/sneaky.rego:1"},
 		"missing dir": {Options{Bundles: []string{"builtin", "testdata/nope"}}, "Invalid policy bundle", "no such file", ""},
 		"unknown param": {Options{Params: map[string]any{"pue_wran": 1.4}, ParamRanges: map[string]*Range{"pue_wran": {Filename: "main.fab.hcl", Start: Pos{Line: 7, Column: 5}}}},
 			"Invalid policy parameter", `unknown policy parameter "pue_wran"; did you mean "pue_warn"? Known parameters: checkpoint_max_interval_minutes,`, "main.fab.hcl:7"},

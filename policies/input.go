@@ -474,6 +474,9 @@ func validJSON(raw []byte, depth int) bool {
 	if !json.Valid(raw) {
 		return false
 	}
+	if depth+bytes.Count(raw, []byte{'{'})+bytes.Count(raw, []byte{'['}) <= maxDepth {
+		return true // not enough brackets to nest too deep (most values)
+	}
 	level, inString, escaped := 0, false, false
 	for i, c := range raw {
 		switch {

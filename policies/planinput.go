@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"math"
 	"runtime"
 	"slices"
 	"strings"
@@ -125,10 +126,10 @@ func changesTerm(rcs []*plans.ResourceChange, seed maphash.Seed, drop string) (*
 			c := newChangeConverter(seed)
 			for i := lo; i < hi; i++ {
 				var err error
-				if drop != "" && rcs[i].Kind == drop {
-					err = validAttrs(rcs[i])
-				} else {
+				if drop == "" || rcs[i].Kind != drop {
 					terms[i], err = c.change(rcs[i])
+				} else if !acceptable(rcs[i]) {
+					_, err = c.change(rcs[i]) // the error converting it gives, if any
 				}
 				if err != nil {
 					errs[w] = fmt.Errorf("%s: %w", rcs[i].Address, err)
@@ -153,16 +154,21 @@ func changesTerm(rcs []*plans.ResourceChange, seed maphash.Seed, drop string) (*
 	return ast.NewTerm(arr), &changeKinds{changes: arr, kinds: kinds}, nil
 }
 
-// validAttrs checks that a change left out of the input has JSON attributes, as
-// converting it would.
-func validAttrs(rc *plans.ResourceChange) error {
-	if rc.Before != nil && !json.Valid(rc.Before) {
-		return errors.New("before: not valid JSON")
+// acceptable reports, without building terms, that converting a change left out of
+// the input would succeed: its index is one a plan makes and its attributes are JSON
+// that decoding accepts. When it is not, converting it says why.
+func acceptable(rc *plans.ResourceChange) bool {
+	switch x := rc.Index.(type) {
+	case nil, string, int:
+	case float64: // as a plan file decodes
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return false
+		}
+	default:
+		return false
 	}
-	if rc.After != nil && !sameBytes(rc.After, rc.Before) && !json.Valid(rc.After) {
-		return errors.New("after: not valid JSON")
-	}
-	return nil
+	return (rc.Before == nil || validJSON(rc.Before, internDepth)) &&
+		(rc.After == nil || sameBytes(rc.After, rc.Before) || validJSON(rc.After, internDepth))
 }
 
 // The lists of a change.

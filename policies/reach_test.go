@@ -2,8 +2,12 @@ package policies
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -149,5 +153,46 @@ deny contains f if {
 		if k == hardwareKind || in.kinds.changes.Elem(i).Get(keyKind).Value.Compare(ast.String(k)) != 0 {
 			t.Fatalf("change %d of the input: kind %q, member %v", i, k, in.kinds.changes.Elem(i).Get(keyKind))
 		}
+	}
+}
+
+// A plan that cannot be checked with the hardware is not checked without it either: a
+// server's attributes that are not JSON, or nested too deep for the decoder, or an
+// index no plan makes, are the same error either way.
+func TestDroppedHardwareSameErrors(t *testing.T) {
+	e := loadWith(t, "")
+	if e.readsHardware {
+		t.Fatal("the bundle reads hardware changes; nothing would be left out")
+	}
+	all := *e
+	all.readsHardware = true
+	deep := strings.Repeat("[", maxDepth+10) + strings.Repeat("]", maxDepth+10)
+	cases := map[string]func(*plans.ResourceChange){
+		"not JSON":       func(rc *plans.ResourceChange) { rc.After = json.RawMessage(`{"gpus":}`) },
+		"nested deeper":  func(rc *plans.ResourceChange) { rc.After = json.RawMessage(`{"a":` + deep + `}`) },
+		"odd index":      func(rc *plans.ResourceChange) { rc.Index = map[string]any{"x": func() {}} },
+		"infinite index": func(rc *plans.ResourceChange) { rc.Index = math.Inf(1) },
+	}
+	for name, spoil := range cases {
+		t.Run(name, func(t *testing.T) {
+			p := handPlan()
+			rc := p.ResourceChanges[2]
+			if rc.Kind != hardwareKind {
+				t.Fatalf("change 2 is %s, want a server", rc.Address)
+			}
+			spoil(rc)
+			_, want := all.CheckPlan(context.Background(), p)
+			_, got := e.CheckPlan(context.Background(), p)
+			var perr *PlanError
+			if !errors.As(want, &perr) {
+				t.Fatalf("with the hardware: %v, want a PlanError", want)
+			}
+			if got == nil || got.Error() != want.Error() {
+				t.Errorf("without the hardware: %v, want %v", got, want)
+			}
+		})
+	}
+	if !acceptable(handPlan().ResourceChanges[2]) {
+		t.Error("a sound server change is not acceptable: every check would convert it")
 	}
 }

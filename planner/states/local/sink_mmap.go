@@ -59,14 +59,15 @@ func (s *mmapSink) reserve(n int64) error {
 	if n > int64(len(s.mem)) {
 		return errors.New("the journal is full (64 GiB); persist the state to empty it")
 	}
-	step := min(max(s.alloc, mmapGrowMin), mmapGrow)
+	page := int64(os.Getpagesize())
+	step := (min(max(s.alloc, mmapGrowMin), mmapGrow) + page - 1) &^ (page - 1) // whole pages, for madvise
 	size := min((n+step-1)/step*step, int64(len(s.mem)))
 	if err := unix.Fallocate(int(s.f.Fd()), 0, s.alloc, size-s.alloc); err != nil {
 		return err
 	}
 	// Map the new pages now, in one call, rather than by a fault on each first write
 	// (Linux 5.14 and later; older kernels fault them in as usual).
-	_ = unix.Madvise(s.mem[s.alloc:size], unix.MADV_POPULATE_WRITE)
+	_ = unix.Madvise(s.mem[s.alloc&^(page-1):size], unix.MADV_POPULATE_WRITE) // from a page boundary, or it fails
 	s.alloc = size
 	return nil
 }

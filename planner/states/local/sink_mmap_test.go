@@ -58,4 +58,28 @@ func TestMmapSinkGrowth(t *testing.T) {
 	if got := size(); got != written {
 		t.Errorf("after finish, the file is %d bytes, want the %d written", got, written)
 	}
+
+	// A journal kept from a crash ends anywhere; what is added after it is mapped in
+	// whole pages all the same (madvise takes nothing else).
+	out, err = newMmapSink(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.finish()
+	page := int64(os.Getpagesize())
+	for _, keep := range []int64{300_001, 5_000_001} {
+		if err := out.truncate(keep); err != nil {
+			t.Fatal(err)
+		}
+		for range 3 {
+			if got := size(); got%page != 0 || got <= keep {
+				t.Fatalf("kept %d bytes, the file grew to %d: not a whole number of pages beyond them", keep, got)
+			}
+			for s := size(); size() == s; {
+				if err := out.append(line); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
 }
