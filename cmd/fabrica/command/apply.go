@@ -15,6 +15,7 @@ import (
 	"github.com/fabrica-iac/fabrica/planner"
 	"github.com/fabrica-iac/fabrica/planner/plans"
 	"github.com/fabrica-iac/fabrica/planner/states"
+	"github.com/fabrica-iac/fabrica/schema/diag"
 	"github.com/spf13/cobra"
 )
 
@@ -68,32 +69,43 @@ func runApply(ctx context.Context, streams *views.Streams, g *globals, f *applyF
 	}
 	p, diags := opener(streams, g)
 	defer p.close()
+	if diags.HasErrors() {
+		return reportDiags(streams, p, diags, false)
+	}
 	var saved *plans.Plan
-	if planFile != "" && !diags.HasErrors() {
+	if planFile != "" {
 		// A saved plan carries everything apply needs: the configuration is not evaluated.
 		var err error
 		if saved, err = plans.ReadFile(planFile, p.settings.keyring); err != nil {
 			return reportDiags(streams, p, diags.Append(err), false)
 		}
 		p.phase("read plan file")
-		diags = diags.Append(p.startProviders(saved.ProviderConfigs))
-	} else if !diags.HasErrors() {
-		diags = diags.Append(p.evaluate(f.inputs(streams)))
+		if diags = diags.Append(p.startProviders(saved.ProviderConfigs)); diags.HasErrors() {
+			return reportDiags(streams, p, diags, false)
+		}
 	}
-	if diags.HasErrors() {
-		return reportDiags(streams, p, diags, false)
-	}
-	interrupted.source = p.source
+	// Locked before evaluating, so that the state can be read and refreshed meanwhile
+	// (as plan does), and is the state the plan is made against.
 	unlock, err := lockState(ctx, p.backend, "apply", f.lockTimeout)
 	if err != nil {
 		return reportDiags(streams, p, diags.Append(stateError(err)), false)
 	}
 	defer unlock()
-	base, err := p.backend.Load(ctx)
-	if err != nil {
-		return reportDiags(streams, p, diags.Append(stateError(err)), false)
+	var base *states.State
+	var refreshed *planner.Refresh
+	if saved != nil {
+		if base, err = p.backend.Load(ctx); err != nil {
+			return reportDiags(streams, p, diags.Append(stateError(err)), false)
+		}
+		p.phase("lock and load state")
+	} else {
+		var d diag.Diagnostics
+		base, refreshed, d = p.evaluateWithState(ctx, f.inputs(streams), f.options().Refresh)
+		if diags = diags.Append(d); diags.HasErrors() {
+			return reportDiags(streams, p, diags, false)
+		}
 	}
-	p.phase("lock and load state")
+	interrupted.source = p.source
 	pl := saved
 	if pl != nil {
 		if err := planner.CheckStale(pl, base); err != nil {
@@ -107,7 +119,9 @@ func runApply(ctx context.Context, streams *views.Streams, g *globals, f *applyF
 	} else {
 		var d = diags
 		policy := loadPolicies(ctx, p)
-		pl, d = planner.Plan(ctx, p.ev, base, p.provs, f.options())
+		opts := f.options()
+		opts.Refreshed = refreshed
+		pl, d = planner.Plan(ctx, p.ev, base, p.provs, opts)
 		diags = diags.Append(d)
 		if diags.HasErrors() {
 			return reportDiags(streams, p, diags, false)
