@@ -124,11 +124,12 @@ func changesTerm(rcs []*plans.ResourceChange, seed maphash.Seed, drop string) (*
 		}
 		wg.Go(func() {
 			c := newChangeConverter(seed)
+			var checked []byte // the last attributes found acceptable
 			for i := lo; i < hi; i++ {
 				var err error
 				if drop == "" || rcs[i].Kind != drop {
 					terms[i], err = c.change(rcs[i])
-				} else if !acceptable(rcs[i]) {
+				} else if !acceptable(rcs[i], &checked) {
 					_, err = c.change(rcs[i]) // the error converting it gives, if any
 				}
 				if err != nil {
@@ -156,8 +157,10 @@ func changesTerm(rcs []*plans.ResourceChange, seed maphash.Seed, drop string) (*
 
 // acceptable reports, without building terms, that converting a change left out of
 // the input would succeed: its index is one a plan makes and its attributes are JSON
-// that decoding accepts. When it is not, converting it says why.
-func acceptable(rc *plans.ResourceChange) bool {
+// that decoding accepts. When it is not, converting it says why. checked holds the
+// last attributes found acceptable: the instances of a counted block planned for
+// creation usually share theirs, which are checked once.
+func acceptable(rc *plans.ResourceChange, checked *[]byte) bool {
 	switch x := rc.Index.(type) {
 	case nil, string, int:
 	case float64: // as a plan file decodes
@@ -167,8 +170,16 @@ func acceptable(rc *plans.ResourceChange) bool {
 	default:
 		return false
 	}
-	return (rc.Before == nil || validJSON(rc.Before, internDepth)) &&
-		(rc.After == nil || sameBytes(rc.After, rc.Before) || validJSON(rc.After, internDepth))
+	for _, raw := range [2][]byte{rc.Before, rc.After} {
+		if raw == nil || sameBytes(raw, *checked) {
+			continue
+		}
+		if !validJSON(raw, internDepth) {
+			return false
+		}
+		*checked = raw
+	}
+	return true
 }
 
 // The lists of a change.

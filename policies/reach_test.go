@@ -192,7 +192,7 @@ func TestDroppedHardwareSameErrors(t *testing.T) {
 			}
 		})
 	}
-	if !acceptable(handPlan().ResourceChanges[2]) {
+	if !acceptable(handPlan().ResourceChanges[2], new([]byte)) {
 		t.Error("a sound server change is not acceptable: every check would convert it")
 	}
 }
