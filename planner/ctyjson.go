@@ -88,6 +88,24 @@ func appendUnmarked(buf *bytes.Buffer, v cty.Value) {
 	}
 }
 
+// appendStrings writes a list of strings as appendUnmarked writes a cty list of them.
+func appendStrings(buf *bytes.Buffer, strs []string) {
+	buf.WriteByte('[')
+	for i, s := range strs {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		if plainJSONString(s) { // ASCII: as cty.StringVal keeps it
+			buf.WriteByte('"')
+			buf.WriteString(s)
+			buf.WriteByte('"')
+		} else {
+			appendUnmarked(buf, cty.StringVal(s)) // normalized as the list's element was
+		}
+	}
+	buf.WriteByte(']')
+}
+
 // plainJSONString reports whether encoding/json writes s as it is between quotes.
 func plainJSONString(s string) bool {
 	for i := 0; i < len(s); i++ {

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"bytes"
 	"math/big"
 	"testing"
 
@@ -38,5 +39,21 @@ func TestValueJSON_canonicalBytes(t *testing.T) {
 		if got := string(valueJSON(tc.v)); got != tc.want {
 			t.Errorf("valueJSON(%#v) = %s, want %s", tc.v, got, tc.want)
 		}
+	}
+}
+
+// appendStrings writes a list's kept strings as appendUnmarked writes the list, even
+// for strings that cty stores normalized (NFC) or that JSON escapes.
+func TestAppendStrings_sameAsList(t *testing.T) {
+	strs := []string{"hardware.n1", "hardware.x[\"e\u0301\"]", "a<b", "tab\there", ""}
+	elems := make([]cty.Value, len(strs))
+	for i, s := range strs {
+		elems[i] = cty.StringVal(s)
+	}
+	var want, got bytes.Buffer
+	appendUnmarked(&want, cty.ListVal(elems))
+	appendStrings(&got, strs)
+	if got.String() != want.String() {
+		t.Errorf("appendStrings = %s, want %s", got.String(), want.String())
 	}
 }

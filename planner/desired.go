@@ -88,9 +88,18 @@ func instanceJSON(inst *schema.Instance, marked bool) json.RawMessage {
 		}
 		first = false
 		buf.Write(k.quoted)
-		if marked {
+		switch {
+		case marked:
 			appendJSON(&buf, v)
-		} else {
+		case k.attr >= 0 && v.Type().IsListType():
+			// A fabric's 4,096 endpoints: their addresses are kept as strings, which
+			// iterating the list would turn back into strings one index at a time.
+			if strs, ok := inst.ReferenceStrings(k.name); ok && len(strs) == v.LengthInt() {
+				appendStrings(&buf, strs)
+			} else {
+				appendUnmarked(&buf, v)
+			}
+		default:
 			appendUnmarked(&buf, v)
 		}
 	}

@@ -129,6 +129,19 @@ func (i *Instance) KeepStrings(name string, strs []string, insts []*Instance) {
 	}
 }
 
+// ReferenceStrings returns the addresses of a list-of-references argument when
+// KeepStrings recorded them with the instances they name, the list's elements in
+// order; ok is false otherwise.
+func (i *Instance) ReferenceStrings(name string) (strs []string, ok bool) {
+	i.strsMu.Lock()
+	defer i.strsMu.Unlock()
+	if _, named := i.refs[name]; !named {
+		return nil, false
+	}
+	strs, ok = i.strs[name]
+	return strs, ok
+}
+
 // References returns a list-of-references argument as addresses and the instances
 // they name (nil for an address l does not know), in the same order: from what
 // KeepStrings recorded, else by looking each address up. The slices are shared.
