@@ -25,15 +25,7 @@ func appendUnmarked(buf *bytes.Buffer, v cty.Value) {
 	case v == cty.NilVal || v.IsNull() || !v.IsKnown():
 		buf.WriteString("null")
 	case v.Type() == cty.String:
-		s := v.AsString()
-		if !plainJSONString(s) {
-			b, _ := json.Marshal(s)
-			buf.Write(b)
-			return
-		}
-		buf.WriteByte('"')
-		buf.WriteString(s)
-		buf.WriteByte('"')
+		appendString(buf, v.AsString())
 	case v.Type() == cty.Number:
 		bf := v.AsBigFloat()
 		if i, acc := bf.Int64(); acc == big.Exact && i != 0 {
@@ -60,14 +52,7 @@ func appendUnmarked(buf *bytes.Buffer, v cty.Value) {
 			if i > 0 {
 				buf.WriteByte(',')
 			}
-			if plainJSONString(k) {
-				buf.WriteByte('"')
-				buf.WriteString(k)
-				buf.WriteByte('"')
-			} else {
-				b, _ := json.Marshal(k)
-				buf.Write(b)
-			}
+			appendString(buf, k)
 			buf.WriteByte(':')
 			appendUnmarked(buf, m[k])
 		}
@@ -95,15 +80,24 @@ func appendStrings(buf *bytes.Buffer, strs []string) {
 		if i > 0 {
 			buf.WriteByte(',')
 		}
-		if plainJSONString(s) { // ASCII: as cty.StringVal keeps it
-			buf.WriteByte('"')
-			buf.WriteString(s)
-			buf.WriteByte('"')
-		} else {
-			appendUnmarked(buf, cty.StringVal(s)) // normalized as the list's element was
+		if !plainJSONString(s) {
+			s = cty.StringVal(s).AsString() // normalized (NFC) as the list's element was
 		}
+		appendString(buf, s)
 	}
 	buf.WriteByte(']')
+}
+
+// appendString writes s as encoding/json does.
+func appendString(buf *bytes.Buffer, s string) {
+	if !plainJSONString(s) {
+		b, _ := json.Marshal(s)
+		buf.Write(b)
+		return
+	}
+	buf.WriteByte('"')
+	buf.WriteString(s)
+	buf.WriteByte('"')
 }
 
 // plainJSONString reports whether encoding/json writes s as it is between quotes.
