@@ -59,8 +59,8 @@ func deviceTypeRefs(cfg *schema.Config, expr hcl.Expression) diag.Diagnostics {
 	var diags diag.Diagnostics
 	for _, t := range expr.Variables() {
 		if t.RootName() == "var" {
-			r := &refs{}
-			diags = diags.Append(r.add(cfg, t, refScope{}))
+			_, d := (&refs{}).add(cfg, t, refScope{})
+			diags = diags.Append(d)
 			continue
 		}
 		diags = diags.Append(diag.Errorf(t.SourceRange(), "Invalid reference in device type",

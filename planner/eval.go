@@ -44,12 +44,26 @@ type Evaluated struct {
 	// the evaluation for plans (Evaluate), on first use otherwise (EvaluateForValidation).
 	dependencies func() map[addrs.Resource][]string
 	varObject    cty.Value
-	resAddrs     map[addrs.Resource]cty.Value
-	countAddrs   map[addrs.Resource][]cty.Value // resAddrs' elements, for resources with count
-	singles      map[addrs.Resource]single      // resources of one instance, evaluated without errors
 	byAddr       map[string]*schema.Instance
-	byRes        map[addrs.Resource][]*schema.Instance
-	resValues    map[addrs.Resource]cty.Value
+	// blocks holds what evaluation knows of each resource block, by its position in
+	// Config.Resources (its number in the graph).
+	blocks []evaluatedBlock
+}
+
+// evaluatedBlock is a resource block's instances and the values references to it read,
+// while the configuration is evaluated.
+type evaluatedBlock struct {
+	insts  []*schema.Instance
+	failed bool // its evaluation had errors: references to it read cty.DynamicVal
+	// counted holds the instances' addresses, for a block with count: the elements
+	// of addrs.
+	counted []cty.Value
+	// single is set for a block of one instance evaluated without errors.
+	single single
+	// value and addrs are what a reference to the whole block reads, as objects
+	// (resourceValue) or as addresses (resourceAddresses); made on first use, under
+	// Evaluated.cacheMu.
+	value, addrs cty.Value
 }
 
 // Instance returns the instance with the given address, or nil.
@@ -94,11 +108,7 @@ func evaluate(cfg *schema.Config, in InputVars, limit int, dependencies bool) (*
 		Outputs:    map[string]cty.Value{},
 		Instances:  make([]*schema.Instance, 0, size),
 		byAddr:     make(map[string]*schema.Instance, size),
-		byRes:      make(map[addrs.Resource][]*schema.Instance, size),
-		resValues:  map[addrs.Resource]cty.Value{},
-		resAddrs:   map[addrs.Resource]cty.Value{},
-		countAddrs: map[addrs.Resource][]cty.Value{},
-		singles:    make(map[addrs.Resource]single, size),
+		blocks:     make([]evaluatedBlock, size),
 		scopes:     map[string]*hcl.EvalContext{},
 	}
 	vars, diags := ResolveVariables(cfg, in)
@@ -111,12 +121,12 @@ func evaluate(cfg *schema.Config, in InputVars, limit int, dependencies bool) (*
 	}
 	e.varObject = cty.ObjectVal(e.Variables)
 	diags = diags.Append(checkSettings(cfg), e.evalDeviceTypes())
-	g, refsOf, d := buildGraph(cfg)
+	g, d := buildGraph(cfg)
 	diags = diags.Append(d)
 	if diags.HasErrors() {
 		return e, finish(diags)
 	}
-	order, cycle := g.Order()
+	order, cycle := g.OrderIndices()
 	if cycle != nil {
 		return e, finish(diags.Append(cycleDiagnostic(cfg, cycle)))
 	}
@@ -132,19 +142,19 @@ func evaluate(cfg *schema.Config, in InputVars, limit int, dependencies bool) (*
 	} else {
 		e.dependencies = sync.OnceValue(func() map[addrs.Resource][]string { return resourceDependencies(g) })
 	}
-	var outputs []node
+	var outputs []int
 	// Waves: every block of a wave depends only on blocks of earlier waves, so a wave's
 	// blocks are evaluated at once.
-	for _, wave := range g.Levels(order) {
-		var blocks []node
-		for _, n := range wave {
-			if n.kind == "output" {
-				outputs = append(outputs, n) // after the aggregates, which outputs may read
+	for _, wave := range g.LevelIndices(order) {
+		blocks := wave[:0:0]
+		for _, v := range wave {
+			if g.isOutput(v) {
+				outputs = append(outputs, v) // after the aggregates, which outputs may read
 			} else {
-				blocks = append(blocks, n)
+				blocks = append(blocks, v)
 			}
 		}
-		diags = diags.Append(e.evalWave(blocks, refsOf))
+		diags = diags.Append(e.evalWave(blocks, g))
 	}
 	if diags.HasErrors() {
 		return e, finish(diags)
@@ -156,12 +166,12 @@ func evaluate(cfg *schema.Config, in InputVars, limit int, dependencies bool) (*
 	e.Aggregates, e.Facilities, fd = schema.Summarize(e.Instances, e)
 	diags = diags.Append(fd)
 	e.addAggregatesToFacilities()
-	for _, n := range outputs {
-		diags = diags.Append(e.evalOutput(n.name, refsOf[n]))
+	for _, v := range outputs {
+		diags = diags.Append(e.evalOutput(g.Vertex(v).name, g.refs[v]))
 	}
 	// The reference values are only needed while evaluating; drop them so a large
 	// configuration's objects can be collected.
-	e.resValues, e.resAddrs, e.countAddrs, e.singles, e.scopes = nil, nil, nil, nil, nil
+	e.blocks, e.scopes = nil, nil
 	return e, finish(diags)
 }
 
@@ -187,7 +197,7 @@ func (e *Evaluated) addressScope(r *refs) *hcl.EvalContext {
 
 // sharedScope returns one context per set of roots: the 100,000 blocks of a per-node
 // configuration that all name facility.main share one. Contexts are read-only once built.
-func (e *Evaluated) sharedScope(prefix string, r *refs, value func(addrs.Resource) cty.Value) *hcl.EvalContext {
+func (e *Evaluated) sharedScope(prefix string, r *refs, value func(int) cty.Value) *hcl.EvalContext {
 	key := prefix + r.key()
 	e.scopeMu.Lock()
 	ctx, ok := e.scopes[key]
@@ -202,7 +212,7 @@ func (e *Evaluated) sharedScope(prefix string, r *refs, value func(addrs.Resourc
 	return ctx
 }
 
-func (e *Evaluated) buildScope(r *refs, value func(addrs.Resource) cty.Value) *hcl.EvalContext {
+func (e *Evaluated) buildScope(r *refs, value func(int) cty.Value) *hcl.EvalContext {
 	vars := make(map[string]cty.Value, 4)
 	vars["var"] = e.varObject
 	if len(r.locals) > 0 {
@@ -213,11 +223,12 @@ func (e *Evaluated) buildScope(r *refs, value func(addrs.Resource) cty.Value) *h
 		vars["local"] = cty.ObjectVal(m)
 	}
 	byKind := map[string]map[string]cty.Value{}
-	for _, res := range r.resources {
-		if byKind[res.Kind] == nil {
-			byKind[res.Kind] = map[string]cty.Value{}
+	for _, i := range r.resources {
+		a := e.Config.Resources[i].Addr
+		if byKind[a.Kind] == nil {
+			byKind[a.Kind] = map[string]cty.Value{}
 		}
-		byKind[res.Kind][res.Name] = value(res)
+		byKind[a.Kind][a.Name] = value(int(i))
 	}
 	for k, m := range byKind {
 		vars[k] = cty.ObjectVal(m)

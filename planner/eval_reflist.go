@@ -3,7 +3,6 @@ package planner
 import (
 	"github.com/fabrica-iac/fabrica/internal/hclsyntax"
 	"github.com/fabrica-iac/fabrica/schema"
-	"github.com/fabrica-iac/fabrica/schema/addrs"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -28,12 +27,17 @@ var evalShortcuts = true
 // anything else (another kind, an index, a resource of the other sort or one that
 // failed, any other expression) reports false and goes the general way. The instances
 // a list names are returned too, in the same order, for schema.Instance.References.
-func (e *Evaluated) referenceList(a *schema.Attr, expr hcl.Expression) (cty.Value, []string, []*schema.Instance, bool) {
+// x is what buildGraph found expr refers to, or nil.
+func (e *Evaluated) referenceList(a *schema.Attr, expr hcl.Expression, x *exprRefs) (cty.Value, []string, []*schema.Instance, bool) {
 	if !evalShortcuts || a.Ref == "" {
 		return cty.NilVal, nil, nil, false
 	}
+	var targets []int32
+	if x != nil {
+		targets = x.targets
+	}
 	if a.Type == cty.String {
-		if s, ok := e.singleReference(a, expr); ok {
+		if s, ok := e.singleReference(a, expr, targets); ok {
 			return s.addr, nil, nil, true
 		}
 		return cty.NilVal, nil, nil, false
@@ -44,7 +48,7 @@ func (e *Evaluated) referenceList(a *schema.Attr, expr hcl.Expression) (cty.Valu
 	var parts []hcl.Expression
 	switch x := expr.(type) {
 	case *hclsyntax.TupleConsExpr:
-		return e.singleReferences(a, x)
+		return e.singleReferences(a, x, targets)
 	case *hclsyntax.ScopeTraversalExpr:
 		parts = []hcl.Expression{x}
 	case *hclsyntax.FunctionCallExpr:
@@ -70,7 +74,10 @@ func (e *Evaluated) referenceList(a *schema.Attr, expr hcl.Expression) (cty.Valu
 		if !ok {
 			return cty.NilVal, nil, nil, false
 		}
-		r := addrs.Resource{Kind: a.Ref, Name: name.Name}
+		r, ok := e.Config.ResourceIndex(a.Ref, name.Name)
+		if !ok {
+			return cty.NilVal, nil, nil, false
+		}
 		elems, ok := e.countedAddresses(r)
 		if !ok {
 			return cty.NilVal, nil, nil, false
@@ -80,10 +87,10 @@ func (e *Evaluated) referenceList(a *schema.Attr, expr hcl.Expression) (cty.Valu
 			out, strs, insts = make([]cty.Value, 0, n), make([]string, 0, n), make([]*schema.Instance, 0, n)
 		}
 		out = append(out, elems...)
-		for _, inst := range e.byRes[r] {
+		for _, inst := range e.blocks[r].insts {
 			strs = append(strs, inst.Address())
 		}
-		insts = append(insts, e.byRes[r]...)
+		insts = append(insts, e.blocks[r].insts...)
 	}
 	if len(out) == 0 {
 		return cty.ListValEmpty(cty.String), []string{}, []*schema.Instance{}, true
@@ -99,16 +106,17 @@ type single struct {
 }
 
 // singleReferences is referenceList for a tuple of references to resources of one
-// instance each, as a configuration with a block per node lists them.
-func (e *Evaluated) singleReferences(a *schema.Attr, x *hclsyntax.TupleConsExpr) (cty.Value, []string, []*schema.Instance, bool) {
-	if len(x.Exprs) == 0 {
+// instance each, as a configuration with a block per node lists them; targets are the
+// blocks they name (exprRefs.targets).
+func (e *Evaluated) singleReferences(a *schema.Attr, x *hclsyntax.TupleConsExpr, targets []int32) (cty.Value, []string, []*schema.Instance, bool) {
+	if len(x.Exprs) == 0 || len(targets) != len(x.Exprs) {
 		return cty.NilVal, nil, nil, false
 	}
 	out := make([]cty.Value, len(x.Exprs))
 	strs := make([]string, len(x.Exprs))
 	insts := make([]*schema.Instance, len(x.Exprs))
 	for i, el := range x.Exprs {
-		s, ok := e.singleReference(a, el)
+		s, ok := e.singleReference(a, el, targets[i:i+1])
 		if !ok {
 			return cty.NilVal, nil, nil, false
 		}
@@ -118,16 +126,13 @@ func (e *Evaluated) singleReferences(a *schema.Attr, x *hclsyntax.TupleConsExpr)
 }
 
 // singleReference returns the resource of one instance that expr names, when it is a
-// plain reference (hardware.n1) to one of a's kind.
-func (e *Evaluated) singleReference(a *schema.Attr, expr hcl.Expression) (single, bool) {
+// plain reference (hardware.n1) to one of a's kind; targets holds the block it names
+// (exprRefs.targets).
+func (e *Evaluated) singleReference(a *schema.Attr, expr hcl.Expression, targets []int32) (single, bool) {
 	t, ok := expr.(*hclsyntax.ScopeTraversalExpr)
-	if !ok || len(t.Traversal) != 2 || t.Traversal.RootName() != a.Ref {
+	if !ok || len(targets) != 1 || targets[0] < 0 || len(t.Traversal) != 2 || t.Traversal.RootName() != a.Ref {
 		return single{}, false
 	}
-	name, ok := t.Traversal[1].(hcl.TraverseAttr)
-	if !ok {
-		return single{}, false
-	}
-	s, ok := e.singles[addrs.Resource{Kind: a.Ref, Name: name.Name}]
-	return s, ok
+	s := e.blocks[targets[0]].single
+	return s, s.inst != nil
 }

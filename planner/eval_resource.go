@@ -132,16 +132,11 @@ func (e *Evaluated) addInstances(r resourceResult) {
 }
 
 func (e *Evaluated) addResource(r resourceResult) {
-	e.byRes[r.res.Addr] = r.insts
-	if r.addrs != nil {
-		e.countAddrs[r.res.Addr] = r.addrs
-	}
-	if r.single.inst != nil {
-		e.singles[r.res.Addr] = r.single
-	}
+	b := &e.blocks[r.res.Index]
+	b.insts, b.counted, b.single = r.insts, r.addrs, r.single
 	if r.diags.HasErrors() {
-		e.resValues[r.res.Addr] = cty.DynamicVal
-		e.resAddrs[r.res.Addr] = cty.DynamicVal
+		b.failed = true
+		b.value, b.addrs = cty.DynamicVal, cty.DynamicVal
 	}
 }
 
@@ -260,7 +255,9 @@ func (b *blockScope) refsOf(expr hcl.Expression) (*refs, bool) {
 		case "count", "each":
 			perInstance = true
 		default:
-			r.add(b.e.Config, t, refScope{count: true, each: true})
+			if to, _ := r.add(b.e.Config, t, refScope{count: true, each: true}); to >= 0 {
+				r.resources = append(r.resources, int32(to))
+			}
 		}
 	}
 	r.finish()
@@ -433,7 +430,7 @@ func evalBody(body *schema.BodyContent, sc *instanceScope) ([]cty.Value, diag.Di
 
 // evalArg evaluates and decodes one argument of an instance.
 func evalArg(a *schema.Attr, at *hcl.Attribute, sc *instanceScope) argValue {
-	if v, strs, insts, ok := sc.block.e.referenceList(a, at.Expr); ok {
+	if v, strs, insts, ok := sc.block.e.referenceList(a, at.Expr, sc.block.exprRef(at.Expr)); ok {
 		return argValue{v: v, strs: strs, insts: insts}
 	}
 	v, hd := sc.value(a, at.Expr)
@@ -502,89 +499,79 @@ func (e *Evaluated) checkInstanceAddresses(inst *schema.Instance) diag.Diagnosti
 
 // resourceValue is what a reference to a whole resource evaluates to: one object, a tuple
 // of objects (count) or an object of objects (for_each). Built once per resource, on its
-// first reference.
-func (e *Evaluated) resourceValue(a addrs.Resource) cty.Value {
+// first reference; i is the block's position in Config.Resources.
+func (e *Evaluated) resourceValue(i int) cty.Value {
 	e.cacheMu.Lock()
 	defer e.cacheMu.Unlock()
-	if v, ok := e.resValues[a]; ok {
-		return v
+	b := &e.blocks[i]
+	if b.value != cty.NilVal {
+		return b.value
 	}
-	res := e.Config.Resource(a)
+	res := e.Config.Resources[i]
 	var v cty.Value
 	switch {
 	case res.Count != nil:
-		insts := e.byRes[a]
-		elems := make([]cty.Value, len(insts))
-		for i, inst := range insts {
+		elems := make([]cty.Value, len(b.insts))
+		for i, inst := range b.insts {
 			elems[i] = instanceObject(inst)
 		}
 		v = cty.TupleVal(elems)
 	case res.ForEach != nil:
-		insts := e.byRes[a]
-		m := make(map[string]cty.Value, len(insts))
-		for _, inst := range insts {
+		m := make(map[string]cty.Value, len(b.insts))
+		for _, inst := range b.insts {
 			m[inst.Addr.Key.Str] = instanceObject(inst)
 		}
 		v = cty.ObjectVal(m)
+	case len(b.insts) == 1:
+		v = instanceObject(b.insts[0])
 	default:
-		inst := e.byAddr[a.String()]
-		if inst == nil {
-			v = cty.DynamicVal
-		} else {
-			v = instanceObject(inst)
-		}
+		v = cty.DynamicVal
 	}
-	e.resValues[a] = v
+	b.value = v
 	return v
 }
 
 // resourceAddresses is resourceValue with each instance as its address string.
-func (e *Evaluated) resourceAddresses(a addrs.Resource) cty.Value {
+func (e *Evaluated) resourceAddresses(i int) cty.Value {
 	e.cacheMu.Lock()
 	defer e.cacheMu.Unlock()
-	return e.resourceAddressesLocked(a)
-}
-
-// countedAddresses returns the address strings of a resource with count, in index
-// order, or false when a is not one (or failed). They are recorded with the resource's
-// instances, between waves, so reading them needs no lock.
-func (e *Evaluated) countedAddresses(a addrs.Resource) ([]cty.Value, bool) {
-	elems, ok := e.countAddrs[a]
-	return elems, ok
-}
-
-func (e *Evaluated) resourceAddressesLocked(a addrs.Resource) cty.Value {
-	if v, ok := e.resAddrs[a]; ok {
-		return v
+	b := &e.blocks[i]
+	if b.addrs != cty.NilVal {
+		return b.addrs
 	}
-	res := e.Config.Resource(a)
-	insts := e.byRes[a]
+	res := e.Config.Resources[i]
 	var v cty.Value
 	switch {
-	case res == nil || e.resValues[a] == cty.DynamicVal && len(insts) == 0:
-		v = cty.DynamicVal // the resource failed; its errors are reported
 	case res.Count != nil:
-		elems, ok := e.countAddrs[a]
-		if !ok {
-			elems = make([]cty.Value, len(insts))
-			for i, inst := range insts {
+		elems := b.counted
+		if elems == nil {
+			elems = make([]cty.Value, len(b.insts))
+			for i, inst := range b.insts {
 				elems[i] = cty.StringVal(inst.Address())
 			}
 		}
 		v = cty.TupleVal(elems)
 	case res.ForEach != nil:
-		m := make(map[string]cty.Value, len(insts))
-		for _, inst := range insts {
+		m := make(map[string]cty.Value, len(b.insts))
+		for _, inst := range b.insts {
 			m[inst.Addr.Key.Str] = cty.StringVal(inst.Address())
 		}
 		v = cty.ObjectVal(m)
-	case len(insts) == 1:
-		v = cty.StringVal(insts[0].Address())
+	case len(b.insts) == 1:
+		v = cty.StringVal(b.insts[0].Address())
 	default:
 		v = cty.DynamicVal
 	}
-	e.resAddrs[a] = v
+	b.addrs = v
 	return v
+}
+
+// countedAddresses returns the address strings of the block numbered i when it has
+// count, in index order, or false when it has not (or failed). They are recorded with
+// the block's instances, between waves, so reading them needs no lock.
+func (e *Evaluated) countedAddresses(i int) ([]cty.Value, bool) {
+	elems := e.blocks[i].counted
+	return elems, elems != nil
 }
 
 // instanceObject is the value of a reference to one instance: its arguments, derived
@@ -618,7 +605,7 @@ func (e *Evaluated) addAggregatesToFacilities() {
 		for k, v := range f.DerivedValues() {
 			inst.Derived[k] = v
 		}
-		delete(e.resValues, inst.Addr.Resource)
+		e.blocks[inst.Resource.Index].value = cty.NilVal
 	}
 }
 

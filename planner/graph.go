@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -25,8 +26,10 @@ func (n node) String() string { return n.kind + "." + n.name }
 
 // refs is what one block refers to, found from its expressions' traversals.
 type refs struct {
-	locals    []string
-	resources []addrs.Resource
+	locals []string
+	// resources holds the blocks referred to, by their position in Config.Resources,
+	// sorted, each once.
+	resources []int32
 	keyOnce   sync.Once
 	k         string // see key
 	// exprs holds, for a resource block, what each of its expressions refers to.
@@ -38,8 +41,11 @@ var noRefs = &refs{}
 
 // exprRefs is what one expression refers to, and whether it reads count or each.
 type exprRefs struct {
-	expr        hcl.Expression
-	refs        *refs
+	expr hcl.Expression
+	refs *refs
+	// targets holds, for a reference or a list of references (see plainTraversals),
+	// the block each element names, in order: -1 where it names none.
+	targets     []int32
 	perInstance bool
 	hasVars     bool // it names anything at all (var.x included)
 }
@@ -48,49 +54,8 @@ type exprRefs struct {
 func (r *refs) finish() {
 	slices.Sort(r.locals)
 	r.locals = slices.Compact(r.locals)
-	sortResources(r.resources)
+	slices.Sort(r.resources)
 	r.resources = slices.Compact(r.resources)
-}
-
-// sortResources sorts a list of resources by kind and name. A list written in a
-// configuration is usually sorted already (a fabric's racks) or a few sorted runs (a
-// fabric's 4,096 servers, then its 16 storage servers): those runs are merged, which
-// for 50 such fabrics took 0.3 s of sorting.
-func sortResources(rs []addrs.Resource) {
-	var starts []int // where each run after the first starts
-	for i := 1; i < len(rs); i++ {
-		if byKindName(rs[i-1], rs[i]) > 0 {
-			if starts = append(starts, i); len(starts) > maxMergedRuns {
-				slices.SortFunc(rs, byKindName)
-				return
-			}
-		}
-	}
-	if len(starts) == 0 {
-		return
-	}
-	merged := make([]addrs.Resource, 0, len(rs))
-	lo := 0
-	for _, hi := range append(starts, len(rs)) {
-		merged = mergeSorted(merged[:0], rs[:lo], rs[lo:hi])
-		copy(rs, merged)
-		lo = hi
-	}
-}
-
-// maxMergedRuns is how many sorted runs sortResources merges rather than sorting.
-const maxMergedRuns = 8
-
-// mergeSorted appends to out the merge of two sorted lists, a's first among equals.
-func mergeSorted(out, a, b []addrs.Resource) []addrs.Resource {
-	for len(a) > 0 && len(b) > 0 {
-		if byKindName(b[0], a[0]) < 0 {
-			out, b = append(out, b[0]), b[1:]
-		} else {
-			out, a = append(out, a[0]), a[1:]
-		}
-	}
-	return append(append(out, a...), b...)
 }
 
 // key identifies the set of roots, so blocks that refer to the same things share one
@@ -105,44 +70,66 @@ func (r *refs) buildKey() string {
 	for _, l := range r.locals {
 		n += len("local.") + len(l) + 1
 	}
-	for _, res := range r.resources {
-		n += len(res.Kind) + len(res.Name) + 2
-	}
-	var b strings.Builder
-	b.Grow(n)
+	b := make([]byte, 0, n+8*len(r.resources))
 	for _, l := range r.locals {
-		b.WriteString("local.")
-		b.WriteString(l)
-		b.WriteByte(',')
+		b = append(b, "local."...)
+		b = append(b, l...)
+		b = append(b, ',')
 	}
 	for _, res := range r.resources {
-		b.WriteString(res.String())
-		b.WriteByte(',')
+		b = append(b, '#')
+		b = strconv.AppendInt(b, int64(res), 10)
+		b = append(b, ',')
 	}
-	return b.String()
+	return string(b)
 }
+
+// graph is the evaluation graph. Its vertices are numbered: the resource blocks first,
+// by their position in Config.Resources, then the local values, then the outputs, each
+// in name order.
+type graph struct {
+	*dag.Graph[node]
+	resources, locals int
+	// refs holds what each vertex refers to.
+	refs []*refs
+}
+
+func (g *graph) isResource(v int) bool { return v < g.resources }
+func (g *graph) isLocal(v int) bool    { return v >= g.resources && v < g.resources+g.locals }
+func (g *graph) isOutput(v int) bool   { return v >= g.resources+g.locals }
 
 // buildGraph makes the dependency graph from references and depends_on, checking every
 // reference against the configuration on the way.
-func buildGraph(cfg *schema.Config) (*dag.Graph[node], map[node]*refs, diag.Diagnostics) {
+func buildGraph(cfg *schema.Config) (*graph, diag.Diagnostics) {
 	var diags diag.Diagnostics
-	size := len(cfg.Resources) + len(cfg.Locals) + len(cfg.Outputs)
-	g := dag.New[node](size)
-	all := make(map[node]*refs, size)
-	add := func(n node, r *refs, d diag.Diagnostics) {
+	localNames, outputNames := sortedKeys(cfg.Locals), sortedKeys(cfg.Outputs)
+	vertices := make([]node, 0, len(cfg.Resources)+len(localNames)+len(outputNames))
+	for _, res := range cfg.Resources {
+		vertices = append(vertices, node{res.Addr.Kind, res.Addr.Name})
+	}
+	localVertex := make(map[string]int, len(localNames))
+	for _, name := range localNames {
+		localVertex[name] = len(vertices)
+		vertices = append(vertices, node{"local", name})
+	}
+	for _, name := range outputNames {
+		vertices = append(vertices, node{"output", name})
+	}
+	g := &graph{Graph: dag.Dense(vertices), resources: len(cfg.Resources), locals: len(localNames),
+		refs: make([]*refs, len(vertices))}
+	add := func(v int, r *refs, d diag.Diagnostics) {
 		diags = diags.Append(d)
-		from := g.Index(n)
 		for _, l := range r.locals {
-			g.ConnectIndex(from, g.Index(node{"local", l}))
+			g.ConnectIndex(v, localVertex[l])
 		}
 		for _, res := range r.resources {
-			g.ConnectIndex(from, g.Index(node{res.Kind, res.Name}))
+			g.ConnectIndex(v, int(res))
 		}
-		all[n] = r
+		g.refs[v] = r
 	}
-	for _, name := range sortedKeys(cfg.Locals) {
+	for _, name := range localNames {
 		r, d := collectRefs(cfg, []hcl.Expression{cfg.Locals[name].Expr}, refScope{})
-		add(node{"local", name}, r, d)
+		add(localVertex[name], r, d)
 	}
 	// Walking every block's expressions is most of the work: it is done on every core,
 	// the graph is then built in configuration order.
@@ -155,21 +142,20 @@ func buildGraph(cfg *schema.Config) (*dag.Graph[node], map[node]*refs, diag.Diag
 		resRefs[i].r, resRefs[i].diags = collectResourceRefs(cfg, cfg.Resources[i])
 	})
 	for i, res := range cfg.Resources {
-		n := node{res.Addr.Kind, res.Addr.Name}
-		add(n, resRefs[i].r, resRefs[i].diags)
+		add(i, resRefs[i].r, resRefs[i].diags)
 		for _, t := range res.DependsOn {
-			r, d := resourceRef(cfg, t)
+			to, d := resourceRef(cfg, t)
 			diags = diags.Append(d)
 			if d == nil {
-				g.Connect(n, node{r.Kind, r.Name})
+				g.ConnectIndex(i, to)
 			}
 		}
 	}
-	for _, name := range sortedKeys(cfg.Outputs) {
+	for i, name := range outputNames {
 		r, d := collectRefs(cfg, []hcl.Expression{cfg.Outputs[name].Expr}, refScope{})
-		add(node{"output", name}, r, d)
+		add(g.resources+g.locals+i, r, d)
 	}
-	return g, all, diags
+	return g, diags
 }
 
 // collectResourceRefs finds what a resource block refers to, as a whole and per
@@ -183,7 +169,7 @@ func collectResourceRefs(cfg *schema.Config, res *schema.Resource) (*refs, diag.
 		exprs = append(exprs, res.Count, res.ForEach)
 	}
 	all := &refs{exprs: make([]exprRefs, 0, len(exprs))}
-	var runs [][]addrs.Resource
+	var runs [][]int32
 	for _, e := range exprs {
 		if e == nil {
 			continue
@@ -193,15 +179,35 @@ func collectResourceRefs(cfg *schema.Config, res *schema.Resource) (*refs, diag.
 			all.exprs = append(all.exprs, x)
 			continue // most arguments: nothing to walk
 		}
-		vars := variables(e)
-		x.refs = &refs{resources: make([]addrs.Resource, 0, len(vars))}
+		vars, plain := plainTraversals(e)
+		if !plain {
+			vars = e.Variables()
+		}
+		x.refs = &refs{}
 		x.hasVars = len(vars) > 0
-		for _, t := range vars {
+		targets := make([]int32, len(vars))
+		increasing := true // the targets, sorted and each once: they are the refs' resources
+		for i, t := range vars {
 			switch t.RootName() {
 			case "count", "each":
 				x.perInstance = true
 			}
-			diags = diags.Append(x.refs.add(cfg, t, scope))
+			to, d := x.refs.add(cfg, t, scope)
+			diags = diags.Append(d)
+			targets[i] = int32(to)
+			increasing = increasing && to >= 0 && (i == 0 || targets[i-1] < targets[i])
+		}
+		if plain {
+			x.targets = targets
+		}
+		if increasing {
+			x.refs.resources = targets
+		} else {
+			for _, to := range targets {
+				if to >= 0 {
+					x.refs.resources = append(x.refs.resources, to)
+				}
+			}
 		}
 		x.refs.finish()
 		all.locals = append(all.locals, x.refs.locals...)
@@ -215,52 +221,50 @@ func collectResourceRefs(cfg *schema.Config, res *schema.Resource) (*refs, diag.
 	return all, diags
 }
 
-// variables is expr.Variables(), without walking the commonest expressions: a
-// reference, and a list of references (a fabric's endpoints).
-func variables(expr hcl.Expression) []hcl.Traversal {
+// plainTraversals returns the traversals of a reference (facility.main) or of a list
+// of references (a fabric's endpoints), one per element, without walking the
+// expression: most expressions that name anything are one of the two.
+func plainTraversals(expr hcl.Expression) ([]hcl.Traversal, bool) {
 	switch x := expr.(type) {
 	case *hclsyntax.ScopeTraversalExpr:
-		return []hcl.Traversal{x.Traversal}
+		return []hcl.Traversal{x.Traversal}, true
 	case *hclsyntax.TupleConsExpr:
+		if len(x.Exprs) == 0 {
+			return nil, false
+		}
 		out := make([]hcl.Traversal, len(x.Exprs))
 		for i, el := range x.Exprs {
 			t, ok := el.(*hclsyntax.ScopeTraversalExpr)
 			if !ok {
-				return expr.Variables()
+				return nil, false
 			}
 			out[i] = t.Traversal
 		}
-		if len(out) > 0 {
-			return out
-		}
+		return out, true
 	}
-	return expr.Variables()
+	return nil, false
 }
 
-// concatSorted joins sorted lists of resources, in order when they do not overlap (a
+// concatSorted joins sorted lists of blocks, in order when they do not overlap (a
 // block's facility, its 4,096 endpoints, its storage), so that finish need not sort
 // the whole again; lists that overlap are sorted again by finish.
-func concatSorted(runs [][]addrs.Resource) []addrs.Resource {
+func concatSorted(runs [][]int32) []int32 {
 	switch len(runs) {
 	case 0:
 		return nil
 	case 1: // most blocks: one reference, to their facility
 		return slices.Clip(runs[0])
 	}
-	slices.SortFunc(runs, func(a, b []addrs.Resource) int { return byKindName(a[0], b[0]) })
+	slices.SortFunc(runs, func(a, b []int32) int { return cmp.Compare(a[0], b[0]) })
 	n := 0
 	for _, r := range runs {
 		n += len(r)
 	}
-	out := make([]addrs.Resource, 0, n)
+	out := make([]int32, 0, n)
 	for _, r := range runs {
 		out = append(out, r...)
 	}
 	return out
-}
-
-func byKindName(a, b addrs.Resource) int {
-	return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name))
 }
 
 // collectRefs finds what the expressions refer to, checking each reference.
@@ -272,7 +276,11 @@ func collectRefs(cfg *schema.Config, exprs []hcl.Expression, scope refScope) (*r
 			continue
 		}
 		for _, t := range e.Variables() {
-			diags = diags.Append(r.add(cfg, t, scope))
+			to, d := r.add(cfg, t, scope)
+			diags = diags.Append(d)
+			if to >= 0 {
+				r.resources = append(r.resources, int32(to))
+			}
 		}
 	}
 	r.finish()
@@ -282,72 +290,75 @@ func collectRefs(cfg *schema.Config, exprs []hcl.Expression, scope refScope) (*r
 // refScope says which per-instance names a block may use.
 type refScope struct{ count, each bool }
 
-func (r *refs) add(cfg *schema.Config, t hcl.Traversal, scope refScope) diag.Diagnostics {
+// add checks one reference and records the local value it names. It returns the
+// position of the resource block it names, or -1; the caller records that.
+func (r *refs) add(cfg *schema.Config, t hcl.Traversal, scope refScope) (int, diag.Diagnostics) {
 	root := t.RootName()
 	rng := t.SourceRange // for diagnostics only
 	switch root {
 	case "var":
 		name, ok := attrStep(t, 1)
 		if !ok {
-			return diag.Diagnostics{diag.Errorf(rng(), "Invalid reference", "A variable is referred to as var.NAME.")}
+			return -1, diag.Diagnostics{diag.Errorf(rng(), "Invalid reference", "A variable is referred to as var.NAME.")}
 		}
 		if cfg.Variables[name] == nil {
-			return diag.Diagnostics{diag.Errorf(rng(), "Reference to undeclared input variable",
+			return -1, diag.Diagnostics{diag.Errorf(rng(), "Reference to undeclared input variable",
 				"No variable named %q is declared%s. Declare it with a variable \"%s\" block.", name, didYouMean(name, variableNames(cfg)), name)}
 		}
 	case "local":
 		name, ok := attrStep(t, 1)
 		if !ok {
-			return diag.Diagnostics{diag.Errorf(rng(), "Invalid reference", "A local value is referred to as local.NAME.")}
+			return -1, diag.Diagnostics{diag.Errorf(rng(), "Invalid reference", "A local value is referred to as local.NAME.")}
 		}
 		if cfg.Locals[name] == nil {
-			return diag.Diagnostics{diag.Errorf(rng(), "Reference to undeclared local value",
+			return -1, diag.Diagnostics{diag.Errorf(rng(), "Reference to undeclared local value",
 				"No local value named %q is declared%s. Add it to a locals block.", name, didYouMean(name, sortedKeys(cfg.Locals)))}
 		}
 		r.locals = append(r.locals, name)
 	case "count":
 		if !scope.count {
-			return diag.Diagnostics{diag.Errorf(rng(), "Reference to \"count\" in a block without count",
+			return -1, diag.Diagnostics{diag.Errorf(rng(), "Reference to \"count\" in a block without count",
 				"count.index is only available in a resource that sets the count meta-argument.")}
 		}
 		if name, _ := attrStep(t, 1); name != "index" {
-			return diag.Diagnostics{diag.Errorf(rng(), "Invalid count attribute", "The only attribute of count is count.index.")}
+			return -1, diag.Diagnostics{diag.Errorf(rng(), "Invalid count attribute", "The only attribute of count is count.index.")}
 		}
 	case "each":
 		if !scope.each {
-			return diag.Diagnostics{diag.Errorf(rng(), "Reference to \"each\" in a block without for_each",
+			return -1, diag.Diagnostics{diag.Errorf(rng(), "Reference to \"each\" in a block without for_each",
 				"each.key and each.value are only available in a resource that sets for_each.")}
 		}
 		if name, _ := attrStep(t, 1); name != "key" && name != "value" {
-			return diag.Diagnostics{diag.Errorf(rng(), "Invalid each attribute", "The attributes of each are each.key and each.value.")}
+			return -1, diag.Diagnostics{diag.Errorf(rng(), "Invalid each attribute", "The attributes of each are each.key and each.value.")}
 		}
 	default:
-		res, d := resourceRef(cfg, t)
-		if d == nil {
-			r.resources = append(r.resources, res)
-		}
-		return d
+		return resourceRef(cfg, t)
 	}
-	return nil
+	return -1, nil
 }
 
 // resourceRef resolves a traversal rooted at a resource kind to a declared resource.
-func resourceRef(cfg *schema.Config, t hcl.Traversal) (addrs.Resource, diag.Diagnostics) {
+func resourceRef(cfg *schema.Config, t hcl.Traversal) (int, diag.Diagnostics) {
 	root := t.RootName()
+	if name, ok := attrStep(t, 1); ok {
+		if i, ok := cfg.ResourceIndex(root, name); ok {
+			return i, nil
+		}
+	}
 	rng := t.SourceRange // for diagnostics only
 	if schema.Kind(root) == nil {
 		roots := append([]string{"var", "local", "count", "each"}, schema.KindNames()...)
-		return addrs.Resource{}, diag.Diagnostics{diag.Errorf(rng(), "Reference to unknown name",
+		return -1, diag.Diagnostics{diag.Errorf(rng(), "Reference to unknown name",
 			"%q is not something a configuration can refer to%s. References start with var., local., count., each. or a resource kind (%s).",
 			root, didYouMean(root, roots), strings.Join(schema.KindNames(), ", "))}
 	}
 	name, ok := attrStep(t, 1)
 	if !ok {
-		return addrs.Resource{}, diag.Diagnostics{diag.Errorf(rng(), "Invalid reference",
+		return -1, diag.Diagnostics{diag.Errorf(rng(), "Invalid reference",
 			"A resource is referred to as %s.NAME, for example %s.main.", root, root)}
 	}
-	addr := addrs.Resource{Kind: root, Name: name}
-	if cfg.Resource(addr) == nil {
+	i, ok := cfg.ResourceIndex(root, name)
+	if !ok {
 		var same []string
 		for _, r := range cfg.Resources {
 			if r.Addr.Kind == root {
@@ -360,10 +371,10 @@ func resourceRef(cfg *schema.Config, t hcl.Traversal) (addrs.Resource, diag.Diag
 				hint = fmt.Sprintf(" (there is a %s named %q: did you mean %s?)", r.Addr.Kind, name, r.Addr)
 			}
 		}
-		return addrs.Resource{}, diag.Diagnostics{diag.Errorf(rng(), "Reference to undeclared resource",
+		return -1, diag.Diagnostics{diag.Errorf(rng(), "Reference to undeclared resource",
 			"No %s named %q is declared%s.", root, name, hint)}
 	}
-	return addr, nil
+	return i, nil
 }
 
 func attrStep(t hcl.Traversal, i int) (string, bool) {
@@ -403,17 +414,17 @@ func declRange(cfg *schema.Config, n node) hcl.Range {
 // through local values, as sorted address strings: what apply orders changes by. Every
 // vertex's address is made once, so the lists of a block that names 1,000 others share
 // their strings.
-func resourceDependencies(g *dag.Graph[node]) map[addrs.Resource][]string {
-	addr := map[node]string{}
-	for _, n := range g.Vertices() {
-		addr[n] = n.String()
+func resourceDependencies(g *graph) map[addrs.Resource][]string {
+	addr := make([]string, g.resources)
+	for v := range addr {
+		addr[v] = g.Vertex(v).String()
 	}
-	viaLocal := map[node][]string{}
-	var collect func(n node, seen map[string]bool)
-	collect = func(n node, seen map[string]bool) {
-		g.EachDependency(n, func(d node) {
-			switch d.kind {
-			case "local":
+	viaLocal := map[int][]string{}
+	var collect func(v int, seen map[string]bool)
+	collect = func(v int, seen map[string]bool) {
+		g.EachDependencyIndex(v, func(d int) {
+			switch {
+			case g.isLocal(d):
 				if _, ok := viaLocal[d]; !ok {
 					inner := map[string]bool{}
 					collect(d, inner)
@@ -422,37 +433,33 @@ func resourceDependencies(g *dag.Graph[node]) map[addrs.Resource][]string {
 				for _, r := range viaLocal[d] {
 					seen[r] = true
 				}
-			case "output":
-			default:
+			case g.isResource(d):
 				seen[addr[d]] = true
 			}
 		})
 	}
-	out := make(map[addrs.Resource][]string, g.Len())
-	for _, n := range g.Vertices() {
-		if n.kind == "local" || n.kind == "output" {
-			continue
-		}
+	out := make(map[addrs.Resource][]string, g.resources)
+	for v := range g.resources {
 		// Most blocks name resources only: their list is their edges, without a set.
 		var direct []string
 		viaLocals := false
-		g.EachDependency(n, func(d node) {
-			switch d.kind {
-			case "local":
+		g.EachDependencyIndex(v, func(d int) {
+			switch {
+			case g.isLocal(d):
 				viaLocals = true
-			case "output":
-			default:
+			case g.isResource(d):
 				direct = append(direct, addr[d])
 			}
 		})
 		if viaLocals {
 			seen := map[string]bool{}
-			collect(n, seen)
+			collect(v, seen)
 			direct = sortedKeys(seen)
 		} else {
 			slices.Sort(direct)
 			direct = slices.Compact(direct)
 		}
+		n := g.Vertex(v)
 		out[addrs.Resource{Kind: n.kind, Name: n.name}] = direct
 	}
 	return out

@@ -6,14 +6,13 @@ import (
 	"sync/atomic"
 
 	"github.com/fabrica-iac/fabrica/providers"
-	"github.com/fabrica-iac/fabrica/schema/addrs"
 	"github.com/fabrica-iac/fabrica/schema/diag"
 	"github.com/zclconf/go-cty/cty"
 )
 
 // evalWave evaluates the locals and resources of one wave on every core, then records
 // the results in order, so the outcome does not depend on scheduling.
-func (e *Evaluated) evalWave(wave []node, refsOf map[node]*refs) diag.Diagnostics {
+func (e *Evaluated) evalWave(wave []int, g *graph) diag.Diagnostics {
 	type result struct {
 		local cty.Value
 		res   resourceResult
@@ -21,19 +20,19 @@ func (e *Evaluated) evalWave(wave []node, refsOf map[node]*refs) diag.Diagnostic
 	}
 	results := make([]result, len(wave))
 	one := func(i int) {
-		n := wave[i]
-		if n.kind == "local" {
-			results[i].local, results[i].diags = e.evalLocal(n.name, refsOf[n])
+		v := wave[i]
+		if g.isLocal(v) {
+			results[i].local, results[i].diags = e.evalLocal(g.Vertex(v).name, g.refs[v])
 			return
 		}
-		results[i].res = e.evalResource(e.Config.Resource(addrs.Resource{Kind: n.kind, Name: n.name}), refsOf[n])
+		results[i].res = e.evalResource(e.Config.Resources[v], g.refs[v])
 	}
 	parallelFor(len(wave), one)
 	// The instances' index and list are filled beside the resources' maps: for a wave
 	// of 100,000 blocks of one instance, 100 ms on one core became about 55 on two.
 	addInstances := func() {
-		for i, n := range wave {
-			if n.kind != "local" {
+		for i, v := range wave {
+			if !g.isLocal(v) {
 				e.addInstances(results[i].res)
 			}
 		}
@@ -45,9 +44,9 @@ func (e *Evaluated) evalWave(wave []node, refsOf map[node]*refs) diag.Diagnostic
 		addInstances()
 	}
 	var diags diag.Diagnostics
-	for i, n := range wave {
-		if n.kind == "local" {
-			e.Locals[n.name] = results[i].local
+	for i, v := range wave {
+		if g.isLocal(v) {
+			e.Locals[g.Vertex(v).name] = results[i].local
 			diags = diags.Append(results[i].diags)
 			continue
 		}

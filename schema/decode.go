@@ -244,7 +244,7 @@ var lifecycleSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 func (c *Config) addResource(b *hcl.Block) diag.Diagnostics {
 	spec := kinds[b.Type]
 	addr := addrs.Resource{Kind: b.Type, Name: b.Labels[0]}
-	if prev := c.resourceIndex[addr]; prev != nil {
+	if prev := c.Resource(addr); prev != nil {
 		return diag.Diagnostics{duplicate(b.Type+" resource", addr.Name, b.LabelRanges[0], prev.DeclRange)}
 	}
 	r := &Resource{Addr: addr, Spec: spec, DeclRange: b.DefRange, TypeRange: b.TypeRange, NameRange: b.LabelRanges[0]}
@@ -290,8 +290,9 @@ func (c *Config) addResource(b *hcl.Block) diag.Diagnostics {
 		}
 		diags = diags.Append(r.decodeLifecycle(lb))
 	}
+	r.Index = len(c.Resources)
+	c.resourceIndex.add(addr, r.Index)
 	c.Resources = append(c.Resources, r)
-	c.resourceIndex[addr] = r
 	return diags
 }
 

@@ -12,7 +12,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/fabrica-iac/fabrica/internal/hclsyntax"
-	"github.com/fabrica-iac/fabrica/schema/addrs"
 	"github.com/fabrica-iac/fabrica/schema/diag"
 	"github.com/hashicorp/hcl/v2"
 	hcljson "github.com/hashicorp/hcl/v2/json"
@@ -128,13 +127,20 @@ func LoadSources(files map[string][]byte) (*Config, diag.Diagnostics) {
 	sort.Strings(names)
 	parsed := parseFiles(names, files)
 	blocks := 0
+	perKind := map[string]int{}
 	for _, p := range parsed {
 		if p.part != nil {
 			blocks += len(p.part.Resources)
+			for kind, names := range p.part.resourceIndex {
+				perKind[kind] += len(names)
+			}
 		}
 	}
 	// Sized once: merging 100,000 blocks one file at a time grew the index seventeen times.
-	cfg.Resources, cfg.resourceIndex = make([]*Resource, 0, blocks), make(map[addrs.Resource]*Resource, blocks)
+	cfg.Resources = make([]*Resource, 0, blocks)
+	for kind, n := range perKind {
+		cfg.resourceIndex[kind] = make(map[string]int32, n)
+	}
 	for i := range names {
 		diags = diags.Append(parsed[i].diags)
 		if parsed[i].part == nil {
@@ -151,7 +157,7 @@ func newConfig() *Config {
 		Locals:        map[string]*Local{},
 		Outputs:       map[string]*Output{},
 		DeviceTypes:   map[string]*DeviceTypeBlock{},
-		resourceIndex: map[addrs.Resource]*Resource{},
+		resourceIndex: nameIndex{},
 	}
 }
 
@@ -201,12 +207,13 @@ func (c *Config) merge(part *Config) diag.Diagnostics {
 		c.DeviceTypes[name] = d
 	}
 	for _, r := range part.Resources {
-		if prev := c.resourceIndex[r.Addr]; prev != nil {
+		if prev := c.Resource(r.Addr); prev != nil {
 			diags = diags.Append(duplicate(r.Addr.Kind+" resource", r.Addr.Name, r.NameRange, prev.DeclRange))
 			continue
 		}
+		r.Index = len(c.Resources)
+		c.resourceIndex.add(r.Addr, r.Index)
 		c.Resources = append(c.Resources, r)
-		c.resourceIndex[r.Addr] = r
 	}
 	return diags
 }

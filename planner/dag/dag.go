@@ -7,8 +7,14 @@ import "slices"
 
 // Graph is a directed graph; an edge from a to b means "a depends on b", so b comes first
 // in the order. Vertices keep insertion order, which makes every walk deterministic.
+//
+// Every vertex also has a number, its position in that order. A caller that numbers
+// its vertices itself (Dense) works with the numbers alone (ConnectIndex,
+// OrderIndices, LevelIndices, EachDependencyIndex), and the graph then keeps no map of
+// its vertices: for 100,000 blocks, looking each edge's ends up in one was a tenth of
+// building the graph.
 type Graph[V comparable] struct {
-	index    map[V]int
+	index    map[V]int // made on first use by a method that takes a vertex
 	vertices []V
 	deps     [][]int
 }
@@ -18,17 +24,38 @@ func New[V comparable](n int) *Graph[V] {
 	return &Graph[V]{index: make(map[V]int, n), vertices: make([]V, 0, n), deps: make([][]int, 0, n)}
 }
 
+// Dense returns a graph of the given vertices, numbered by their position, without
+// edges yet. The vertices must be distinct.
+func Dense[V comparable](vertices []V) *Graph[V] {
+	return &Graph[V]{vertices: vertices, deps: make([][]int, len(vertices))}
+}
+
+// indexed returns the map of vertices to numbers, made on first use.
+func (g *Graph[V]) indexed() map[V]int {
+	if g.index == nil {
+		g.index = make(map[V]int, len(g.vertices))
+		for i, v := range g.vertices {
+			g.index[v] = i
+		}
+	}
+	return g.index
+}
+
+// Vertex returns the vertex numbered i.
+func (g *Graph[V]) Vertex(i int) V { return g.vertices[i] }
+
 // Add adds a vertex (a no-op when present).
 func (g *Graph[V]) Add(v V) { g.Index(v) }
 
 // Index returns a vertex's position in insertion order, adding it when missing: with
 // ConnectIndex, a vertex of thousands of edges is looked up once, not once per edge.
 func (g *Graph[V]) Index(v V) int {
-	if i, ok := g.index[v]; ok {
+	index := g.indexed()
+	if i, ok := index[v]; ok {
 		return i
 	}
 	i := len(g.vertices)
-	g.index[v] = i
+	index[v] = i
 	g.vertices = append(g.vertices, v)
 	g.deps = append(g.deps, nil)
 	return i
@@ -38,7 +65,7 @@ func (g *Graph[V]) Index(v V) int {
 func (g *Graph[V]) ConnectIndex(from, to int) { g.deps[from] = append(g.deps[from], to) }
 
 // Has reports whether v is a vertex.
-func (g *Graph[V]) Has(v V) bool { _, ok := g.index[v]; return ok }
+func (g *Graph[V]) Has(v V) bool { _, ok := g.indexed()[v]; return ok }
 
 // Len returns the number of vertices.
 func (g *Graph[V]) Len() int { return len(g.vertices) }
@@ -54,7 +81,7 @@ func (g *Graph[V]) Connect(from, to V) {
 // EachDependency calls fn with each direct dependency of v, as many times as the edge
 // was added: cheaper than DependenciesOf where repeats do not matter.
 func (g *Graph[V]) EachDependency(v V, fn func(V)) {
-	i, ok := g.index[v]
+	i, ok := g.indexed()[v]
 	if !ok {
 		return
 	}
@@ -63,9 +90,16 @@ func (g *Graph[V]) EachDependency(v V, fn func(V)) {
 	}
 }
 
+// EachDependencyIndex is EachDependency by number.
+func (g *Graph[V]) EachDependencyIndex(i int, fn func(int)) {
+	for _, d := range g.deps[i] {
+		fn(d)
+	}
+}
+
 // DependenciesOf returns the direct dependencies of v.
 func (g *Graph[V]) DependenciesOf(v V) []V {
-	i, ok := g.index[v]
+	i, ok := g.indexed()[v]
 	if !ok {
 		return nil
 	}
@@ -87,6 +121,19 @@ func (g *Graph[V]) Vertices() []V { return slices.Clone(g.vertices) }
 // insertion order). When the graph has a cycle it returns nil and one cycle, as a path
 // whose last vertex depends on its first.
 func (g *Graph[V]) Order() (order []V, cycle []V) {
+	idx, cycle := g.OrderIndices()
+	if cycle != nil {
+		return nil, cycle
+	}
+	order = make([]V, len(idx))
+	for i, v := range idx {
+		order[i] = g.vertices[v]
+	}
+	return order, nil
+}
+
+// OrderIndices is Order by number.
+func (g *Graph[V]) OrderIndices() (order []int, cycle []V) {
 	n := len(g.vertices)
 	pending := make([]int, n) // dependencies not yet placed
 	dependents := make([][]int, n)
@@ -102,11 +149,11 @@ func (g *Graph[V]) Order() (order []V, cycle []V) {
 			ready = append(ready, v)
 		}
 	}
-	order = make([]V, 0, n)
+	order = make([]int, 0, n)
 	for len(ready) > 0 {
 		v := ready[0]
 		ready = ready[1:]
-		order = append(order, g.vertices[v])
+		order = append(order, v)
 		for _, w := range dependents[v] {
 			if pending[w]--; pending[w] == 0 {
 				ready = append(ready, w)
@@ -123,10 +170,27 @@ func (g *Graph[V]) Order() (order []V, cycle []V) {
 // level is one more than its deepest dependency's (0 without any), so the vertices of
 // a level depend only on earlier levels. Within a level they keep order's order.
 func (g *Graph[V]) Levels(order []V) [][]V {
-	level := make([]int, len(g.vertices)) // by index: a map of 100,000 vertices was most of the cost
-	var out [][]V
-	for _, v := range order {
-		i := g.index[v]
+	index := g.indexed()
+	idx := make([]int, len(order))
+	for i, v := range order {
+		idx[i] = index[v]
+	}
+	levels := g.LevelIndices(idx)
+	out := make([][]V, len(levels))
+	for l, vs := range levels {
+		out[l] = make([]V, len(vs))
+		for i, v := range vs {
+			out[l][i] = g.vertices[v]
+		}
+	}
+	return out
+}
+
+// LevelIndices is Levels by number: order must be OrderIndices'.
+func (g *Graph[V]) LevelIndices(order []int) [][]int {
+	level := make([]int, len(g.vertices))
+	var out [][]int
+	for _, i := range order {
 		l := 0
 		for _, d := range g.deps[i] {
 			l = max(l, level[d]+1)
@@ -135,7 +199,7 @@ func (g *Graph[V]) Levels(order []V) [][]V {
 		if l == len(out) {
 			out = append(out, nil)
 		}
-		out[l] = append(out[l], v)
+		out[l] = append(out[l], i)
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package dag
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -132,5 +133,67 @@ func TestLevels(t *testing.T) {
 				t.Fatalf("vertex %d at level %d, want %d", v, at[v], want)
 			}
 		}
+	}
+}
+
+// A Dense graph, worked with by number, orders and levels as a graph built vertex by
+// vertex does, and finds its vertices by value too.
+func TestDenseIsNew(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for range 100 {
+		n := 1 + r.IntN(60)
+		names := make([]string, n)
+		for v := range names {
+			names[v] = fmt.Sprintf("v%d", v)
+		}
+		built, dense := New[string](n), Dense(slices.Clone(names))
+		for v := range n {
+			built.Add(names[v])
+			for range r.IntN(4) {
+				if v > 0 {
+					d := r.IntN(v)
+					built.Connect(names[v], names[d])
+					dense.ConnectIndex(v, d)
+				}
+			}
+		}
+		want, _ := built.Order()
+		order, cycle := dense.OrderIndices()
+		if cycle != nil {
+			t.Fatal(cycle)
+		}
+		got := make([]string, len(order))
+		for i, v := range order {
+			got[i] = dense.Vertex(v)
+		}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Fatalf("order (-New +Dense):\n%s", d)
+		}
+		wantLevels := built.Levels(want)
+		for l, vs := range dense.LevelIndices(order) {
+			for i, v := range vs {
+				if names[v] != wantLevels[l][i] {
+					t.Fatalf("level %d: %v, want %v", l, vs, wantLevels[l])
+				}
+			}
+		}
+		v := r.IntN(n)
+		var byIndex, byValue []string
+		dense.EachDependencyIndex(v, func(d int) { byIndex = append(byIndex, names[d]) })
+		dense.EachDependency(names[v], func(d string) { byValue = append(byValue, d) })
+		if !slices.Equal(byIndex, byValue) || !dense.Has(names[v]) || dense.Index(names[v]) != v {
+			t.Fatalf("vertex %s: dependencies %v by number, %v by value; index %d", names[v], byIndex, byValue, dense.Index(names[v]))
+		}
+	}
+}
+
+// A cycle in a Dense graph is named by its vertices.
+func TestDenseCycle(t *testing.T) {
+	g := Dense([]string{"root", "a", "b"})
+	g.ConnectIndex(0, 1)
+	g.ConnectIndex(1, 2)
+	g.ConnectIndex(2, 1)
+	if order, cyc := g.OrderIndices(); order != nil || !slices.Equal(cyc, []string{"a", "b"}) {
+		t.Errorf("order %v, cycle %v; want no order and the cycle [a b]", order, cyc)
 	}
 }
