@@ -102,14 +102,14 @@ func evaluate(cfg *schema.Config, in InputVars, limit int, dependencies bool) (*
 	// seventeen times, on one core while the other waited.
 	size := len(cfg.Resources)
 	e := &Evaluated{
-		limit:      limit,
-		Config:     cfg,
-		Locals:     map[string]cty.Value{},
-		Outputs:    map[string]cty.Value{},
-		Instances:  make([]*schema.Instance, 0, size),
-		byAddr:     make(map[string]*schema.Instance, size),
-		blocks:     make([]evaluatedBlock, size),
-		scopes:     map[string]*hcl.EvalContext{},
+		limit:     limit,
+		Config:    cfg,
+		Locals:    map[string]cty.Value{},
+		Outputs:   map[string]cty.Value{},
+		Instances: make([]*schema.Instance, 0, size),
+		byAddr:    make(map[string]*schema.Instance, size),
+		blocks:    make([]evaluatedBlock, size),
+		scopes:    map[string]*hcl.EvalContext{},
 	}
 	vars, diags := ResolveVariables(cfg, in)
 	if diags.HasErrors() {
