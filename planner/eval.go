@@ -170,8 +170,9 @@ func evaluate(cfg *schema.Config, in InputVars, limit int, dependencies bool) (*
 		diags = diags.Append(e.evalOutput(g.Vertex(v).name, g.refs[v]))
 	}
 	// The reference values are only needed while evaluating; drop them so a large
-	// configuration's objects can be collected.
-	e.blocks, e.scopes = nil, nil
+	// configuration's objects can be collected (the dependency lists need only the
+	// graph's edges).
+	e.blocks, e.scopes, g.refs = nil, nil, nil
 	return e, finish(diags)
 }
 
