@@ -47,8 +47,10 @@ func (e *Evaluated) referenceList(a *schema.Attr, expr hcl.Expression, x *exprRe
 	}
 	var parts []hcl.Expression
 	switch x := expr.(type) {
+	case *hclsyntax.ReferenceTupleExpr:
+		return e.singleReferences(len(x.Elems), func(i int) bool { return x.Elems[i].Root == a.Ref }, targets)
 	case *hclsyntax.TupleConsExpr:
-		return e.singleReferences(a, x, targets)
+		return e.singleReferences(len(x.Exprs), func(i int) bool { return isReferenceTo(a, x.Exprs[i]) }, targets)
 	case *hclsyntax.ScopeTraversalExpr:
 		parts = []hcl.Expression{x}
 	case *hclsyntax.FunctionCallExpr:
@@ -105,19 +107,23 @@ type single struct {
 	inst *schema.Instance
 }
 
-// singleReferences is referenceList for a tuple of references to resources of one
-// instance each, as a configuration with a block per node lists them; targets are the
-// blocks they name (exprRefs.targets).
-func (e *Evaluated) singleReferences(a *schema.Attr, x *hclsyntax.TupleConsExpr, targets []int32) (cty.Value, []string, []*schema.Instance, bool) {
-	if len(x.Exprs) == 0 || len(targets) != len(x.Exprs) {
+// singleReferences is referenceList for a list of n references to resources of one
+// instance each, as a configuration with a block per node lists them: element i is a
+// plain reference to one of a's kind when plain(i), and names the block targets[i]
+// (exprRefs.targets).
+func (e *Evaluated) singleReferences(n int, plain func(i int) bool, targets []int32) (cty.Value, []string, []*schema.Instance, bool) {
+	if n == 0 || len(targets) != n {
 		return cty.NilVal, nil, nil, false
 	}
-	out := make([]cty.Value, len(x.Exprs))
-	strs := make([]string, len(x.Exprs))
-	insts := make([]*schema.Instance, len(x.Exprs))
-	for i, el := range x.Exprs {
-		s, ok := e.singleReference(a, el, targets[i:i+1])
-		if !ok {
+	out := make([]cty.Value, n)
+	strs := make([]string, n)
+	insts := make([]*schema.Instance, n)
+	for i := range n {
+		if !plain(i) || targets[i] < 0 {
+			return cty.NilVal, nil, nil, false
+		}
+		s := e.blocks[targets[i]].single
+		if s.inst == nil {
 			return cty.NilVal, nil, nil, false
 		}
 		out[i], strs[i], insts[i] = s.addr, s.inst.Address(), s.inst
@@ -125,12 +131,18 @@ func (e *Evaluated) singleReferences(a *schema.Attr, x *hclsyntax.TupleConsExpr,
 	return cty.ListVal(out), strs, insts, true
 }
 
+// isReferenceTo reports whether expr is a plain reference (hardware.n1) to a resource
+// of a's kind.
+func isReferenceTo(a *schema.Attr, expr hcl.Expression) bool {
+	t, ok := expr.(*hclsyntax.ScopeTraversalExpr)
+	return ok && len(t.Traversal) == 2 && t.Traversal.RootName() == a.Ref
+}
+
 // singleReference returns the resource of one instance that expr names, when it is a
-// plain reference (hardware.n1) to one of a's kind; targets holds the block it names
+// plain reference to one of a's kind; targets holds the block it names
 // (exprRefs.targets).
 func (e *Evaluated) singleReference(a *schema.Attr, expr hcl.Expression, targets []int32) (single, bool) {
-	t, ok := expr.(*hclsyntax.ScopeTraversalExpr)
-	if !ok || len(targets) != 1 || targets[0] < 0 || len(t.Traversal) != 2 || t.Traversal.RootName() != a.Ref {
+	if len(targets) != 1 || targets[0] < 0 || !isReferenceTo(a, expr) {
 		return single{}, false
 	}
 	s := e.blocks[targets[0]].single

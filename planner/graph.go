@@ -43,8 +43,9 @@ var noRefs = &refs{}
 type exprRefs struct {
 	expr hcl.Expression
 	refs *refs
-	// targets holds, for a reference or a list of references (see plainTraversals),
-	// the block each element names, in order: -1 where it names none.
+	// targets holds, for a reference or a list of references (see plainTraversals;
+	// and hclsyntax.ReferenceTupleExpr), the block each element names, in order: -1
+	// where it names none.
 	targets     []int32
 	perInstance bool
 	hasVars     bool // it names anything at all (var.x included)
@@ -180,24 +181,46 @@ func collectResourceRefs(cfg *schema.Config, res *schema.Resource) (*refs, diag.
 			continue // most arguments: nothing to walk
 		}
 		vars, plain := plainTraversals(e)
-		if !plain {
+		compact, isCompact := e.(*hclsyntax.ReferenceTupleExpr)
+		n := len(vars)
+		switch {
+		case isCompact:
+			n = len(compact.Elems)
+		case !plain:
 			vars = e.Variables()
+			n = len(vars)
 		}
 		x.refs = &refs{}
-		x.hasVars = len(vars) > 0
-		targets := make([]int32, len(vars))
+		x.hasVars = n > 0
+		targets := make([]int32, n)
 		increasing := true // the targets, sorted and each once: they are the refs' resources
-		for i, t := range vars {
-			switch t.RootName() {
-			case "count", "each":
-				x.perInstance = true
+		for i := range n {
+			to := -1
+			var t hcl.Traversal
+			if isCompact {
+				// Most elements name a block: found without making their traversal.
+				el := compact.Elems[i]
+				if j, ok := cfg.ResourceIndex(el.Root, el.Attr); ok {
+					to = j
+				} else {
+					t = el.Traversal(compact.SrcRange.Filename)
+				}
+			} else {
+				t = vars[i]
 			}
-			to, d := x.refs.add(cfg, t, scope)
-			diags = diags.Append(d)
+			if t != nil {
+				switch t.RootName() {
+				case "count", "each":
+					x.perInstance = true
+				}
+				var d diag.Diagnostics
+				to, d = x.refs.add(cfg, t, scope)
+				diags = diags.Append(d)
+			}
 			targets[i] = int32(to)
 			increasing = increasing && to >= 0 && (i == 0 || targets[i-1] < targets[i])
 		}
-		if plain {
+		if plain || isCompact {
 			x.targets = targets
 		}
 		if increasing {

@@ -147,6 +147,10 @@ func treeOf(v reflect.Value) any {
 			if name, ok := operations[v.Interface()]; ok {
 				return "op " + name
 			}
+			// The quick parser's compact tuple stands for the tuple it makes.
+			if r, ok := v.Interface().(*ReferenceTupleExpr); ok {
+				return treeOf(reflect.ValueOf(r.Tuple()))
+			}
 		}
 		return treeOf(v.Elem())
 	case reflect.Interface:

@@ -70,11 +70,16 @@ type quickParser struct {
 	tmpls  []TemplateExpr
 	travs  []ScopeTraversalExpr
 	tuples []TupleConsExpr
-	calls  []FunctionCallExpr
-	exprs  []Expression
-	steps  []hcl.Traverser
-	labels []string
-	ranges []hcl.Range
+	// refTuples and refElems are ReferenceTupleExprs and their elements; refs is the
+	// work space of the one being parsed.
+	refTuples []ReferenceTupleExpr
+	refElems  []ReferenceElem
+	refs      []ReferenceElem
+	calls     []FunctionCallExpr
+	exprs     []Expression
+	steps     []hcl.Traverser
+	labels    []string
+	ranges    []hcl.Range
 }
 
 // slabFor is how many nodes of a kind are allocated at once for a source: up to 256,
@@ -518,6 +523,9 @@ func (q *quickParser) template() (Expression, bool) {
 
 func (q *quickParser) tuple() (Expression, bool) {
 	open := q.symbol()
+	if r, ok := q.referenceTuple(open); ok {
+		return r, true
+	}
 	elems, close, ok := q.list(']')
 	if !ok {
 		return nil, false

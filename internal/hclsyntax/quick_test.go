@@ -9,12 +9,14 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/hcl/v2"
 	upstream "github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // quickSubset is written in the subset only: every input must take the quick path.
@@ -280,4 +282,60 @@ func nodeSource(n int) []byte {
 	}
 	b.WriteString("  ]\n  protection {\n    mode = \"erasure\"\n  }\n}\n")
 	return []byte(b.String())
+}
+
+// A tuple of two-name references becomes a ReferenceTupleExpr standing for upstream's
+// tuple (its tree, value, variables and list); any other tuple stays a TupleConsExpr.
+func TestQuickParseReferenceTuples(t *testing.T) {
+	compact := []string{
+		"a = [x.y]\n", "a = [x.y, z.w]\n", "a = [\n  x.y,\n  z.w,\n]\n", "a = [ x.y ,z.w ]\n",
+		"a = [x.y, # note\n  z-1.w_2]\n", "a = [var.v, local.l, count.index]\n",
+	}
+	general := []string{
+		"a = []\n", "a = [x]\n", "a = [x.y, z]\n", "a = [x.y.z]\n", "a = [x.y, 1]\n", "a = [true, x.y]\n",
+		"a = [x .y]\n", "a = [x.y, f(x.y)]\n", "a = [[x.y]]\n", "a = [x.y, \"s\"]\n",
+	}
+	ctx := &hcl.EvalContext{Variables: map[string]cty.Value{
+		"x":     cty.ObjectVal(map[string]cty.Value{"y": cty.StringVal("xy")}),
+		"z":     cty.ObjectVal(map[string]cty.Value{"w": cty.StringVal("zw")}),
+		"z-1":   cty.ObjectVal(map[string]cty.Value{"w_2": cty.NumberIntVal(2)}),
+		"var":   cty.ObjectVal(map[string]cty.Value{"v": cty.True}),
+		"local": cty.ObjectVal(map[string]cty.Value{"l": cty.False}),
+		"count": cty.ObjectVal(map[string]cty.Value{"index": cty.NumberIntVal(0)}),
+	}}
+	for _, src := range append(compact, general...) {
+		got, ok := quickParseConfig([]byte(src), "t.hcl")
+		if !ok {
+			t.Errorf("the quick parser declined %q", src)
+			continue
+		}
+		checkQuickMatchesUpstream(t, "t.hcl", []byte(src), got)
+		expr := got.Attributes["a"].Expr
+		r, isCompact := expr.(*ReferenceTupleExpr)
+		if want := slices.Contains(compact, src); isCompact != want {
+			t.Errorf("%q: parsed as %T", src, expr)
+			continue
+		}
+		if !isCompact {
+			continue
+		}
+		tuple := r.Tuple()
+		want, wantDiags := tuple.Value(ctx)
+		v, diags := r.Value(ctx)
+		if !v.RawEquals(want) || len(diags) != len(wantDiags) {
+			t.Errorf("%q: value %#v %v, the tuple's %#v %v", src, v, diags, want, wantDiags)
+		}
+		if w, g := tuple.Variables(), r.Variables(); !reflect.DeepEqual(w, g) {
+			t.Errorf("%q: variables %#v, the tuple's %#v", src, g, w)
+		}
+		list, diags := hcl.ExprList(r)
+		if len(diags) > 0 || len(list) != len(r.Elems) {
+			t.Errorf("%q: hcl.ExprList gives %d expressions, %v", src, len(list), diags)
+		}
+		for i := range r.Elems {
+			if d := cmp.Diff(tuple.Exprs[i].Range(), r.Elems[i].Range("t.hcl")); d != "" {
+				t.Errorf("%q: element %d range (-tuple +compact):\n%s", src, i, d)
+			}
+		}
+	}
 }
