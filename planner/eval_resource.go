@@ -375,6 +375,7 @@ func (s *instanceScope) keepStrings(body *schema.BodyContent, name string, av ar
 func evalBody(body *schema.BodyContent, sc *instanceScope) ([]cty.Value, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	vals := make([]cty.Value, len(body.Spec.Attrs))
+	next := 0 // the next of body.Args
 	for i, a := range body.Spec.Attrs {
 		if a.IsBlock() {
 			nb := body.Blocks[a.Name]
@@ -395,12 +396,13 @@ func evalBody(body *schema.BodyContent, sc *instanceScope) ([]cty.Value, diag.Di
 			vals[i] = cty.ObjectVal(m)
 			continue
 		}
-		at := body.Attrs[a.Name]
-		if at == nil {
+		if next == len(body.Args) || body.Args[next].Index != i {
 			vals[i] = a.DefaultOrNull()
 			continue
 		}
-		if av, ok := sc.block.arg(at.Expr); ok {
+		expr := body.Args[next].Expr
+		next++
+		if av, ok := sc.block.arg(expr); ok {
 			vals[i] = av.v
 			diags = diags.Append(av.diags)
 			if av.sensitive {
@@ -409,15 +411,15 @@ func evalBody(body *schema.BodyContent, sc *instanceScope) ([]cty.Value, diag.Di
 			sc.keepStrings(body, a.Name, av)
 			continue
 		}
-		if a.Ref != "" && sc.block.quoted(at.Expr) {
+		if a.Ref != "" && sc.block.quoted(expr) {
 			// A quoted address would give no dependency edge, so it is not a reference.
-			diags = diags.Append(diag.Errorf(at.Expr.Range(), "Reference written as a string",
+			diags = diags.Append(diag.Errorf(expr.Range(), "Reference written as a string",
 				"%s must be a reference such as %s = %s.main, without quotes, so fabrica knows the dependency.", a.Name, a.Name, a.Ref))
 			vals[i] = cty.NullVal(a.Type)
 			continue
 		}
-		av := evalArg(a, at, sc)
-		sc.block.keepArg(at.Expr, av)
+		av := evalArg(a, expr, sc)
+		sc.block.keepArg(expr, av)
 		vals[i] = av.v
 		diags = diags.Append(av.diags)
 		if av.sensitive {
@@ -429,16 +431,16 @@ func evalBody(body *schema.BodyContent, sc *instanceScope) ([]cty.Value, diag.Di
 }
 
 // evalArg evaluates and decodes one argument of an instance.
-func evalArg(a *schema.Attr, at *hcl.Attribute, sc *instanceScope) argValue {
-	if v, strs, insts, ok := sc.block.e.referenceList(a, at.Expr, sc.block.exprRef(at.Expr)); ok {
+func evalArg(a *schema.Attr, expr hcl.Expression, sc *instanceScope) argValue {
+	if v, strs, insts, ok := sc.block.e.referenceList(a, expr, sc.block.exprRef(expr)); ok {
 		return argValue{v: v, strs: strs, insts: insts}
 	}
-	v, hd := sc.value(a, at.Expr)
+	v, hd := sc.value(a, expr)
 	if hd.HasErrors() {
 		return argValue{v: cty.NullVal(a.Type), diags: diag.Diagnostics{}.Append(hd)}
 	}
 	sensitive := sc.block.e.hasSensitive && v.ContainsMarked()
-	v, d := schema.DecodeArg(a, v, at.Expr.Range())
+	v, d := schema.DecodeArg(a, v, expr.Range())
 	if d.HasErrors() || v == cty.NilVal {
 		v = cty.NullVal(a.Type)
 	}

@@ -76,18 +76,18 @@ func placeProviderDiags(ev *Evaluated, name string, d *Desired, pds []providers.
 // attributeRanges returns the range of each argument a resource block sets (nested
 // block arguments as "block.argument").
 func attributeRanges(res *schema.Resource) map[string]*plans.Range {
-	n := len(res.Body.Attrs)
+	n := len(res.Body.Args)
 	for _, nb := range res.Body.Blocks {
-		n += 1 + len(nb.Body.Attrs)
+		n += 1 + len(nb.Body.Args)
 	}
 	m := make(map[string]*plans.Range, n)
-	for name, a := range res.Body.Attrs {
-		m[name] = diag.JSONRange(a.Expr.Range())
+	for _, a := range res.Body.Args {
+		m[res.Body.Spec.Attrs[a.Index].Name] = diag.JSONRange(a.Expr.Range())
 	}
 	for name, nb := range res.Body.Blocks {
 		m[name] = diag.JSONRange(nb.DeclRange)
-		for inner, a := range nb.Body.Attrs {
-			m[name+"."+inner] = diag.JSONRange(a.Expr.Range())
+		for _, a := range nb.Body.Args {
+			m[name+"."+nb.Body.Spec.Attrs[a.Index].Name] = diag.JSONRange(a.Expr.Range())
 		}
 	}
 	return m

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/fabrica-iac/fabrica/internal/hclsyntax"
 	"github.com/fabrica-iac/fabrica/schema/addrs"
@@ -355,29 +356,96 @@ func (r *Resource) decodeLifecycle(b *hcl.Block) diag.Diagnostics {
 }
 
 // decodeBody decodes a body against spec, recursing into nested blocks. The returned
-// hcl.BodyContent also holds the meta-arguments for the caller.
+// hcl.BodyContent holds what the spec does not name, for the caller: the
+// meta-arguments and meta-blocks of a resource. It is read-only (often shared).
 func decodeBody(body hcl.Body, spec *BlockSpec) (*BodyContent, *hcl.BodyContent, diag.Diagnostics) {
-	content, hd := bodyContent(body, spec.hcl)
+	if sb, ok := body.(*hclsyntax.Body); ok {
+		var buf [8]hclsyntax.Argument
+		if args, blocks, ok := sb.QuickArguments(spec.hcl, buf[:0]); ok {
+			return decodeSyntaxBody(sb, spec, args, blocks)
+		}
+	}
+	content, hd := body.Content(spec.hcl)
 	diags := diag.Diagnostics{}.Append(hd)
-	out := &BodyContent{Spec: spec, Attrs: content.Attributes, MissingItemRange: body.MissingItemRange()}
+	out := &BodyContent{Spec: spec, MissingItemRange: body.MissingItemRange()}
+	meta := &hcl.BodyContent{Attributes: hcl.Attributes{}}
+	for name, at := range content.Attributes {
+		if i := spec.Index(name); i >= 0 && !spec.Attrs[i].IsBlock() {
+			out.Args = append(out.Args, Arg{Index: i, Expr: at.Expr})
+		} else {
+			meta.Attributes[name] = at
+		}
+	}
+	slices.SortFunc(out.Args, func(a, b Arg) int { return a.Index - b.Index })
 	for _, b := range content.Blocks {
 		a := spec.Attr(b.Type)
 		if a == nil || a.Nested == nil {
-			continue // meta blocks (lifecycle) are the caller's
-		}
-		if prev := out.Blocks[b.Type]; prev != nil {
-			diags = diags.Append(diag.Errorf(b.DefRange, "Duplicate "+b.Type+" block",
-				"Only one %s block is allowed here; the first is at %s. Merge them into one.", b.Type, prev.DeclRange.String()))
+			meta.Blocks = append(meta.Blocks, b) // meta blocks (lifecycle) are the caller's
 			continue
 		}
-		nb, _, d := decodeBody(b.Body, a.Nested)
-		diags = diags.Append(d)
-		if out.Blocks == nil { // most bodies have no nested block: no map for 100,000 of them
-			out.Blocks = map[string]*NestedBlock{}
-		}
-		out.Blocks[b.Type] = &NestedBlock{Body: nb, DeclRange: b.DefRange}
+		diags = diags.Append(out.addNested(a, b.Body, b.DefRange))
 	}
-	return out, content, diags
+	return out, meta, diags
+}
+
+// noMeta is the rest of a body that has no meta-arguments or meta-blocks.
+var noMeta = &hcl.BodyContent{}
+
+// decodeSyntaxBody is decodeBody for a native syntax body that QuickArguments has
+// checked: no map of arguments and no copy of each is made.
+func decodeSyntaxBody(sb *hclsyntax.Body, spec *BlockSpec, args []hclsyntax.Argument, blocks hclsyntax.Blocks) (*BodyContent, *hcl.BodyContent, diag.Diagnostics) {
+	out := &BodyContent{Spec: spec, MissingItemRange: sb.MissingItemRange()}
+	meta := noMeta
+	n := 0
+	for _, a := range args {
+		if spec.argOf[a.Index] >= 0 {
+			n++
+		}
+	}
+	out.Args = make([]Arg, 0, n)
+	for _, a := range args {
+		if i := spec.argOf[a.Index]; i >= 0 {
+			out.Args = append(out.Args, Arg{Index: i, Expr: a.Attr.Expr})
+			continue
+		}
+		if meta == noMeta {
+			meta = &hcl.BodyContent{Attributes: hcl.Attributes{}}
+		}
+		meta.Attributes[a.Attr.Name] = a.Attr.AsHCLAttribute()
+	}
+	// A body's arguments come from a map, in any order; a few of them.
+	for i := 1; i < len(out.Args); i++ {
+		for j := i; j > 0 && out.Args[j-1].Index > out.Args[j].Index; j-- {
+			out.Args[j-1], out.Args[j] = out.Args[j], out.Args[j-1]
+		}
+	}
+	var diags diag.Diagnostics
+	for _, b := range blocks {
+		a := spec.Attr(b.Type)
+		if a == nil || a.Nested == nil {
+			if meta == noMeta {
+				meta = &hcl.BodyContent{}
+			}
+			meta.Blocks = append(meta.Blocks, b.AsHCLBlock()) // meta blocks (lifecycle) are the caller's
+			continue
+		}
+		diags = diags.Append(out.addNested(a, b.Body, b.DefRange()))
+	}
+	return out, meta, diags
+}
+
+// addNested decodes a nested block such as protection { ... }.
+func (out *BodyContent) addNested(a *Attr, body hcl.Body, rng hcl.Range) diag.Diagnostics {
+	if prev := out.Blocks[a.Name]; prev != nil {
+		return diag.Diagnostics{diag.Errorf(rng, "Duplicate "+a.Name+" block",
+			"Only one %s block is allowed here; the first is at %s. Merge them into one.", a.Name, prev.DeclRange.String())}
+	}
+	nb, _, diags := decodeBody(body, a.Nested)
+	if out.Blocks == nil { // most bodies have no nested block: no map for 100,000 of them
+		out.Blocks = map[string]*NestedBlock{}
+	}
+	out.Blocks[a.Name] = &NestedBlock{Body: nb, DeclRange: rng}
+	return diags
 }
 
 // ignoreChangesHint says what an ignore_changes entry must be, suggesting the argument
@@ -393,12 +461,4 @@ func ignoreChangesHint(spec *KindSpec, kind string, e hcl.Expression, name strin
 		return fmt.Sprintf("A %s has no argument named %q. Did you mean %s?", kind, name, s)
 	}
 	return fmt.Sprintf("A %s has no argument named %q; ignore_changes takes names of its arguments, such as [%s].", kind, name, spec.Attrs[0].Name)
-}
-
-// bodyContent is body.Content, by the quicker way for a native syntax body.
-func bodyContent(body hcl.Body, schema *hcl.BodySchema) (*hcl.BodyContent, hcl.Diagnostics) {
-	if b, ok := body.(*hclsyntax.Body); ok {
-		return b.QuickContent(schema)
-	}
-	return body.Content(schema)
 }

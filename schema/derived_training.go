@@ -167,7 +167,7 @@ func jobLayout(inst *Instance, world int, shape clusterShape) (derive.Layout, di
 	var diags diag.Diagnostics
 	for _, is := range derive.CheckLayout(lay, world, m.Int("heads"), m.Int("layers"), shape.nvlinkDomain) {
 		rng := p.Body.MissingItemRange
-		if p.Body.Attrs[is.Field] != nil {
+		if p.Body.Expr(is.Field) != nil {
 			rng = p.Range(is.Field)
 		}
 		if is.Warning {

@@ -283,36 +283,51 @@ var fileSchema = func() *hcl.BodySchema {
 }()
 
 func (c *Config) addFile(f *hcl.File) diag.Diagnostics {
-	content, hd := bodyContent(f.Body, fileSchema)
-	diags := diag.Diagnostics{}.Append(hd)
-	for _, b := range content.Blocks {
-		if len(b.Labels) > 0 && !hclIdentifier(b.Labels[0]) {
-			diags = diags.Append(diag.Errorf(b.LabelRanges[0], "Invalid block name",
-				"%q is not a valid name. A name starts with a letter or underscore and may contain letters, digits, underscores and dashes.", b.Labels[0]))
-			continue
-		}
-		switch b.Type {
-		case "fabrica":
-			diags = diags.Append(c.addSettings(b))
-		case "provider":
-			p, d := decodeProvider(b)
-			diags = diags.Append(d)
-			if p != nil {
-				c.Providers = append(c.Providers, p)
+	if sb, ok := f.Body.(*hclsyntax.Body); ok {
+		if _, blocks, ok := sb.QuickArguments(fileSchema, nil); ok {
+			var diags diag.Diagnostics
+			for _, b := range blocks {
+				// A value, not AsHCLBlock's copy on the heap: a configuration with a
+				// block per node has 100,000.
+				hb := hcl.Block{Type: b.Type, Labels: b.Labels, Body: b.Body, DefRange: b.DefRange(), TypeRange: b.TypeRange, LabelRanges: b.LabelRanges}
+				diags = diags.Append(c.addBlock(&hb))
 			}
-		case "variable":
-			diags = diags.Append(c.addVariable(b))
-		case "locals":
-			diags = diags.Append(c.addLocals(b))
-		case "output":
-			diags = diags.Append(c.addOutput(b))
-		case "device_type":
-			diags = diags.Append(c.addDeviceType(b))
-		default:
-			diags = diags.Append(c.addResource(b))
+			return diags
 		}
 	}
+	content, hd := f.Body.Content(fileSchema)
+	diags := diag.Diagnostics{}.Append(hd)
+	for _, b := range content.Blocks {
+		diags = diags.Append(c.addBlock(b))
+	}
 	return diags
+}
+
+// addBlock decodes one top-level block.
+func (c *Config) addBlock(b *hcl.Block) diag.Diagnostics {
+	if len(b.Labels) > 0 && !hclIdentifier(b.Labels[0]) {
+		return diag.Diagnostics{diag.Errorf(b.LabelRanges[0], "Invalid block name",
+			"%q is not a valid name. A name starts with a letter or underscore and may contain letters, digits, underscores and dashes.", b.Labels[0])}
+	}
+	switch b.Type {
+	case "fabrica":
+		return c.addSettings(b)
+	case "provider":
+		p, d := decodeProvider(b)
+		if p != nil {
+			c.Providers = append(c.Providers, p)
+		}
+		return d
+	case "variable":
+		return c.addVariable(b)
+	case "locals":
+		return c.addLocals(b)
+	case "output":
+		return c.addOutput(b)
+	case "device_type":
+		return c.addDeviceType(b)
+	}
+	return c.addResource(b)
 }
 
 // hclIdentifier reports whether s is a valid HCL identifier, so a name can be used in

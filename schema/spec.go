@@ -45,6 +45,9 @@ type BlockSpec struct {
 	index   map[string]int
 	hcl     *hcl.BodySchema
 	objType cty.Type
+	// argOf maps an argument's position in hcl.Attributes to its position in Attrs
+	// (-1 for a meta-argument).
+	argOf []int
 }
 
 // ImpliedType is the object type of the evaluated block.
@@ -108,12 +111,14 @@ func (b *BlockSpec) init(meta bool) {
 			continue
 		}
 		s.Attributes = append(s.Attributes, hcl.AttributeSchema{Name: a.Name, Required: a.Required})
+		b.argOf = append(b.argOf, i)
 	}
 	if meta {
 		s.Attributes = append(s.Attributes,
 			hcl.AttributeSchema{Name: "count"}, hcl.AttributeSchema{Name: "for_each"},
 			hcl.AttributeSchema{Name: "depends_on"}, hcl.AttributeSchema{Name: "provider"})
 		s.Blocks = append(s.Blocks, hcl.BlockHeaderSchema{Type: "lifecycle"})
+		b.argOf = append(b.argOf, -1, -1, -1, -1)
 	}
 	b.hcl = s
 	b.objType = cty.Object(types)
