@@ -469,6 +469,8 @@ func (e *Evaluated) checkInstanceAddresses(inst *schema.Instance) diag.Diagnosti
 		var targets []string
 		if a.Type == cty.String {
 			targets = []string{inst.Str(a.Name)}
+		} else if _, named := inst.ReferenceStrings(a.Name); named {
+			continue // read from the instances they name (referenceList)
 		} else {
 			targets = inst.Strings(a.Name)
 		}

@@ -32,12 +32,10 @@ type refs struct {
 	resources []int32
 	keyOnce   sync.Once
 	k         string // see key
-	// exprs holds, for a resource block, what each of its expressions refers to.
+	// exprs holds, for a resource block, what each of its expressions that is not a
+	// literal refers to.
 	exprs []exprRefs
 }
-
-// noRefs is what a literal refers to. It is shared: never modified.
-var noRefs = &refs{}
 
 // exprRefs is what one expression refers to, and whether it reads count or each.
 type exprRefs struct {
@@ -165,21 +163,34 @@ func buildGraph(cfg *schema.Config) (*graph, diag.Diagnostics) {
 func collectResourceRefs(cfg *schema.Config, res *schema.Resource) (*refs, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	scope := refScope{count: res.Count != nil, each: res.ForEach != nil}
-	exprs := res.Body.Expressions()
-	if res.Count != nil || res.ForEach != nil {
-		exprs = append(exprs, res.Count, res.ForEach)
+	var exprs []hcl.Expression
+	if res.Body.Blocks == nil && res.Count == nil && res.ForEach == nil {
+		// Most blocks: their arguments are all there is, and most are literals.
+		n := 0
+		for _, a := range res.Body.Args {
+			if !isLiteral(a.Expr) {
+				n++
+			}
+		}
+		exprs = make([]hcl.Expression, 0, n)
+		for _, a := range res.Body.Args {
+			if !isLiteral(a.Expr) {
+				exprs = append(exprs, a.Expr)
+			}
+		}
+	} else {
+		exprs = res.Body.Expressions()
+		if res.Count != nil || res.ForEach != nil {
+			exprs = append(exprs, res.Count, res.ForEach)
+		}
 	}
-	all := &refs{exprs: make([]exprRefs, 0, len(exprs))}
+	all := &refs{}
 	var runs [][]int32
 	for _, e := range exprs {
-		if e == nil {
-			continue
+		if e == nil || isLiteral(e) {
+			continue // most arguments: nothing to walk, and nothing to record
 		}
-		x := exprRefs{expr: e, refs: noRefs}
-		if isLiteral(e) {
-			all.exprs = append(all.exprs, x)
-			continue // most arguments: nothing to walk
-		}
+		x := exprRefs{expr: e}
 		vars, plain := plainTraversals(e)
 		compact, isCompact := e.(*hclsyntax.ReferenceTupleExpr)
 		n := len(vars)

@@ -82,6 +82,9 @@ func quotedSuggestion(given string, names []string) string {
 // concat of whole counted resources gives). false means only that it was not shown.
 func distinctInstances(insts []*Instance) bool {
 	var runs map[*Resource]bool
+	// While the runs come in increasing block order (a fabric's servers, one block
+	// each, as they are declared), they are distinct without a set of 4,096 blocks.
+	last := -1
 	for k, in := range insts {
 		if in == nil {
 			return false
@@ -93,11 +96,18 @@ func distinctInstances(insts []*Instance) bool {
 			}
 			continue
 		}
+		if runs == nil {
+			if in.Resource.Index > last {
+				last = in.Resource.Index
+				continue
+			}
+			runs = map[*Resource]bool{}
+			for _, p := range insts[:k] {
+				runs[p.Resource] = true
+			}
+		}
 		if runs[in.Resource] {
 			return false
-		}
-		if runs == nil {
-			runs = map[*Resource]bool{}
 		}
 		runs[in.Resource] = true
 	}

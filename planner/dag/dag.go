@@ -16,18 +16,18 @@ import "slices"
 type Graph[V comparable] struct {
 	index    map[V]int // made on first use by a method that takes a vertex
 	vertices []V
-	deps     [][]int
+	deps     [][]int32 // 32 bits: half the memory of 500,000 edges
 }
 
 // New returns an empty graph with room for n vertices.
 func New[V comparable](n int) *Graph[V] {
-	return &Graph[V]{index: make(map[V]int, n), vertices: make([]V, 0, n), deps: make([][]int, 0, n)}
+	return &Graph[V]{index: make(map[V]int, n), vertices: make([]V, 0, n), deps: make([][]int32, 0, n)}
 }
 
 // Dense returns a graph of the given vertices, numbered by their position, without
 // edges yet. The vertices must be distinct.
 func Dense[V comparable](vertices []V) *Graph[V] {
-	return &Graph[V]{vertices: vertices, deps: make([][]int, len(vertices))}
+	return &Graph[V]{vertices: vertices, deps: make([][]int32, len(vertices))}
 }
 
 // indexed returns the map of vertices to numbers, made on first use.
@@ -62,7 +62,7 @@ func (g *Graph[V]) Index(v V) int {
 }
 
 // ConnectIndex is Connect for vertices given by Index.
-func (g *Graph[V]) ConnectIndex(from, to int) { g.deps[from] = append(g.deps[from], to) }
+func (g *Graph[V]) ConnectIndex(from, to int) { g.deps[from] = append(g.deps[from], int32(to)) }
 
 // Has reports whether v is a vertex.
 func (g *Graph[V]) Has(v V) bool { _, ok := g.indexed()[v]; return ok }
@@ -93,7 +93,7 @@ func (g *Graph[V]) EachDependency(v V, fn func(V)) {
 // EachDependencyIndex is EachDependency by number.
 func (g *Graph[V]) EachDependencyIndex(i int, fn func(int)) {
 	for _, d := range g.deps[i] {
-		fn(d)
+		fn(int(d))
 	}
 }
 
@@ -104,7 +104,7 @@ func (g *Graph[V]) DependenciesOf(v V) []V {
 		return nil
 	}
 	out := make([]V, 0, len(g.deps[i]))
-	seen := make(map[int]bool, len(g.deps[i]))
+	seen := make(map[int32]bool, len(g.deps[i]))
 	for _, d := range g.deps[i] {
 		if !seen[d] {
 			seen[d] = true
@@ -136,11 +136,11 @@ func (g *Graph[V]) Order() (order []V, cycle []V) {
 func (g *Graph[V]) OrderIndices() (order []int, cycle []V) {
 	n := len(g.vertices)
 	pending := make([]int, n) // dependencies not yet placed
-	dependents := make([][]int, n)
+	dependents := make([][]int32, n)
 	for v, ds := range g.deps {
 		pending[v] = len(ds)
 		for _, d := range ds {
-			dependents[d] = append(dependents[d], v)
+			dependents[d] = append(dependents[d], int32(v))
 		}
 	}
 	ready := make([]int, 0, n)
@@ -156,7 +156,7 @@ func (g *Graph[V]) OrderIndices() (order []int, cycle []V) {
 		order = append(order, v)
 		for _, w := range dependents[v] {
 			if pending[w]--; pending[w] == 0 {
-				ready = append(ready, w)
+				ready = append(ready, int(w))
 			}
 		}
 	}
@@ -228,7 +228,7 @@ func (g *Graph[V]) findCycle(pending []int) []V {
 		next := -1
 		for _, d := range g.deps[v] {
 			if pending[d] > 0 {
-				next = d
+				next = int(d)
 				break
 			}
 		}
