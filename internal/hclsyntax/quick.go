@@ -39,8 +39,10 @@ func quickParseConfig(src []byte, filename string) (*Body, bool) {
 		filename: filename,
 		line:     1,
 		slab:     slabFor(src),
-		names:    map[string]string{},
-		strs:     map[string]cty.Value{},
+		// Sized for a generated file's distinct names (its blocks' names as
+		// references) and strings (its racks): growing them was a tenth of parsing.
+		names:    make(map[string]string, len(src)/256),
+		strs:     make(map[string]cty.Value, len(src)/1024),
 		nums:     map[string]cty.Value{},
 	}
 	return q.body(nil)
@@ -355,11 +357,12 @@ func (q *quickParser) block(typ string, typeRange hcl.Range) (*Block, bool) {
 		switch {
 		case q.at('"'):
 			start := q.pos()
-			s, _, ok := q.quoted()
+			b, _, ok := q.quoted()
 			if !ok {
 				return nil, false
 			}
-			labels[n], labelRanges[n] = s, q.rangeFrom(start)
+			// A label names one block: nothing to share it with.
+			labels[n], labelRanges[n] = string(b), q.rangeFrom(start)
 		case q.atIdent():
 			labels[n], labelRanges[n] = q.ident()
 		default:
@@ -415,31 +418,26 @@ func (q *quickParser) block(typ string, typeRange hcl.Range) (*Block, bool) {
 
 // quoted reads a quoted string without escapes or template sequences; it returns
 // the string and the range between the quotes.
-func (q *quickParser) quoted() (string, hcl.Range, bool) {
+func (q *quickParser) quoted() ([]byte, hcl.Range, bool) {
 	q.i++ // the opening quote
 	start := q.pos()
 	for {
 		if q.atEOF() {
-			return "", hcl.Range{}, false
+			return nil, hcl.Range{}, false
 		}
 		c := q.src[q.i]
 		if c == '"' {
 			break
 		}
 		if c < ' ' || c >= 0x7f || c == '\\' || c == '$' || c == '%' {
-			return "", hcl.Range{}, false
+			return nil, hcl.Range{}, false
 		}
 		q.i++
 	}
 	inside := q.rangeFrom(start)
 	b := q.src[start.Byte:q.i]
 	q.i++ // the closing quote
-	s, ok := q.names[string(b)]
-	if !ok {
-		s = string(b)
-		q.names[s] = s
-	}
-	return s, inside, true
+	return b, inside, true
 }
 
 // expr parses an expression of the subset; what follows it is checked by the caller.
@@ -505,14 +503,15 @@ func (q *quickParser) template() (Expression, bool) {
 	}
 	t := take(&q.tmpls, q.slab)
 	*t = TemplateExpr{SrcRange: q.rangeFrom(start)}
-	if s == "" {
+	if len(s) == 0 {
 		// The template parser's part for no characters sits after the closing quote.
 		inside = hcl.Range{Filename: q.filename, Start: t.SrcRange.End, End: t.SrcRange.End}
 	}
-	v, ok := q.strs[s]
+	v, ok := q.strs[string(s)]
 	if !ok {
-		v = cty.StringVal(s)
-		q.strs[s] = v
+		key := string(s)
+		v = cty.StringVal(key)
+		q.strs[key] = v
 	}
 	lit := take(&q.lits, q.slab)
 	*lit = LiteralValueExpr{Val: v, SrcRange: inside}
