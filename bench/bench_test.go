@@ -71,7 +71,7 @@ func benchValidate(b *testing.B, o Options) {
 		debug.FreeOSMemory()
 		rssOK := resetPeakRSS()
 		s := startHeapSampler(5 * time.Millisecond)
-		stopPacing := gcpace.Start(gcpace.Default) // as the CLI paces its collections
+		stopPacing := gcpace.Start(gcpace.Validate) // as the CLI paces its collections
 		b.StartTimer()
 
 		t0 := time.Now()

@@ -93,6 +93,8 @@ func gcBudget(root *cobra.Command, args []string) uint64 {
 	switch cmd.CommandPath() {
 	case "fabrica plan", "fabrica apply", "fabrica policy check":
 		return gcpace.Large
+	case "fabrica validate":
+		return gcpace.Validate
 	}
 	return gcpace.Default
 }
