@@ -41,9 +41,9 @@ func quickParseConfig(src []byte, filename string) (*Body, bool) {
 		slab:     slabFor(src),
 		// Sized for a generated file's distinct names (its blocks' names as
 		// references) and strings (its racks): growing them was a tenth of parsing.
-		names:    make(map[string]string, len(src)/256),
-		strs:     make(map[string]cty.Value, len(src)/1024),
-		nums:     map[string]cty.Value{},
+		names: make(map[string]string, len(src)/256),
+		strs:  make(map[string]cty.Value, len(src)/1024),
+		nums:  map[string]cty.Value{},
 	}
 	return q.body(nil)
 }
