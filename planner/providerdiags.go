@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"github.com/hashicorp/hcl/v2"
 
 	"github.com/fabrica-iac/fabrica/planner/plans"
 	"github.com/fabrica-iac/fabrica/providers"
@@ -76,11 +77,25 @@ func placeProviderDiags(ev *Evaluated, name string, d *Desired, pds []providers.
 // attributeRanges returns the range of each argument a resource block sets (nested
 // block arguments as "block.argument").
 func attributeRanges(res *schema.Resource) map[string]*plans.Range {
+	// The meta-arguments too: a finding may be about count.
+	meta := [...]struct {
+		name string
+		expr hcl.Expression
+		rng  *hcl.Range
+	}{{"count", res.Count, nil}, {"for_each", res.ForEach, nil}, {"depends_on", nil, res.DependsOnRange}, {"provider", nil, res.ProviderRange}}
 	n := len(res.Body.Args)
 	for _, nb := range res.Body.Blocks {
 		n += 1 + len(nb.Body.Args)
 	}
 	m := make(map[string]*plans.Range, n)
+	for _, x := range meta {
+		switch {
+		case x.expr != nil:
+			m[x.name] = diag.JSONRange(x.expr.Range())
+		case x.rng != nil:
+			m[x.name] = diag.JSONRange(*x.rng)
+		}
+	}
 	for _, a := range res.Body.Args {
 		m[res.Body.Spec.Attrs[a.Index].Name] = diag.JSONRange(a.Expr.Range())
 	}

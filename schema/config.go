@@ -170,6 +170,8 @@ type Resource struct {
 	Count     hcl.Expression
 	ForEach   hcl.Expression
 	DependsOn []hcl.Traversal
+	// DependsOnRange is the range of the depends_on list, when set.
+	DependsOnRange *hcl.Range
 	// ProviderName is the provider from the provider meta-argument, or "".
 	ProviderName  string
 	ProviderRange *hcl.Range

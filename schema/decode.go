@@ -262,6 +262,8 @@ func (c *Config) addResource(b *hcl.Block) diag.Diagnostics {
 		}
 	}
 	if a := content.Attributes["depends_on"]; a != nil {
+		rng := a.Expr.Range()
+		r.DependsOnRange = &rng
 		diags = diags.Append(r.decodeDependsOn(a))
 	}
 	if a := content.Attributes["provider"]; a != nil {
