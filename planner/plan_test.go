@@ -3,6 +3,7 @@ package planner
 import (
 	"context"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -386,6 +387,36 @@ hardware "s" {
 	for _, a := range p.Aggregates {
 		if !cmp.Equal(a.Before, want[a.Address]) {
 			t.Errorf("targeted: %s before %+v, want %+v", a.Address, a.Before, want[a.Address])
+		}
+	}
+}
+
+// A plan locates every argument a block sets, its meta-arguments and nested blocks'
+// arguments included, for findings and provider diagnostics to point at.
+func TestPlan_attributeRanges(t *testing.T) {
+	src := strings.Replace(labSource, `  endpoints = hardware.n
+}`, `  endpoints  = hardware.n
+  depends_on = [facility.lab]
+}`, 1)
+	h := newHarness(t, src)
+	p, _ := h.plan(PlanOptions{})
+	line := func(addr, name string) int {
+		r := p.AttributeRanges[addr][name]
+		if r == nil {
+			t.Errorf("%s: no range for %s; have %v", addr, name, slices.Sorted(maps.Keys(p.AttributeRanges[addr])))
+			return 0
+		}
+		return r.Start.Line
+	}
+	for _, c := range []struct {
+		addr, name string
+		line       int
+	}{
+		{"hardware.n", "count", 7}, {"hardware.n", "facility", 8}, {"hardware.n", "rack", 10},
+		{"fabric.lan", "endpoints", 15}, {"fabric.lan", "depends_on", 16}, {"facility.lab", "design_pue", 4},
+	} {
+		if got := line(c.addr, c.name); got != c.line {
+			t.Errorf("%s.%s on line %d, want %d", c.addr, c.name, got, c.line)
 		}
 	}
 }
