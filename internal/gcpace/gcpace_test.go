@@ -27,6 +27,9 @@ func TestPercent(t *testing.T) {
 		{4096 * mib, 768 * mib, 100},  //
 		{1 * mib, 1<<63 - 1, 3200},    // no overflow; the bound at most four times
 		{1<<63 - 1, 768 * mib, 100},   //
+		{0, Validate, unbounded},      // validate's: no bound
+		{8 * mib, Validate, 11100},    // 896/8 - 1 = 111
+		{448 * mib, Validate, 100},    //
 	} {
 		if got := Percent(c.live, c.budget); got != c.want {
 			t.Errorf("Percent(%d, %d) = %d, want %d", c.live, c.budget, got, c.want)
@@ -73,5 +76,44 @@ func TestStartFollowsTheLiveHeap(t *testing.T) {
 	time.Sleep(20 * time.Millisecond)
 	if got := gcPercent(); got != 123 {
 		t.Errorf("GOGC %d after stop and a collection: the pacer is still running", got)
+	}
+}
+
+func memoryLimit() int64 { return debug.SetMemoryLimit(-1) }
+
+// For validate's budget the memory limit starts the first collection, with GOGC off;
+// after it the pace follows the live heap and the limit is the one found, as it is
+// after stop.
+func TestStartValidateWaitsForTheBudget(t *testing.T) {
+	before, beforeLimit := debug.SetGCPercent(123), debug.SetMemoryLimit(5<<30)
+	defer debug.SetGCPercent(before)
+	defer debug.SetMemoryLimit(beforeLimit)
+	stop := Start(Validate)
+	if got, limit := gcPercent(), memoryLimit(); got != -1 || limit != Validate {
+		t.Errorf("GOGC %d and memory limit %d at the start, want off and %d", got, limit, Validate)
+	}
+	live := make([][]byte, 0, 64)
+	for range 64 { // 64 MiB live: 896/64 - 1 = 13
+		live = append(live, make([]byte, 1<<20))
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for got := 0; (got < 1200 || got > 1400) && time.Now().Before(deadline); got = gcPercent() {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got, limit := gcPercent(), memoryLimit(); got < 1200 || got > 1400 || limit != 5<<30 {
+		t.Errorf("after a collection with 64 MiB live: GOGC %d and memory limit %d, want about 1300 and the %d found", got, limit, int64(5<<30))
+	}
+	runtime.KeepAlive(live)
+	stop()
+	if got, limit := gcPercent(), memoryLimit(); got != 123 || limit != 5<<30 {
+		t.Errorf("after stop: GOGC %d and memory limit %d, want 123 and %d", got, limit, int64(5<<30))
+	}
+
+	// Stopped before any collection, it restores the limit too.
+	stop = Start(Validate)
+	stop()
+	if got, limit := gcPercent(), memoryLimit(); got != 123 || limit != 5<<30 {
+		t.Errorf("stopped at once: GOGC %d and memory limit %d, want 123 and %d", got, limit, int64(5<<30))
 	}
 }
