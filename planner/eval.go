@@ -159,12 +159,26 @@ func evaluate(cfg *schema.Config, in InputVars, limit int, dependencies bool) (*
 	if diags.HasErrors() {
 		return e, finish(diags)
 	}
+	// The facilities are summed up beside the address checks (which use both cores):
+	// the sums take one, and are dropped when a check fails.
+	type summary struct {
+		agg   *schema.Aggregator
+		facs  []*schema.FacilitySummary
+		diags diag.Diagnostics
+	}
+	summed := make(chan summary, 1)
+	go func() {
+		var s summary
+		s.agg, s.facs, s.diags = schema.Summarize(e.Instances, e)
+		summed <- s
+	}()
 	if d := e.checkAddresses(); d.HasErrors() {
+		<-summed
 		return e, finish(diags.Append(d))
 	}
-	var fd diag.Diagnostics
-	e.Aggregates, e.Facilities, fd = schema.Summarize(e.Instances, e)
-	diags = diags.Append(fd)
+	s := <-summed
+	e.Aggregates, e.Facilities = s.agg, s.facs
+	diags = diags.Append(s.diags)
 	e.addAggregatesToFacilities()
 	for _, v := range outputs {
 		diags = diags.Append(e.evalOutput(g.Vertex(v).name, g.refs[v]))

@@ -118,11 +118,16 @@ func buildGraph(cfg *schema.Config) (*graph, diag.Diagnostics) {
 		refs: make([]*refs, len(vertices))}
 	add := func(v int, r *refs, d diag.Diagnostics) {
 		diags = diags.Append(d)
-		for _, l := range r.locals {
-			g.ConnectIndex(v, localVertex[l])
-		}
-		for _, res := range r.resources {
-			g.ConnectIndex(v, int(res))
+		if len(r.locals) == 0 {
+			// Most blocks: their edges are the blocks they name, a list made already.
+			g.ConnectAll(v, r.resources)
+		} else {
+			for _, l := range r.locals {
+				g.ConnectIndex(v, localVertex[l])
+			}
+			for _, res := range r.resources {
+				g.ConnectIndex(v, int(res))
+			}
 		}
 		g.refs[v] = r
 	}

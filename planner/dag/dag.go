@@ -64,6 +64,16 @@ func (g *Graph[V]) Index(v V) int {
 // ConnectIndex is Connect for vertices given by Index.
 func (g *Graph[V]) ConnectIndex(from, to int) { g.deps[from] = append(g.deps[from], int32(to)) }
 
+// ConnectAll connects from to each vertex numbered in to. The graph keeps to, read
+// only, when from has no edges yet (the caller must not change it), else copies it.
+func (g *Graph[V]) ConnectAll(from int, to []int32) {
+	if g.deps[from] == nil {
+		g.deps[from] = slices.Clip(to)
+		return
+	}
+	g.deps[from] = append(g.deps[from], to...)
+}
+
 // Has reports whether v is a vertex.
 func (g *Graph[V]) Has(v V) bool { _, ok := g.indexed()[v]; return ok }
 

@@ -149,11 +149,24 @@ func TestDenseIsNew(t *testing.T) {
 		built, dense := New[string](n), Dense(slices.Clone(names))
 		for v := range n {
 			built.Add(names[v])
-			for range r.IntN(4) {
+			list := make([]int32, 0, 8) // room to grow: the graph must not append into it
+			for k := range r.IntN(4) {
 				if v > 0 {
 					d := r.IntN(v)
 					built.Connect(names[v], names[d])
-					dense.ConnectIndex(v, d)
+					if k == 0 && r.IntN(2) == 0 {
+						dense.ConnectIndex(v, d) // an edge before the list
+					} else {
+						list = append(list, int32(d))
+					}
+				}
+			}
+			dense.ConnectAll(v, list)
+			if v > 0 && r.IntN(2) == 0 { // an edge after the list
+				dense.ConnectIndex(v, v-1)
+				built.Connect(names[v], names[v-1])
+				if full := list[:cap(list)]; len(list) < cap(list) && full[len(list)] != 0 {
+					t.Fatalf("vertex %d: an edge was written into the list given to ConnectAll", v)
 				}
 			}
 		}
