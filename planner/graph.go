@@ -216,7 +216,11 @@ func collectResourceRefs(cfg *schema.Config, res *schema.Resource) (*refs, diag.
 			if isCompact {
 				// Most elements name a block: found without making their traversal.
 				el := compact.Elems[i]
-				if j, ok := cfg.ResourceIndex(el.Root, el.Attr); ok {
+				prev := -1
+				if i > 0 {
+					prev = int(targets[i-1])
+				}
+				if j, ok := cfg.ResourceIndexAfter(prev, el.Root, el.Attr); ok {
 					to = j
 				} else {
 					t = el.Traversal(compact.SrcRange.Filename)

@@ -71,3 +71,45 @@ func TestLoadSettings_findsWhatLoadDirFinds(t *testing.T) {
 		t.Fatalf("only %d configurations with settings were checked", withSettings)
 	}
 }
+
+// ResourceIndexAfter finds what ResourceIndex finds, whatever block it tries first:
+// the next one, one of another kind with the same name, or none.
+func TestResourceIndexAfter(t *testing.T) {
+	src := `
+facility "a" {
+  it_power_kw = 1
+  design_pue  = 1.2
+}
+hardware "a" {
+  facility    = facility.a
+  device_type = "cpu-server"
+}
+hardware "b" {
+  facility    = facility.a
+  device_type = "cpu-server"
+}
+fabric "b" {
+  facility  = facility.a
+  transport = "ethernet"
+  endpoints = [hardware.a, hardware.b]
+}
+`
+	cfg, diags := LoadSources(map[string][]byte{"main.fab.hcl": []byte(src)})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	for prev := -1; prev <= len(cfg.Resources); prev++ {
+		for _, kind := range []string{"facility", "hardware", "fabric", "storage"} {
+			for _, name := range []string{"a", "b", "c"} {
+				wi, wok := cfg.ResourceIndex(kind, name)
+				gi, gok := cfg.ResourceIndexAfter(prev, kind, name)
+				if gi != wi || gok != wok {
+					t.Errorf("ResourceIndexAfter(%d, %s, %s) = %d, %v; ResourceIndex gives %d, %v", prev, kind, name, gi, gok, wi, wok)
+				}
+			}
+		}
+	}
+	if i, ok := cfg.ResourceIndex("hardware", "b"); !ok || cfg.Resources[i].Addr.String() != "hardware.b" || cfg.Resources[i].Index != i {
+		t.Errorf("hardware.b at %d (%v)", i, ok)
+	}
+}

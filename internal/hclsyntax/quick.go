@@ -56,9 +56,10 @@ type quickParser struct {
 	lineAt   int // where the current line starts
 	slab     int // see slabFor
 
-	names map[string]string    // identifiers
-	strs  map[string]cty.Value // string literals' values, by content
-	nums  map[string]cty.Value // number literals' values, by text
+	names  map[string]string    // identifiers
+	recent [64]string           // see intern
+	strs   map[string]cty.Value // string literals' values, by content
+	nums   map[string]cty.Value // number literals' values, by text
 
 	// Work space for the items of bodies and tuples being parsed, nested ones above
 	// the outer ones'.
@@ -222,13 +223,25 @@ func (q *quickParser) ident() (string, hcl.Range) {
 	for q.i < len(q.src) && isIdentByte(q.src[q.i]) {
 		q.i++
 	}
-	b := q.src[start.Byte:q.i]
+	return q.intern(q.src[start.Byte:q.i]), q.rangeFrom(start)
+}
+
+// intern returns b as a string shared with the other times the file has it. The
+// names an argument or a reference starts with repeat every few lines (facility,
+// device_type, hardware): a small cache of recent names answers most without the map
+// of every name.
+func (q *quickParser) intern(b []byte) string {
+	slot := &q.recent[(len(b)*31+int(b[0])*7+int(b[len(b)-1]))%len(q.recent)]
+	if *slot == string(b) {
+		return *slot
+	}
 	name, ok := q.names[string(b)]
 	if !ok {
 		name = string(b)
 		q.names[name] = name
 	}
-	return name, q.rangeFrom(start)
+	*slot = name
+	return name
 }
 
 // startOfTopBody is where the parser's first token starts: the first byte that is
