@@ -227,6 +227,14 @@ func sortedNames[V any](m map[string]V) []string {
 	return out
 }
 
+// holdsNoSyntax reports whether a file's decoded blocks hold none of its syntax tree's
+// blocks, bodies or arguments: the settings and providers keep bodies that their
+// backend or provider decodes later; resources, variables, locals, outputs and device
+// types keep expressions, ranges and values only.
+func (c *Config) holdsNoSyntax() bool {
+	return c.Settings == nil && len(c.Providers) == 0
+}
+
 type parsedFile struct {
 	file  *hcl.File
 	diags hcl.Diagnostics
@@ -249,16 +257,25 @@ func parseFiles(names []string, files map[string][]byte) []parsedFile {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var recycler hclsyntax.Recycler
 			for i := range next {
 				n := names[i]
 				if strings.HasSuffix(n, ".json") {
 					out[i].file, out[i].diags = hcljson.Parse(files[n], n)
 				} else {
-					out[i].file, out[i].diags = hclsyntax.ParseConfig(files[n], n, hcl.InitialPos)
+					out[i].file, out[i].diags = hclsyntax.ParseConfigRecycling(files[n], n, hcl.InitialPos, &recycler)
 				}
 				if out[i].file != nil && !out[i].diags.HasErrors() {
 					out[i].part = newConfig()
 					out[i].partDiags = out[i].part.addFile(out[i].file)
+				}
+				if out[i].part != nil && out[i].part.holdsNoSyntax() && len(out[i].diags) == 0 && len(out[i].partDiags) == 0 {
+					// Decoded into the file's own structures: the next file's tree
+					// takes its blocks, bodies and arguments.
+					recycler.Recycle()
+					out[i].file = nil
+				} else {
+					recycler.Keep()
 				}
 			}
 		}()

@@ -1,8 +1,11 @@
 package schema
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -111,5 +114,42 @@ fabric "b" {
 	}
 	if i, ok := cfg.ResourceIndex("hardware", "b"); !ok || cfg.Resources[i].Addr.String() != "hardware.b" || cfg.Resources[i].Index != i {
 		t.Errorf("hardware.b at %d (%v)", i, ok)
+	}
+}
+
+// The files read after a provider's, on the same goroutine, take the memory of the
+// resource files' syntax trees, never of the provider's body, which its provider
+// decodes later.
+func TestLoadSources_keepsProviderBodies(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1)) // one goroutine reads every file
+	files := map[string][]byte{
+		"a.fab.hcl": []byte("provider \"sim\" {\n  latency = \"5ms\"\n  seed    = 7\n}\n"),
+	}
+	for i := range 12 {
+		var b strings.Builder
+		for j := range 300 {
+			fmt.Fprintf(&b, "hardware \"n%02d_%03d\" {\n  facility    = facility.f\n  device_type = \"cpu-server\"\n  rack        = \"r%d\"\n}\n", i, j, j)
+		}
+		files[fmt.Sprintf("b%02d.fab.hcl", i)] = []byte(b.String())
+	}
+	files["c.fab.hcl"] = []byte("facility \"f\" {\n  it_power_kw = 1000\n  design_pue  = 1.2\n}\n")
+	cfg, diags := LoadSources(files)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if len(cfg.Resources) != 12*300+1 {
+		t.Fatalf("%d resources", len(cfg.Resources))
+	}
+	attrs, hd := cfg.Providers[0].Config.JustAttributes()
+	if hd.HasErrors() || len(attrs) != 2 {
+		t.Fatalf("the provider's body reads %d arguments: %v", len(attrs), hd)
+	}
+	if v, _ := attrs["latency"].Expr.Value(nil); v.AsString() != "5ms" || attrs["latency"].NameRange.Start.Line != 2 {
+		t.Errorf("latency = %#v at %v", v, attrs["latency"].NameRange)
+	}
+	for _, r := range cfg.Resources[:5] {
+		if e := r.Body.Expr("rack"); r.Addr.Kind == "hardware" && (e == nil || e.Range().Filename != r.DeclRange.Filename) {
+			t.Errorf("%s: rack %v in %s", r.Addr, e, r.DeclRange.Filename)
+		}
 	}
 }

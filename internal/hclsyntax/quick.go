@@ -34,7 +34,14 @@ import (
 // makes no tokens, takes the nodes from slabs and shares the strings and values that
 // repeat (argument names, device types, small numbers).
 func quickParseConfig(src []byte, filename string) (*Body, bool) {
+	return quickParseRecycling(src, filename, nil)
+}
+
+// quickParseRecycling is quickParseConfig taking its blocks, bodies and arguments
+// from r (nil: none) when it has any.
+func quickParseRecycling(src []byte, filename string, r *Recycler) (*Body, bool) {
 	q := quickParser{
+		recycler: r,
 		src:      src,
 		filename: filename,
 		line:     1,
@@ -45,10 +52,16 @@ func quickParseConfig(src []byte, filename string) (*Body, bool) {
 		strs:  make(map[string]cty.Value, len(src)/1024),
 		nums:  map[string]cty.Value{},
 	}
-	return q.body(nil)
+	mark := r.mark()
+	body, ok := q.body(nil)
+	if !ok {
+		r.recycleSince(mark) // the attempt's nodes: nothing refers to them
+	}
+	return body, ok
 }
 
 type quickParser struct {
+	recycler *Recycler // see ParseConfigRecycling
 	src      []byte
 	filename string
 	i        int // the next byte
@@ -307,7 +320,7 @@ func (q *quickParser) body(open *hcl.Range) (*Body, bool) {
 		}
 		break
 	}
-	attrs := make(Attributes, len(q.items)-mark)
+	attrs := q.attributes(len(q.items) - mark)
 	for _, a := range q.items[mark:] {
 		if _, dup := attrs[a.Name]; dup {
 			return nil, false // the parser reports it
@@ -316,7 +329,7 @@ func (q *quickParser) body(open *hcl.Range) (*Body, bool) {
 	}
 	clear(q.items[mark:])
 	q.items = q.items[:mark]
-	b := take(&q.bodies, q.slab)
+	b := takeRecycled(&q.bodies, q.slab, q.recycler.bodySlabs())
 	*b = Body{
 		Attributes: attrs,
 		Blocks:     blocks,
@@ -340,7 +353,7 @@ func (q *quickParser) item(blocks *Blocks) bool {
 		if !ok {
 			return false
 		}
-		a := take(&q.attrs, q.slab)
+		a := takeRecycled(&q.attrs, q.slab, q.recycler.attrSlabs())
 		*a = Attribute{
 			Name:        name,
 			Expr:        expr,
@@ -390,9 +403,9 @@ func (q *quickParser) block(typ string, typeRange hcl.Range) (*Block, bool) {
 	var ok bool
 	if q.at('}') {
 		close := q.symbol()
-		body = take(&q.bodies, q.slab)
+		body = takeRecycled(&q.bodies, q.slab, q.recycler.bodySlabs())
 		*body = Body{
-			Attributes: Attributes{},
+			Attributes: q.attributes(0),
 			Blocks:     Blocks{},
 			SrcRange:   hcl.RangeBetween(open, close),
 			EndRange:   hcl.Range{Filename: q.filename, Start: close.End, End: close.End},
@@ -412,7 +425,7 @@ func (q *quickParser) block(typ string, typeRange hcl.Range) (*Block, bool) {
 	if !q.endOfLine() {
 		return nil, false
 	}
-	b := take(&q.blocks, q.slab)
+	b := takeRecycled(&q.blocks, q.slab, q.recycler.blockSlabs())
 	*b = Block{
 		Type:            typ,
 		Body:            body,

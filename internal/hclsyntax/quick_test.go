@@ -339,3 +339,47 @@ func TestQuickParseReferenceTuples(t *testing.T) {
 		}
 	}
 }
+
+// A Recycler hands a tree's blocks, bodies and arguments to the next file once its
+// caller recycles them, never before: trees kept (Keep) or not yet recycled stay
+// whole, expressions stay valid after their tree is recycled, and a declined attempt
+// gives back only its own nodes.
+func TestQuickParseRecycling(t *testing.T) {
+	var r Recycler
+	parse := func(name string, src []byte) *Body {
+		t.Helper()
+		f, diags := ParseConfigRecycling(src, name, hcl.InitialPos, &r)
+		if len(diags) > 0 {
+			t.Fatalf("%s: %v", name, diags)
+		}
+		return f.Body.(*Body)
+	}
+	snapshot := func(b *Body) any { return treeOf(reflect.ValueOf(b)) }
+	first := nodeSource(300)
+	a := parse("a", first)
+	aTree := snapshot(a)
+	aExpr := a.Blocks[1].Body.Attributes["rack"].Expr
+	// Not recycled: parsing more must not touch it, declined attempts included.
+	b := parse("b", nodeSource(200))
+	parse("declined", []byte("a = 1 + 2\n"))
+	if !reflect.DeepEqual(aTree, snapshot(a)) {
+		t.Fatal("parsing another file changed a tree that was not recycled")
+	}
+	r.Keep() // a and b are the caller's for good
+	bTree := snapshot(b)
+	c := parse("c", nodeSource(250))
+	r.Recycle() // c's nodes are free
+	free := len(r.free.attrs) + len(r.free.blocks) + len(r.free.bodies) + len(r.free.maps)
+	d := parse("d", nodeSource(280))
+	checkQuickMatchesUpstream(t, "d", nodeSource(280), d)
+	if !reflect.DeepEqual(aTree, snapshot(a)) || !reflect.DeepEqual(bTree, snapshot(b)) {
+		t.Fatal("a recycled tree's nodes went to trees that were kept")
+	}
+	if v, _ := aExpr.Value(nil); v.AsString() != "r000001" {
+		t.Errorf("an expression of a kept tree reads %#v", v)
+	}
+	if left := len(r.free.attrs) + len(r.free.blocks) + len(r.free.bodies) + len(r.free.maps); free == 0 || left >= free {
+		t.Errorf("the recycled slabs and maps were not taken up again: %d free before, %d after", free, left)
+	}
+	_ = c
+}
