@@ -35,6 +35,9 @@ type resourceResult struct {
 const parallelInstances = 512
 
 func (e *Evaluated) evalResource(res *schema.Resource, r *refs) resourceResult {
+	if evalShortcuts && res.Count == nil && res.ForEach == nil {
+		return e.evalSingle(res, r)
+	}
 	sc := newBlockScope(e, res, r.exprs)
 	exps, diags := e.expand(res, sc)
 	if diags.HasErrors() {
@@ -110,6 +113,28 @@ func (e *Evaluated) evalResource(res *schema.Resource, r *refs) resourceResult {
 		for i, inst := range insts {
 			out.addrs[i] = cty.StringVal(inst.Address())
 		}
+	}
+	return out
+}
+
+// evalSingle is evalResource for a block without count or for_each: one instance,
+// evaluated without the pools, closures and per-block caches a block of many needs
+// (a configuration with a block per node has 100,000 of them). Its arguments cannot
+// read count or each (buildGraph reports that), so it is uniform.
+func (e *Evaluated) evalSingle(res *schema.Resource, r *refs) resourceResult {
+	sc := blockScope{e: e, res: res, exprs: r.exprs, single: true}
+	is := instanceScope{block: &sc}
+	inst := schema.NewInstance(res, addrs.Key{}, cty.NilVal)
+	inst.Uniform = true
+	vals, diags := evalBody(res.Body, &is)
+	inst.Values, inst.Sensitive = vals, is.sensitive
+	keepReferenceStrings(inst, is.refs)
+	if !diags.HasErrors() {
+		diags = diags.Append(schema.Derive(inst, e))
+	}
+	out := resourceResult{res: res, insts: []*schema.Instance{inst}, diags: diags}
+	if !diags.HasErrors() {
+		out.single = single{addr: cty.StringVal(inst.Address()), inst: inst}
 	}
 	return out
 }
