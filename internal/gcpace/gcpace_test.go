@@ -43,6 +43,21 @@ func gcPercent() int {
 	return p
 }
 
+// settle makes mib MiB live, and collects until GOGC is between lo and hi (or 10 s
+// have passed): the pacer's finalizer runs on its own goroutine after a collection.
+func settle(mib, lo, hi int) [][]byte {
+	live := make([][]byte, 0, mib)
+	for range mib {
+		live = append(live, make([]byte, 1<<20))
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for got := 0; (got < lo || got > hi) && time.Now().Before(deadline); got = gcPercent() {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	return live
+}
+
 // Start sets the pace from the live heap after each collection, and stop restores the
 // setting it found.
 func TestStartFollowsTheLiveHeap(t *testing.T) {
@@ -53,17 +68,7 @@ func TestStartFollowsTheLiveHeap(t *testing.T) {
 	if got := gcPercent(); got != MaxPercent {
 		t.Errorf("GOGC %d at the start, want %d", got, MaxPercent)
 	}
-	live := make([][]byte, 0, 96)
-	for range 96 { // 96 MiB live: 256/96 - 1 = 1.67
-		live = append(live, make([]byte, 1<<20))
-	}
-	// The finalizer runs on its own goroutine after a collection: collect until the
-	// pace settles on what the 96 MiB give.
-	deadline := time.Now().Add(10 * time.Second)
-	for got := 0; (got < 150 || got > 175) && time.Now().Before(deadline); got = gcPercent() {
-		runtime.GC()
-		time.Sleep(10 * time.Millisecond)
-	}
+	live := settle(96, 150, 175) // 96 MiB live: 256/96 - 1 = 1.67
 	if got := gcPercent(); got < 150 || got > 175 {
 		t.Errorf("GOGC %d with 96 MiB live and a 256 MiB budget, want about 166", got)
 	}
@@ -92,15 +97,7 @@ func TestStartValidateWaitsForTheBudget(t *testing.T) {
 	if got, limit := gcPercent(), memoryLimit(); got != -1 || limit != Validate {
 		t.Errorf("GOGC %d and memory limit %d at the start, want off and %d", got, limit, Validate)
 	}
-	live := make([][]byte, 0, 64)
-	for range 64 { // 64 MiB live: 896/64 - 1 = 13
-		live = append(live, make([]byte, 1<<20))
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for got := 0; (got < 1200 || got > 1400) && time.Now().Before(deadline); got = gcPercent() {
-		runtime.GC()
-		time.Sleep(10 * time.Millisecond)
-	}
+	live := settle(64, 1200, 1400) // 64 MiB live: 896/64 - 1 = 13
 	if got, limit := gcPercent(), memoryLimit(); got < 1200 || got > 1400 || limit != 5<<30 {
 		t.Errorf("after a collection with 64 MiB live: GOGC %d and memory limit %d, want about 1300 and the %d found", got, limit, int64(5<<30))
 	}
