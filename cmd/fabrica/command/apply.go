@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/fabrica-iac/fabrica/cmd/fabrica/command/views"
@@ -105,7 +106,7 @@ func runApply(ctx context.Context, streams *views.Streams, g *globals, f *applyF
 			return reportDiags(streams, p, diags, false)
 		}
 	}
-	interrupted.source = p.source
+	interrupted.source.Store(p.source)
 	pl := saved
 	if pl != nil {
 		if err := planner.CheckStale(pl, base); err != nil {
@@ -169,26 +170,33 @@ func confirm(streams *views.Streams) bool {
 	return strings.TrimSpace(line) == "yes"
 }
 
-// interruptState lets the signal handler reach the providers once they exist.
-type interruptState struct{ source *pluginSource }
+// interruptState lets the signal handler reach the providers once they exist. The
+// handler runs on its own goroutine, hence the atomic pointer.
+type interruptState struct{ source atomic.Pointer[pluginSource] }
 
 // interruptible cancels ctx on the first SIGINT/SIGTERM (apply then finishes what is in
 // flight) and kills the providers and exits on the second.
 func interruptible(ctx context.Context, streams *views.Streams) (context.Context, *interruptState) {
-	ctx, cancel := context.WithCancel(ctx)
-	st := &interruptState{}
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	return onInterrupts(ctx, streams, sig, func() { os.Exit(ExitError) })
+}
+
+// onInterrupts is interruptible for the signals sig delivers, ending the process with
+// exit.
+func onInterrupts(ctx context.Context, streams *views.Streams, sig <-chan os.Signal, exit func()) (context.Context, *interruptState) {
+	ctx, cancel := context.WithCancel(ctx)
+	st := &interruptState{}
 	go func() {
 		<-sig
 		fmt.Fprintln(streams.Err, "\nInterrupt received: no new changes will start; waiting for the ones in flight. Press Ctrl-C again to abort at once.")
 		cancel()
 		<-sig
 		fmt.Fprintln(streams.Err, "Aborting: providers killed. Changes in flight may be incomplete; run fabrica plan to see where things stand.")
-		if st.source != nil {
-			st.source.Kill()
+		if src := st.source.Load(); src != nil {
+			src.Kill()
 		}
-		os.Exit(ExitError)
+		exit()
 	}()
 	return ctx, st
 }
