@@ -16,6 +16,7 @@ func TestGCBudget(t *testing.T) {
 		{[]string{"plan"}, gcpace.Large},
 		{[]string{"-C", "dir", "plan", "--out", "p.plan"}, gcpace.Large},
 		{[]string{"--no-color", "apply", "--auto-approve"}, gcpace.Large},
+		{[]string{"destroy", "--auto-approve"}, gcpace.Large},
 		{[]string{"policy", "check", "-C", "dir"}, gcpace.Large},
 		{[]string{"policy", "test"}, gcpace.Default},
 		{[]string{"validate"}, gcpace.Validate},

@@ -83,15 +83,16 @@ func Main(args []string, streams *views.Streams) int {
 	}
 }
 
-// gcBudget is the heap budget of the command args name: plan, apply and policy check
-// (which makes a plan unless given one) hold the most.
+// gcBudget is the heap budget of the command args name: plan, apply, destroy (an apply
+// of a destroy plan) and policy check (which makes a plan unless given one) hold the
+// most; validate holds only the configuration (see gcpace.Validate).
 func gcBudget(root *cobra.Command, args []string) uint64 {
 	cmd, _, err := root.Find(args)
 	if err != nil {
 		return gcpace.Default
 	}
 	switch cmd.CommandPath() {
-	case "fabrica plan", "fabrica apply", "fabrica policy check":
+	case "fabrica plan", "fabrica apply", "fabrica destroy", "fabrica policy check":
 		return gcpace.Large
 	case "fabrica validate":
 		return gcpace.Validate
