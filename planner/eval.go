@@ -53,8 +53,7 @@ type Evaluated struct {
 // evaluatedBlock is a resource block's instances and the values references to it read,
 // while the configuration is evaluated.
 type evaluatedBlock struct {
-	insts  []*schema.Instance
-	failed bool // its evaluation had errors: references to it read cty.DynamicVal
+	insts []*schema.Instance
 	// counted holds the instances' addresses, for a block with count: the elements
 	// of addrs.
 	counted []cty.Value

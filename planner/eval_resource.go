@@ -159,8 +159,7 @@ func (e *Evaluated) addInstances(r resourceResult) {
 func (e *Evaluated) addResource(r resourceResult) {
 	b := &e.blocks[r.res.Index]
 	b.insts, b.counted, b.single = r.insts, r.addrs, r.single
-	if r.diags.HasErrors() {
-		b.failed = true
+	if r.diags.HasErrors() { // references to it read an unknown value
 		b.value, b.addrs = cty.DynamicVal, cty.DynamicVal
 	}
 }

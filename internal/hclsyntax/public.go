@@ -25,6 +25,12 @@ func ParseConfig(src []byte, filename string, start hcl.Pos) (*hcl.File, hcl.Dia
 			return &hcl.File{Body: body, Bytes: src, Nav: navigation{root: body}}, nil
 		}
 	}
+	return parseConfigTokens(src, filename, start)
+}
+
+// parseConfigTokens is ParseConfig through tokens (fabrica: apart, for
+// ParseConfigRecycling, which has tried the quick parser already).
+func parseConfigTokens(src []byte, filename string, start hcl.Pos) (*hcl.File, hcl.Diagnostics) {
 	tokens, diags := LexConfig(src, filename, start)
 	peeker := newPeeker(tokens, false)
 	parser := &parser{peeker: peeker}

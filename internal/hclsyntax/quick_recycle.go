@@ -32,7 +32,7 @@ func ParseConfigRecycling(src []byte, filename string, start hcl.Pos, r *Recycle
 			return &hcl.File{Body: body, Bytes: src, Nav: navigation{root: body}}, nil
 		}
 	}
-	return ParseConfig(src, filename, start)
+	return parseConfigTokens(src, filename, start)
 }
 
 // Recycle makes the blocks, bodies and arguments of the trees parsed since the last
