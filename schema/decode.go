@@ -378,7 +378,7 @@ func decodeBody(body hcl.Body, spec *BlockSpec) (*BodyContent, *hcl.BodyContent,
 			meta.Attributes[name] = at
 		}
 	}
-	slices.SortFunc(out.Args, func(a, b Arg) int { return a.Index - b.Index })
+	slices.SortFunc(out.Args, byPosition)
 	for _, b := range content.Blocks {
 		a := spec.Attr(b.Type)
 		if a == nil || a.Nested == nil {
@@ -389,6 +389,8 @@ func decodeBody(body hcl.Body, spec *BlockSpec) (*BodyContent, *hcl.BodyContent,
 	}
 	return out, meta, diags
 }
+
+func byPosition(a, b Arg) int { return a.Index - b.Index }
 
 // noMeta is the rest of a body that has no meta-arguments or meta-blocks.
 var noMeta = &hcl.BodyContent{}
@@ -415,12 +417,7 @@ func decodeSyntaxBody(sb *hclsyntax.Body, spec *BlockSpec, args []hclsyntax.Argu
 		}
 		meta.Attributes[a.Attr.Name] = a.Attr.AsHCLAttribute()
 	}
-	// A body's arguments come from a map, in any order; a few of them.
-	for i := 1; i < len(out.Args); i++ {
-		for j := i; j > 0 && out.Args[j-1].Index > out.Args[j].Index; j-- {
-			out.Args[j-1], out.Args[j] = out.Args[j], out.Args[j-1]
-		}
-	}
+	slices.SortFunc(out.Args, byPosition) // a body's arguments come from a map, in any order
 	var diags diag.Diagnostics
 	for _, b := range blocks {
 		a := spec.Attr(b.Type)

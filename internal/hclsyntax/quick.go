@@ -587,31 +587,18 @@ func (q *quickParser) call(name string, nameRange hcl.Range) (Expression, bool) 
 // come between them. It returns nil for no items, and the closer's range.
 func (q *quickParser) list(closer byte) ([]Expression, hcl.Range, bool) {
 	mark := len(q.elems)
-	for {
-		if !q.blank() {
-			return nil, hcl.Range{}, false
-		}
-		if q.at(closer) {
-			break
-		}
-		if closer == ']' && len(q.elems) == mark && q.atKeyword("for") {
-			return nil, hcl.Range{}, false
+	ok := q.listItems(closer, func(first bool) bool {
+		if closer == ']' && first && q.atKeyword("for") {
+			return false
 		}
 		e, ok := q.expr()
-		if !ok {
-			return nil, hcl.Range{}, false
+		if ok {
+			q.elems = append(q.elems, e)
 		}
-		q.elems = append(q.elems, e)
-		if !q.blank() {
-			return nil, hcl.Range{}, false
-		}
-		if q.at(closer) {
-			break
-		}
-		if !q.at(',') {
-			return nil, hcl.Range{}, false
-		}
-		q.i++
+		return ok
+	})
+	if !ok {
+		return nil, hcl.Range{}, false
 	}
 	close := q.symbol()
 	var items []Expression
@@ -622,6 +609,30 @@ func (q *quickParser) list(closer byte) ([]Expression, hcl.Range, bool) {
 		q.elems = q.elems[:mark]
 	}
 	return items, close, true
+}
+
+// listItems reads the items of a list up to its closer (not taken), separated by commas,
+// a trailing one allowed, with blank lines and comments between them: item reads one
+// (first tells the first).
+func (q *quickParser) listItems(closer byte, item func(first bool) bool) bool {
+	for first := true; ; first = false {
+		if !q.blank() {
+			return false
+		}
+		if q.at(closer) {
+			return true
+		}
+		if !item(first) || !q.blank() {
+			return false
+		}
+		if q.at(closer) {
+			return true
+		}
+		if !q.at(',') {
+			return false
+		}
+		q.i++
+	}
 }
 
 // atKeyword reports whether the identifier word starts here.

@@ -98,28 +98,15 @@ func (q *quickParser) referenceTuple(open hcl.Range) (*ReferenceTupleExpr, bool)
 		q.refs = q.refs[:0]
 		return nil, false
 	}
-	for {
-		if !q.blank() {
-			return restore()
-		}
-		if q.at(']') {
-			break
-		}
+	ok := q.listItems(']', func(bool) bool {
 		r, ok := q.reference()
-		if !ok {
-			return restore()
+		if ok {
+			q.refs = append(q.refs, r)
 		}
-		q.refs = append(q.refs, r)
-		if !q.blank() {
-			return restore()
-		}
-		if q.at(']') {
-			break
-		}
-		if !q.at(',') {
-			return restore()
-		}
-		q.i++
+		return ok
+	})
+	if !ok {
+		return restore()
 	}
 	if len(q.refs) == 0 {
 		return restore() // [] is a TupleConsExpr without elements
