@@ -279,9 +279,7 @@ func (b *blockScope) refsOf(expr hcl.Expression) (*refs, bool) {
 		case "count", "each":
 			perInstance = true
 		default:
-			if to, _ := r.add(b.e.Config, t, refScope{count: true, each: true}); to >= 0 {
-				r.resources = append(r.resources, int32(to))
-			}
+			r.record(b.e.Config, t, refScope{count: true, each: true})
 		}
 	}
 	r.finish()

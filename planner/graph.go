@@ -319,11 +319,7 @@ func collectRefs(cfg *schema.Config, exprs []hcl.Expression, scope refScope) (*r
 			continue
 		}
 		for _, t := range e.Variables() {
-			to, d := r.add(cfg, t, scope)
-			diags = diags.Append(d)
-			if to >= 0 {
-				r.resources = append(r.resources, int32(to))
-			}
+			diags = diags.Append(r.record(cfg, t, scope))
 		}
 	}
 	r.finish()
@@ -332,6 +328,15 @@ func collectRefs(cfg *schema.Config, exprs []hcl.Expression, scope refScope) (*r
 
 // refScope says which per-instance names a block may use.
 type refScope struct{ count, each bool }
+
+// record checks one reference and records the local value or resource block it names.
+func (r *refs) record(cfg *schema.Config, t hcl.Traversal, scope refScope) diag.Diagnostics {
+	to, d := r.add(cfg, t, scope)
+	if to >= 0 {
+		r.resources = append(r.resources, int32(to))
+	}
+	return d
+}
 
 // add checks one reference and records the local value it names. It returns the
 // position of the resource block it names, or -1; the caller records that.
