@@ -250,9 +250,11 @@ func TestApply_stopDetaches(t *testing.T) {
 
 func TestApply_waitNoneThenReadFromFreshProvider(t *testing.T) {
 	dir := newWorkDir(t)
-	ev := create(t, configured(t, dir), "training_job.bg", jobAttrs(t, "none", 1, 1, 0, "sh", "-c", "sleep 0.2"))
-	if ev.Type != providers.EventDone || attr(t, ev.New, "status") != StatusPending {
-		t.Fatalf("wait none returns pending, got %+v", ev)
+	ev := create(t, configured(t, dir), "training_job.bg", jobAttrs(t, "none", 1, 1, 0, "sh", "-c", "sleep 0.5"))
+	// At once, with the status as it is: pending, or running when the supervisor was
+	// quicker than the answer (CI saw that under load).
+	if st := attr(t, ev.New, "status"); ev.Type != providers.EventDone || (st != StatusPending && st != StatusRunning) {
+		t.Fatalf("wait none returns the job pending or running, got %+v", ev)
 	}
 	fresh := configured(t, dir)
 	waitFor(t, "the job to succeed", func() bool { return status(t, dir, ev.ID).Status == StatusSucceeded })
